@@ -1,0 +1,34 @@
+# Supervision Ledger — every entry point a person or CI needs.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench infra-up infra-down clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## Start the whole system on its embedded defaults (SQLite log, SQLite stores).
+run: $(STAMP)
+	$(BIN)/python -m shared.run
+
+## Run every test: starts the real Kafka broker and MongoDB-protocol server it needs, stops them after.
+test: $(STAMP)
+	bash tests/infra/with-infra.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check shared services tests
+	$(BIN)/ruff format --check shared services tests
+	$(BIN)/mypy shared services
+
+## Benchmarks: one table per run, each row beside the raw limit measured in the same run.
+bench: $(STAMP)
+	bash tests/infra/with-infra.sh $(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var/test var/bench
