@@ -1,0 +1,37 @@
+"""Rolling digest of a whole partition: what a chain alone cannot show.
+
+A stream's hash chain reveals an edited or removed event inside it, but not a cut-off tail or a
+whole deleted stream. The partition digest folds every record of a partition in log order —
+its log time and its bytes — so a digest kept outside the log (and anchored publicly) pins the
+partition's exact content up to a count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+ZERO = "0" * 64
+
+
+def step(digest: str, appended_at: int, record: bytes) -> str:
+    h = hashlib.sha256(bytes.fromhex(digest))
+    h.update(appended_at.to_bytes(8, "big", signed=True))
+    h.update(hashlib.sha256(record).digest())
+    return h.hexdigest()
+
+
+class PartitionDigest:
+    """Digest of records 0..count-1 of one partition."""
+
+    __slots__ = ("count", "digest", "partition")
+
+    def __init__(self, partition: int, count: int = 0, digest: str = ZERO) -> None:
+        self.partition = partition
+        self.count = count
+        self.digest = digest
+
+    def add(self, offset: int, appended_at: int, record: bytes) -> None:
+        if offset != self.count:
+            raise ValueError(f"partition {self.partition}: expected offset {self.count}, got {offset}")
+        self.digest = step(self.digest, appended_at, record)
+        self.count += 1

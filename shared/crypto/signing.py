@@ -1,0 +1,107 @@
+"""Ed25519 keys of deployments: create, store under var/, sign, verify.
+
+A key id (``kid``) is derived from the public key, so a registry entry cannot name one key and
+carry another.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
+ALG = "ed25519-sha256"
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64u(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def key_id(public_raw: bytes) -> str:
+    """Stable id of a public key: the first 16 bytes of its SHA-256, hex."""
+    return hashlib.sha256(public_raw).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    raw: bytes
+
+    @property
+    def kid(self) -> str:
+        return key_id(self.raw)
+
+    @property
+    def text(self) -> str:
+        return b64u(self.raw)
+
+    @classmethod
+    def from_text(cls, text: str) -> PublicKey:
+        raw = unb64u(text)
+        if len(raw) != 32:
+            raise ValueError("an Ed25519 public key is 32 bytes")
+        return cls(raw)
+
+    def loaded(self) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(self.raw)
+
+
+class SigningKey:
+    """A deployment's private key."""
+
+    def __init__(self, private: Ed25519PrivateKey) -> None:
+        self._private = private
+        self.public = PublicKey(
+            private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        )
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_raw(cls, raw: bytes) -> SigningKey:
+        return cls(Ed25519PrivateKey.from_private_bytes(raw))
+
+    @property
+    def kid(self) -> str:
+        return self.public.kid
+
+    def sign(self, message: bytes) -> str:
+        return b64u(self._private.sign(message))
+
+    def raw(self) -> bytes:
+        return self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+
+    def save(self, path: Path) -> None:
+        """Write the key with owner-only permissions; never overwrite an existing key."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(b64u(self.raw()) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> SigningKey:
+        return cls.from_raw(unb64u(path.read_text().strip()))
+
+
+def verify(public: Ed25519PublicKey, message: bytes, sig: str) -> bool:
+    try:
+        public.verify(unb64u(sig), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -1,0 +1,75 @@
+"""``ledger init``: keys for every default deployment and their registry entries.
+
+Idempotent: a deployment already registered is left alone, so running it twice, or from two
+processes at once, writes each registry fact once (the second writer's copy is a conflict).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.crypto.signing import SigningKey
+from shared.ledger import keystore
+from shared.ledger.deployments import DEFAULT_DEPLOYMENTS, GENESIS_ACTOR, DeploymentSpec
+from shared.ledger.signer import Draft, Signer
+from shared.ledger.writer import EventWriter
+from shared.log.port import EventLog
+from shared.rules.registry import GENESIS_DEPLOYMENT, Registry
+from shared.rules.stream import REGISTRY_STREAM, StreamState
+from shared.settings import LedgerSettings
+
+
+@dataclass(frozen=True)
+class InitResult:
+    registered: list[str]
+    already: list[str]
+
+
+def registration_drafts(spec: DeploymentSpec, key: SigningKey) -> list[Draft]:
+    return [
+        Draft(
+            "ledger.registry.deployment_registered.v1",
+            {
+                "deployment": spec.deployment,
+                "body": spec.body,
+                "service": spec.service,
+                "acts_for": list(spec.acts_for),
+            },
+            GENESIS_ACTOR,
+        ),
+        Draft(
+            "ledger.registry.key_added.v1",
+            {"deployment": spec.deployment, "kid": key.kid, "public_key": key.public.text},
+            GENESIS_ACTOR,
+        ),
+        Draft(
+            "ledger.registry.rights_granted.v1",
+            {"deployment": spec.deployment, "types": list(spec.rights)},
+            GENESIS_ACTOR,
+        ),
+    ]
+
+
+async def init_ledger(
+    log: EventLog, settings: LedgerSettings, specs: tuple[DeploymentSpec, ...] = DEFAULT_DEPLOYMENTS
+) -> InitResult:
+    genesis_key = keystore.load_or_create(settings, keystore.GENESIS)
+    genesis = keystore.genesis_public(settings)
+    if genesis.kid != genesis_key.kid:
+        raise RuntimeError("the genesis key under var/keys/ is not the configured genesis key")
+    writer = EventWriter(log, Signer(GENESIS_DEPLOYMENT, genesis_key), genesis)
+    registered, already = [], []
+    for spec in specs:
+        key = keystore.load_or_create(settings, spec.name)
+
+        def decide(
+            state: StreamState, spec: DeploymentSpec = spec, key: SigningKey = key
+        ) -> list[Draft]:
+            registry: Registry = state.domain
+            if spec.deployment in registry.deployments:
+                return []
+            return registration_drafts(spec, key)
+
+        result = await writer.submit(REGISTRY_STREAM, decide)
+        (registered if result.written else already).append(spec.deployment)
+    return InitResult(registered, already)

@@ -1,0 +1,251 @@
+"""The embedded event log: one SQLite file in WAL mode, shared safely by several processes.
+
+- Durable before acknowledged: ``synchronous=FULL`` in WAL mode fsyncs the WAL at every commit,
+  and no caller is answered before its commit returned.
+- Group commit: appends arriving while a commit is on disk wait and share the next one.
+- The log stamps the append time inside the write transaction (monotonic per partition), so
+  the time that counts is the log's, never the writer's claim.
+- Readers read in chunks, each its own short read transaction, so the WAL can checkpoint.
+- Streams are placed on partitions by Kafka's partitioner; the partition count is fixed when
+  the file is created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from shared.log.partitioner import partition_for
+from shared.log.port import Appended, Positions, StoredRecord
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS heads(
+  partition INTEGER PRIMARY KEY, next INTEGER NOT NULL, last_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records(
+  gpos INTEGER PRIMARY KEY,
+  partition INTEGER NOT NULL,
+  offset INTEGER NOT NULL,
+  stream TEXT NOT NULL,
+  appended_at INTEGER NOT NULL,
+  record BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS records_position ON records(partition, offset);
+CREATE INDEX IF NOT EXISTS records_stream ON records(stream, gpos);
+"""
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class PartitionCountMismatch(RuntimeError):
+    pass
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return conn
+
+
+class SqliteLog:
+    """EventLog on one SQLite file. Create with ``await SqliteLog.open(path, partitions)``."""
+
+    def __init__(self, path: Path, partitions: int) -> None:
+        self.path = path
+        self._partitions = partitions
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="ledger-log-write")
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="ledger-log-read")
+        self._wconn: sqlite3.Connection | None = None
+        self._rconn: sqlite3.Connection | None = None
+        self._pending: list[tuple[list[tuple[int, str, bytes]], asyncio.Future[list[Appended]]]] = []
+        self._committing = False
+        self.commits = 0  # how many write transactions ran (group commit is visible here)
+
+    @classmethod
+    async def open(cls, path: Path, partitions: int) -> SqliteLog:
+        log = cls(path, partitions)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(log._writer, log._init_writer)
+        await loop.run_in_executor(log._reader, log._init_reader)
+        return log
+
+    @property
+    def partitions(self) -> int:
+        return self._partitions
+
+    # ---- setup (in the executors' threads) ----
+
+    def _init_writer(self) -> None:
+        conn = self._wconn = _connect(self.path)
+        conn.execute("BEGIN IMMEDIATE")
+        for stmt in _SCHEMA.strip().split(";"):
+            if stmt.strip():
+                conn.execute(stmt)
+        row = conn.execute("SELECT value FROM meta WHERE key='partitions'").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO meta VALUES('partitions', ?)", (str(self._partitions),))
+            conn.executemany(
+                "INSERT INTO heads VALUES(?, 0, 0)", [(p,) for p in range(self._partitions)]
+            )
+        elif int(row[0]) != self._partitions:
+            conn.execute("ROLLBACK")
+            raise PartitionCountMismatch(
+                f"{self.path} has {row[0]} partitions; a log never changes its partition count"
+            )
+        conn.execute("COMMIT")
+
+    def _init_reader(self) -> None:
+        self._rconn = _connect(self.path)
+
+    # ---- append with group commit ----
+
+    async def append(self, records: Sequence[tuple[str, bytes]]) -> list[Appended]:
+        if not records:
+            return []
+        placed = [(partition_for(s, self._partitions), s, r) for s, r in records]
+        fut: asyncio.Future[list[Appended]] = asyncio.get_running_loop().create_future()
+        self._pending.append((placed, fut))
+        if not self._committing:
+            self._committing = True
+            asyncio.get_running_loop().create_task(self._commit_loop())
+        return await fut
+
+    async def _commit_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    results = await loop.run_in_executor(self._writer, self._commit, batch)
+                except BaseException as exc:  # every waiter learns the commit failed
+                    for _, fut in batch:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for (_, fut), res in zip(batch, results, strict=True):
+                    if not fut.done():
+                        fut.set_result(res)
+        finally:
+            self._committing = False
+
+    def _commit(
+        self, batch: list[tuple[list[tuple[int, str, bytes]], asyncio.Future[list[Appended]]]]
+    ) -> list[list[Appended]]:
+        conn = self._wconn
+        assert conn is not None
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            heads = {
+                p: [n, last]
+                for p, n, last in conn.execute("SELECT partition, next, last_at FROM heads")
+            }
+            now = time.time_ns() // 1000
+            rows = []
+            results: list[list[Appended]] = []
+            for placed, _ in batch:
+                out = []
+                for p, stream, record in placed:
+                    head = heads[p]
+                    at = now if now > head[1] else head[1]
+                    rows.append((p, head[0], stream, at, record))
+                    out.append(Appended(p, head[0], at))
+                    head[0] += 1
+                    head[1] = at
+                results.append(out)
+            conn.executemany(
+                "INSERT INTO records(partition, offset, stream, appended_at, record) "
+                "VALUES(?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany(
+                "UPDATE heads SET next=?, last_at=? WHERE partition=?",
+                [(n, last, p) for p, (n, last) in heads.items()],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self.commits += 1
+        return results
+
+    # ---- reads (chunked, each its own read transaction) ----
+
+    async def _read(self, fn, *args):  # type: ignore[no-untyped-def]
+        return await asyncio.get_running_loop().run_in_executor(self._reader, fn, *args)
+
+    async def head(self) -> Positions:
+        rows = await self._read(self._head)
+        return dict(rows)
+
+    def _head(self) -> list[tuple[int, int]]:
+        assert self._rconn is not None
+        return list(self._rconn.execute("SELECT partition, next FROM heads ORDER BY partition"))
+
+    async def read(
+        self, start: Mapping[int, int], *, limit: int = 1000, until: Mapping[int, int] | None = None
+    ) -> list[StoredRecord]:
+        result: list[StoredRecord] = await self._read(self._read_sync, dict(start), limit, until)
+        return result
+
+    def _read_sync(
+        self, start: dict[int, int], limit: int, until: Mapping[int, int] | None
+    ) -> list[StoredRecord]:
+        conn = self._rconn
+        assert conn is not None
+        out: list[StoredRecord] = []
+        for p in range(self._partitions):
+            room = limit - len(out)
+            if room <= 0:
+                break
+            lo = start.get(p, 0)
+            hi = until.get(p, 0) if until is not None else 2**62
+            if lo >= hi:
+                continue
+            cur = conn.execute(
+                "SELECT partition, offset, stream, appended_at, record FROM records "
+                "WHERE partition=? AND offset>=? AND offset<? ORDER BY offset LIMIT ?",
+                (p, lo, hi, room),
+            )
+            out.extend(StoredRecord(*row) for row in cur)
+        return out
+
+    async def read_stream(
+        self, stream: str, *, until: Mapping[int, int] | None = None, chunk: int = 1000
+    ) -> AsyncIterator[StoredRecord]:
+        p = partition_for(stream, self._partitions)
+        hi = until.get(p, 0) if until is not None else 2**62
+        after = -1
+        while True:
+            rows: list[StoredRecord] = await self._read(self._stream_sync, stream, after, hi, chunk)
+            for rec in rows:
+                yield rec
+            if len(rows) < chunk:
+                return
+            after = rows[-1].offset
+
+    def _stream_sync(self, stream: str, after: int, hi: int, chunk: int) -> list[StoredRecord]:
+        assert self._rconn is not None
+        cur = self._rconn.execute(
+            "SELECT partition, offset, stream, appended_at, record FROM records "
+            "WHERE stream=? AND offset>? AND offset<? ORDER BY gpos LIMIT ?",
+            (stream, after, hi, chunk),
+        )
+        return [StoredRecord(*row) for row in cur]
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+        for conn, ex in ((self._wconn, self._writer), (self._rconn, self._reader)):
+            if conn is not None:
+                await loop.run_in_executor(ex, conn.close)
+            ex.shutdown(wait=True)
+        self._wconn = self._rconn = None

@@ -1,0 +1,101 @@
+"""Folding a log into the state of every stream, with a verdict for each record.
+
+The fold is pure: records in, verdicts and state out. Registry records must reach it before the
+events that name their versions (readers fold the registry stream first). The state digest is
+the same for the same log whatever the reader: it is what "drop it, replay, get the same state"
+compares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import orjson
+
+from shared.crypto.signing import PublicKey
+from shared.log.partitioner import partition_for
+from shared.log.port import StoredRecord
+from shared.rules.registry import Registry
+from shared.rules.stream import REGISTRY_STREAM, Parsed, StreamState, admit, parse
+from shared.rules.verdict import Outcome, Reason, Verdict, reject
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    partition: int
+    offset: int
+    stream: str
+    event_id: str | None
+    event_type: str | None
+    verdict: Verdict
+
+
+@dataclass
+class LedgerFold:
+    registry: Registry
+    partitions: int
+    genesis: PublicKey
+    streams: dict[str, StreamState] = field(default_factory=dict)
+    counts: dict[Outcome, int] = field(default_factory=lambda: {o: 0 for o in Outcome})
+    rejections: list[Judged] = field(default_factory=list)  # conflicts and tampering, in order
+
+    @classmethod
+    def rooted_in(cls, genesis: PublicKey, partitions: int) -> LedgerFold:
+        fold = cls(registry=Registry.rooted_in(genesis), partitions=partitions, genesis=genesis)
+        registry_state = fold.streams[REGISTRY_STREAM] = StreamState.empty(REGISTRY_STREAM)
+        registry_state.domain = fold.registry  # the registry stream's state is the registry
+        return fold
+
+    def stream(self, stream: str) -> StreamState:
+        st = self.streams.get(stream)
+        if st is None:
+            st = self.streams[stream] = StreamState.empty(stream)
+        return st
+
+    def apply(
+        self,
+        rec: StoredRecord,
+        *,
+        record_hash: str | None = None,
+        signature_ok: bool | None = None,
+        parsed: Parsed | Verdict | None = None,
+    ) -> Verdict:
+        if parsed is None:
+            h = record_hash or hashlib.sha256(rec.record).hexdigest()
+            parsed = parse(rec.record, h)
+        if isinstance(parsed, Verdict):
+            verdict = parsed
+            event_id = event_type = None
+        else:
+            event_id, event_type = parsed.env.get("id"), parsed.env.get("type")
+            if parsed.env["subject"] != rec.stream or (
+                partition_for(rec.stream, self.partitions) != rec.partition
+            ):
+                verdict = reject(Reason.wrong_partition, "record is not where its stream lives")
+            else:
+                verdict = admit(
+                    self.stream(rec.stream),
+                    parsed,
+                    self.registry,
+                    signature_ok=signature_ok,
+                    appended_at=rec.appended_at,
+                )
+        outcome = verdict.outcome
+        self.counts[outcome] += 1
+        if outcome is not Outcome.accepted:
+            self.rejections.append(
+                Judged(rec.partition, rec.offset, rec.stream, event_id, event_type, verdict)
+            )
+        return verdict
+
+    @property
+    def first_tamper(self) -> Judged | None:
+        return next((j for j in self.rejections if j.verdict.outcome is Outcome.tamper), None)
+
+    def state_digest(self) -> str:
+        """SHA-256 over every stream's summary, in stream order, plus the registry's."""
+        h = hashlib.sha256()
+        for name in sorted(self.streams):
+            h.update(orjson.dumps([name, self.streams[name].summary()], option=orjson.OPT_SORT_KEYS))
+        return h.hexdigest()

@@ -1,0 +1,162 @@
+"""The key registry and rights table: state and evolve of the ``registry`` stream.
+
+Every entry remembers the registry version at which it took effect and, if so, ended, so
+``key_at(kid, v)`` answers for any version ``v`` the log has reached. Versions count accepted
+registry events (version 0 is the empty registry, rooted in the genesis key from settings).
+A key revoked at version N rejects events naming N or later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from shared.crypto.signing import PublicKey, unb64u
+
+GENESIS_DEPLOYMENT = "/ledger/genesis"
+REGISTRY_RIGHT = "ledger.registry.*"
+
+
+@dataclass(slots=True)
+class KeyEntry:
+    deployment: str
+    public: Ed25519PublicKey
+    added_at: int
+    revoked_at: int | None = None
+
+    def valid_at(self, version: int) -> bool:
+        return self.added_at <= version and (self.revoked_at is None or version < self.revoked_at)
+
+
+@dataclass(slots=True)
+class Grant:
+    pattern: str
+    granted_at: int
+    revoked_at: int | None = None
+
+    def valid_at(self, version: int) -> bool:
+        return self.granted_at <= version and (self.revoked_at is None or version < self.revoked_at)
+
+
+@dataclass(slots=True)
+class DeploymentEntry:
+    body: str
+    service: str
+    acts_for: tuple[str, ...]
+    registered_at: int
+
+
+@dataclass
+class Registry:
+    genesis_kid: str
+    genesis_key: Ed25519PublicKey
+    version: int = 0
+    hashes: list[str] = field(default_factory=list)  # hashes[v-1]: the event that made version v
+    deployments: dict[str, DeploymentEntry] = field(default_factory=dict)
+    keys: dict[str, KeyEntry] = field(default_factory=dict)
+    grants: dict[str, list[Grant]] = field(default_factory=dict)
+    configs: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
+
+    @classmethod
+    def rooted_in(cls, genesis: PublicKey) -> Registry:
+        reg = cls(genesis_kid=genesis.kid, genesis_key=genesis.loaded())
+        reg.deployments[GENESIS_DEPLOYMENT] = DeploymentEntry("ledger", "genesis", ("ledger",), 0)
+        reg.keys[genesis.kid] = KeyEntry(GENESIS_DEPLOYMENT, reg.genesis_key, 0)
+        reg.grants[GENESIS_DEPLOYMENT] = [Grant(REGISTRY_RIGHT, 0)]
+        return reg
+
+    # ---- queries (pure, version-addressed) ----
+
+    def hash_at(self, version: int) -> str | None:
+        return self.hashes[version - 1] if 0 < version <= len(self.hashes) else None
+
+    def key_at(self, kid: str, version: int) -> KeyEntry | None:
+        entry = self.keys.get(kid)
+        return entry if entry is not None and entry.valid_at(version) else None
+
+    def may_act_for(self, deployment: str, org: str) -> bool:
+        entry = self.deployments.get(deployment)
+        return entry is not None and any(fnmatchcase(org, p) for p in entry.acts_for)
+
+    def has_right(self, deployment: str, event_type: str, version: int) -> bool:
+        return any(
+            g.valid_at(version) and fnmatchcase(event_type, g.pattern)
+            for g in self.grants.get(deployment, ())
+        )
+
+    def config_at(self, kind: str, version: int) -> dict[str, Any] | None:
+        found = None
+        for at, _label, content in self.configs.get(kind, ()):
+            if at <= version:
+                found = content
+        return found
+
+    # ---- evolve: apply an accepted registry event (validity is checked by the rule book) ----
+
+    def wrong_state(self, event_type: str, data: dict[str, Any]) -> str | None:
+        """Why this registry event cannot apply now, or None."""
+        if event_type == "ledger.registry.deployment_registered.v1":
+            if data["deployment"] in self.deployments:
+                return "deployment already registered"
+        elif event_type == "ledger.registry.key_added.v1":
+            if data["kid"] in self.keys:
+                return "key id already registered"
+            if data["deployment"] not in self.deployments:
+                return "unknown deployment"
+            if PublicKey(unb64u(data["public_key"])).kid != data["kid"]:
+                return "kid does not match the public key"
+        elif event_type == "ledger.registry.key_revoked.v1":
+            entry = self.keys.get(data["kid"])
+            if entry is None or entry.revoked_at is not None:
+                return "no such active key"
+            if data["kid"] == self.genesis_kid:
+                return "the genesis key cannot be revoked"
+        elif event_type in (
+            "ledger.registry.rights_granted.v1",
+            "ledger.registry.rights_revoked.v1",
+        ):
+            if data["deployment"] not in self.deployments:
+                return "unknown deployment"
+        return None
+
+    def apply(self, event_type: str, data: dict[str, Any], record_hash: str) -> None:
+        self.version += 1
+        self.hashes.append(record_hash)
+        v = self.version
+        if event_type == "ledger.registry.deployment_registered.v1":
+            self.deployments[data["deployment"]] = DeploymentEntry(
+                data["body"], data["service"], tuple(data["acts_for"]), v
+            )
+        elif event_type == "ledger.registry.key_added.v1":
+            public = PublicKey(unb64u(data["public_key"])).loaded()
+            self.keys[data["kid"]] = KeyEntry(data["deployment"], public, v)
+        elif event_type == "ledger.registry.key_revoked.v1":
+            self.keys[data["kid"]].revoked_at = v
+        elif event_type == "ledger.registry.rights_granted.v1":
+            grants = self.grants.setdefault(data["deployment"], [])
+            grants.extend(Grant(p, v) for p in data["types"])
+        elif event_type == "ledger.registry.rights_revoked.v1":
+            for g in self.grants.get(data["deployment"], ()):
+                if g.pattern in data["types"] and g.revoked_at is None:
+                    g.revoked_at = v
+        elif event_type == "ledger.registry.config_published.v1":
+            self.configs.setdefault(data["kind"], []).append((v, data["version"], data["content"]))
+
+    def summary(self) -> dict[str, Any]:
+        """A canonical view of the registry for state digests."""
+        return {
+            "version": self.version,
+            "head": self.hash_at(self.version),
+            "deployments": sorted(self.deployments),
+            "keys": {
+                k: [e.deployment, e.added_at, e.revoked_at] for k, e in sorted(self.keys.items())
+            },
+            "grants": {
+                d: [[g.pattern, g.granted_at, g.revoked_at] for g in gs]
+                for d, gs in sorted(self.grants.items())
+            },
+            "configs": {k: [[at, label] for at, label, _ in v] for k, v in sorted(self.configs.items())},
+        }

@@ -1,0 +1,204 @@
+"""The rule book: whether one event is valid at its place in its stream.
+
+``admit`` is the same in every reader (writers reading back, projectors, ``ledger verify``)
+and looks at nothing outside the event's own stream — except the key registry at the version
+the event names, which every reader has read that far before it applies the event.
+
+Order of checks, so the same record always gets the same reason: form, registry version, key
+(tampering) → replayed id → prev → registry version order → right → type and schema → state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.crypto.signing import ALG, verify
+from shared.events.catalog import STREAM_KIND_OF_FAMILY, family, payload_model
+from shared.events.codec import CanonicalFormError, loads, signed_part
+from shared.events.envelope import SPECVERSION, actor_org, stream_kind
+from shared.events.upcast import upcast
+from shared.rules import case, conference
+from shared.rules.registry import KeyEntry, Registry
+from shared.rules.verdict import ACCEPTED, Reason, Verdict, reject
+
+REGISTRY_STREAM = "registry"
+_STR_MEMBERS = ("id", "source", "type", "subject", "time", "actor", "alg", "kid", "sig")
+
+
+@dataclass
+class StreamState:
+    """What a reader keeps per stream: the chain head, what it has seen, the domain state."""
+
+    stream: str
+    kind: str
+    head: str | None = None
+    accepted: int = 0
+    regseq: int = 0
+    seen_ids: set[str] = field(default_factory=set)  # accepted event ids
+    seen_hashes: set[str] = field(default_factory=set)  # every non-tampered record's hash
+    domain: Any = None
+    last_at: int = 0  # log time of the last accepted event
+
+    @classmethod
+    def empty(cls, stream: str) -> StreamState:
+        kind = stream_kind(stream)
+        domain: Any = None
+        if kind == "case":
+            domain = case.CaseState()
+        elif kind == "conference":
+            domain = conference.ConferenceState()
+        return cls(stream=stream, kind=kind, domain=domain)
+
+    def summary(self) -> dict[str, Any]:
+        dom = self.domain.summary() if hasattr(self.domain, "summary") else None
+        return {"head": self.head, "accepted": self.accepted, "regseq": self.regseq, "state": dom}
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A stored record decoded once: its JSON, hash and log coordinates."""
+
+    env: dict[str, Any]
+    stored: bytes
+    hash: str
+
+
+def parse(stored: bytes, record_hash: str) -> Parsed | Verdict:
+    try:
+        env = loads(stored)
+    except (ValueError, CanonicalFormError):
+        return reject(Reason.malformed, "not a JSON object")
+    for name in _STR_MEMBERS:
+        if not isinstance(env.get(name), str):
+            return reject(Reason.malformed, f"member {name} missing or not a string")
+    if env.get("specversion") != SPECVERSION or env["alg"] != ALG:
+        return reject(Reason.malformed, "unsupported specversion or alg")
+    if env.get("partitionkey") != env["subject"] or "/" not in env["actor"]:
+        return reject(Reason.malformed, "partitionkey or actor malformed")
+    regseq = env.get("regseq")
+    if not isinstance(regseq, int) or isinstance(regseq, bool) or regseq < 0:
+        return reject(Reason.malformed, "regseq missing")
+    if not isinstance(env.get("data"), dict):
+        return reject(Reason.malformed, "data is not an object")
+    prev = env.get("prev")
+    if prev is not None and not isinstance(prev, str):
+        return reject(Reason.malformed, "prev is not a string")
+    return Parsed(env, stored, record_hash)
+
+
+def signing_version(env: dict[str, Any], registry: Registry) -> int:
+    """The registry version whose keys judge this event's signature."""
+    return registry.version if env["subject"] == REGISTRY_STREAM else int(env["regseq"])
+
+
+def resolve_key(p: Parsed, registry: Registry) -> KeyEntry | Verdict:
+    """The key that must have signed this event, or the tampering verdict."""
+    env = p.env
+    if env["subject"] != REGISTRY_STREAM:
+        v = env["regseq"]
+        if v > registry.version:
+            return reject(Reason.unknown_registry_version, f"registry version {v} not in the log")
+        if v > 0 and env.get("reghash") != registry.hash_at(v):
+            return reject(Reason.unknown_registry_version, f"registry hash at {v} differs")
+    key = registry.key_at(env["kid"], signing_version(env, registry))
+    if key is None:
+        return reject(Reason.unknown_key, "no such key at that registry version")
+    if key.deployment != env["source"]:
+        return reject(Reason.foreign_key, "key belongs to another deployment")
+    if not registry.may_act_for(env["source"], actor_org(env["actor"])):
+        return reject(Reason.foreign_key, "deployment may not act for this actor")
+    return key
+
+
+def check_signature(p: Parsed, key: KeyEntry) -> bool:
+    try:
+        message = signed_part(p.stored, p.env["sig"])
+    except CanonicalFormError:
+        return False
+    return verify(key.public, message, p.env["sig"])
+
+
+def admit(
+    state: StreamState,
+    p: Parsed,
+    registry: Registry,
+    *,
+    signature_ok: bool | None = None,
+    appended_at: int = 0,
+) -> Verdict:
+    """Judge one parsed record at its place in ``state``'s stream and, if accepted, apply it.
+
+    ``signature_ok`` carries a check already made (in parallel, or trusted under a seal);
+    None checks it here. On acceptance ``state`` (and the registry, for registry events)
+    advances; otherwise nothing changes except that a non-tampered record's hash is
+    remembered, so a later ``prev`` naming it reads as superseded, not as forged.
+    """
+    env = p.env
+    key = resolve_key(p, registry)
+    if isinstance(key, Verdict):
+        return key
+    ok = check_signature(p, key) if signature_ok is None else signature_ok
+    if not ok:
+        return reject(Reason.bad_signature, "signature does not verify")
+    verdict = _judge(state, env, registry)
+    if verdict.reason is Reason.unknown_prev:
+        return verdict
+    state.seen_hashes.add(p.hash)
+    if not verdict.accepted:
+        return verdict
+    event_type, data = upcast(env["type"], env["data"])
+    if state.kind == "case":
+        state.domain = case.evolve(state.domain, event_type, data)
+    elif state.kind == "conference":
+        state.domain = conference.evolve(state.domain, event_type, data)
+    elif state.kind == "registry":
+        registry.apply(event_type, data, p.hash)
+    state.head = p.hash
+    state.accepted += 1
+    state.seen_ids.add(env["id"])
+    state.regseq = max(state.regseq, env["regseq"])
+    state.last_at = appended_at
+    return ACCEPTED
+
+
+def _judge(state: StreamState, env: dict[str, Any], registry: Registry) -> Verdict:
+    if env["id"] in state.seen_ids:
+        return reject(Reason.replayed_id, "event id already accepted in this stream")
+    prev = env.get("prev")
+    if prev != state.head:
+        if prev is None or prev in state.seen_hashes:
+            return reject(Reason.stale_prev, "prev names a superseded event")
+        return reject(Reason.unknown_prev, "prev names a hash not in this stream")
+    if env["regseq"] < state.regseq:
+        return reject(Reason.stale_registry, "names an older registry version than the stream")
+    event_type = env["type"]
+    if not registry.has_right(env["source"], event_type, signing_version(env, registry)):
+        return reject(Reason.no_right, f"{env['source']} may not write {event_type}")
+    return _judge_payload(state, env, registry)
+
+
+def _judge_payload(state: StreamState, env: dict[str, Any], registry: Registry) -> Verdict:
+    try:
+        event_type, data = upcast(env["type"], env["data"])
+    except Exception:  # an upcaster that cannot read this payload
+        return reject(Reason.invalid_data, "payload cannot be upcast")
+    model = payload_model(event_type)
+    if model is None:
+        return reject(Reason.unknown_type, event_type)
+    if STREAM_KIND_OF_FAMILY.get(family(event_type)) != state.kind:
+        return reject(Reason.wrong_stream, f"{event_type} does not belong in a {state.kind} stream")
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        return reject(Reason.invalid_data, f"{exc.error_count()} schema errors")
+    why: str | None = None
+    if state.kind == "case":
+        why = case.check(state.domain, event_type, data)
+    elif state.kind == "conference":
+        why = conference.check(state.domain, event_type, data)
+    elif state.kind == "registry":
+        why = registry.wrong_state(event_type, data)
+    return reject(Reason.wrong_state, why) if why else ACCEPTED

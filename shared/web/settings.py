@@ -1,0 +1,80 @@
+"""Settings of a web service (pydantic-settings, prefix ``LEDGER_``).
+
+Extends the lead's :class:`shared.settings.LedgerSettings`; every field here is listed in the
+README's configuration table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import LedgerSettings
+
+
+class WebSettings(LedgerSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", env_file=".env", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address a service listens on")
+    port: int = Field(8000, ge=1, le=65535, description="Port a service listens on")
+    token_ttl_seconds: int = Field(
+        8 * 3600, ge=60, le=30 * 86400, description="Lifetime of an API bearer token"
+    )
+    session_ttl_seconds: int = Field(
+        8 * 3600, ge=60, le=30 * 86400, description="Lifetime of a page sign-in session"
+    )
+    cookie_secure: bool = Field(
+        False, description="Mark session cookies Secure (set true behind HTTPS)"
+    )
+    demo_operators: bool = Field(
+        True,
+        description="On first run (no operator yet) create one demo operator per role with a "
+        "random password, printed once and written to <var_dir>/<service>/demo-operators.txt",
+    )
+    demo_body: str = Field(
+        "efficiency-office", description="Body the demo operators belong to"
+    )
+    demo_unit: str = Field(
+        "demo-unit", description="Unit the demo unit_handler operator belongs to"
+    )
+    identity_db_path: Path | None = Field(
+        None, description="Operators, tokens, sessions (default: <var_dir>/<service>/identity.sqlite3)"
+    )
+    idempotency_db_path: Path | None = Field(
+        None,
+        description="Stored command results (default: <var_dir>/<service>/idempotency.sqlite3)",
+    )
+    idempotency_ttl_seconds: int = Field(
+        86400, ge=60, description="How long a command's result is kept for replay"
+    )
+    idempotency_lock_seconds: float = Field(
+        60.0, gt=0, description="After this, an unfinished command's key may be taken over"
+    )
+    idempotency_wait_seconds: float = Field(
+        5.0, ge=0, description="How long a duplicate waits for the first to finish before 409"
+    )
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body")
+    readiness_timeout_seconds: float = Field(
+        2.0, gt=0, description="Time limit of each readiness check"
+    )
+    password_time_cost: int = Field(3, ge=1, description="argon2id iterations")
+    password_memory_kib: int = Field(65536, ge=8, description="argon2id memory (KiB)")
+    password_parallelism: int = Field(4, ge=1, description="argon2id lanes")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Lowest level written to the JSON log"
+    )
+
+    def service_dir(self, service: str) -> Path:
+        return self.var_dir / service
+
+    def identity_file(self, service: str) -> Path:
+        return self.identity_db_path or self.service_dir(service) / "identity.sqlite3"
+
+    def idempotency_file(self, service: str) -> Path:
+        return self.idempotency_db_path or self.service_dir(service) / "idempotency.sqlite3"
+
+    def demo_operators_file(self, service: str) -> Path:
+        return self.service_dir(service) / "demo-operators.txt"
