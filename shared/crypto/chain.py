@@ -13,10 +13,11 @@ import hashlib
 ZERO = "0" * 64
 
 
-def step(digest: str, appended_at: int, record: bytes) -> str:
+def step(digest: str, appended_at: int, record_hash: str) -> str:
+    """Next digest after a record with this log time and (hex SHA-256) hash."""
     h = hashlib.sha256(bytes.fromhex(digest))
     h.update(appended_at.to_bytes(8, "big", signed=True))
-    h.update(hashlib.sha256(record).digest())
+    h.update(bytes.fromhex(record_hash))
     return h.hexdigest()
 
 
@@ -30,8 +31,8 @@ class PartitionDigest:
         self.count = count
         self.digest = digest
 
-    def add(self, offset: int, appended_at: int, record: bytes) -> None:
+    def add(self, offset: int, appended_at: int, record_hash: str) -> None:
         if offset != self.count:
             raise ValueError(f"partition {self.partition}: expected offset {self.count}, got {offset}")
-        self.digest = step(self.digest, appended_at, record)
+        self.digest = step(self.digest, appended_at, record_hash)
         self.count += 1

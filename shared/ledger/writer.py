@@ -29,6 +29,7 @@ class Written:
     event_id: str
     verdict: Verdict
     position: Appended | None
+    record: bytes  # the exact signed bytes appended
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class EventWriter:
             positions = await self.append_signed(signed)
             verdicts = await self._read_back(fold, stream, signed, positions)
             written = [
-                Written(s.id, verdicts[i], positions[i]) for i, s in enumerate(signed)
+                Written(s.id, verdicts[i], positions[i], s.record) for i, s in enumerate(signed)
             ]
             first = written[0].verdict.reason
             if first in (Reason.stale_prev, Reason.stale_registry) and attempt < self.max_attempts:

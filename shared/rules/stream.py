@@ -20,7 +20,7 @@ from shared.events.catalog import STREAM_KIND_OF_FAMILY, family, payload_model
 from shared.events.codec import CanonicalFormError, loads, signed_part
 from shared.events.envelope import SPECVERSION, actor_org, stream_kind
 from shared.events.upcast import upcast
-from shared.rules import case, conference
+from shared.rules import audit, case, conference
 from shared.rules.registry import KeyEntry, Registry
 from shared.rules.verdict import ACCEPTED, Reason, Verdict, reject
 
@@ -50,6 +50,8 @@ class StreamState:
             domain = case.CaseState()
         elif kind == "conference":
             domain = conference.ConferenceState()
+        elif kind == "audit":
+            domain = audit.AuditState()
         return cls(stream=stream, kind=kind, domain=domain)
 
     def summary(self) -> dict[str, Any]:
@@ -154,6 +156,8 @@ def admit(
         state.domain = case.evolve(state.domain, event_type, data)
     elif state.kind == "conference":
         state.domain = conference.evolve(state.domain, event_type, data)
+    elif state.kind == "audit":
+        state.domain = audit.evolve(state.domain, event_type, data)
     elif state.kind == "registry":
         registry.apply(event_type, data, p.hash)
     state.head = p.hash
@@ -199,6 +203,8 @@ def _judge_payload(state: StreamState, env: dict[str, Any], registry: Registry) 
         why = case.check(state.domain, event_type, data)
     elif state.kind == "conference":
         why = conference.check(state.domain, event_type, data)
+    elif state.kind == "audit":
+        why = audit.check(state.domain, event_type, data)
     elif state.kind == "registry":
         why = registry.wrong_state(event_type, data)
     return reject(Reason.wrong_state, why) if why else ACCEPTED

@@ -1,0 +1,51 @@
+"""What a running service app carries: one object on ``app.state.ledger`` and a few per-request
+values kept in the ASGI scope (so pure-ASGI middleware and handlers see the same ones)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import HTTPConnection
+
+if TYPE_CHECKING:
+    from shared.web.health import ReadinessCheck
+    from shared.web.identity import IdentityStore, Operator
+    from shared.web.idempotency import IdempotencyStore
+    from shared.web.metrics import HttpMetrics
+    from shared.web.pages import Pages
+    from shared.web.settings import WebSettings
+
+# Keys in the ASGI scope; namespaced so they cannot collide with Starlette's own.
+REQUEST_ID = "ledger.request_id"
+OPERATOR = "ledger.operator"
+CSRF_TOKEN = "ledger.csrf_token"
+IDEMPOTENCY_CLAIM = "ledger.idempotency"
+IDEMPOTENCY_DISCARD = "ledger.idempotency.discard"
+
+
+@dataclass
+class WebContext:
+    service: str
+    title: str
+    settings: WebSettings
+    identity: IdentityStore
+    idempotency: IdempotencyStore
+    metrics: HttpMetrics
+    pages: Pages
+    readiness_checks: Sequence[ReadinessCheck] = field(default_factory=tuple)
+
+
+def get_context(conn: HTTPConnection) -> WebContext:
+    ctx: WebContext = conn.app.state.ledger
+    return ctx
+
+
+def request_id_of(scope: dict[str, Any] | Any) -> str:
+    return str(scope.get(REQUEST_ID, ""))
+
+
+def operator_of(conn: HTTPConnection) -> Operator | None:
+    op: Operator | None = conn.scope.get(OPERATOR)
+    return op
