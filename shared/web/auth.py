@@ -18,6 +18,8 @@ from shared.web.roles import Role
 
 # Attribute set on every dependency that establishes who is calling; the audit looks for it.
 AUTH_MARK = "__ledger_auth__"
+# Set on command dependencies (idempotent, state-changing), for the OpenAPI document.
+COMMAND_MARK = "__ledger_command__"
 
 bearer_scheme = HTTPBearer(
     auto_error=False,

@@ -87,7 +87,9 @@ async def healthz(request: Request) -> JSONResponse:
     summary="Readiness: every readiness check passes",
     responses={
         200: {"content": {"application/json": {"schema": _READY_SCHEMA}}},
-        503: {"content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+        503: {
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        },
     },
 )
 async def readyz(request: Request) -> Response:

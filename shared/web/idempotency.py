@@ -27,7 +27,7 @@ from fastapi import Depends, Header, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.web.auth import AUTH_MARK, require_roles
+from shared.web.auth import AUTH_MARK, COMMAND_MARK, require_roles
 from shared.web.context import IDEMPOTENCY_CLAIM, IDEMPOTENCY_DISCARD, get_context
 from shared.web.identity import Operator
 from shared.web.problems import (
@@ -217,7 +217,9 @@ def fingerprint(request: Request, body: bytes) -> str:
 
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def command(*roles: Role | str) -> Callable[..., Any]:
@@ -263,6 +265,7 @@ def command(*roles: Role | str) -> Callable[..., Any]:
             delay = min(delay * 2, 0.25)
 
     setattr(dependency, AUTH_MARK, "bearer")
+    setattr(dependency, COMMAND_MARK, True)
     dependency.__name__ = "command_" + "_".join(sorted(str(r) for r in roles) or ["any"])
     return dependency
 

@@ -181,7 +181,9 @@ class IdentityStore:
 
     # --- credentials ---------------------------------------------------------------------------
 
-    def issue(self, kind: CredentialKind, operator: Operator, ttl_seconds: float) -> IssuedCredential:
+    def issue(
+        self, kind: CredentialKind, operator: Operator, ttl_seconds: float
+    ) -> IssuedCredential:
         now = self.clock()
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32) if kind == "session" else None

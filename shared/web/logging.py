@@ -15,8 +15,12 @@ import orjson
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
-           "error": logging.ERROR}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 _lock = threading.Lock()
 
 

@@ -34,14 +34,13 @@ class WebSettings(LedgerSettings):
         description="On first run (no operator yet) create one demo operator per role with a "
         "random password, printed once and written to <var_dir>/<service>/demo-operators.txt",
     )
-    demo_body: str = Field(
-        "efficiency-office", description="Body the demo operators belong to"
-    )
+    demo_body: str = Field("efficiency-office", description="Body the demo operators belong to")
     demo_unit: str = Field(
         "demo-unit", description="Unit the demo unit_handler operator belongs to"
     )
     identity_db_path: Path | None = Field(
-        None, description="Operators, tokens, sessions (default: <var_dir>/<service>/identity.sqlite3)"
+        None,
+        description="Operators, tokens, sessions (default: <var_dir>/<service>/identity.sqlite3)",
     )
     idempotency_db_path: Path | None = Field(
         None,

@@ -1,0 +1,71 @@
+"""One JSON form for documents on both adapters, and the digest over it.
+
+Both adapters store what JSON round-tripping gives (via orjson), so a datetime, UUID or tuple is
+the same value whichever backend holds it, and the digest of equal content is equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from shared.store.port import TOKENS_FIELD, Doc, InvalidQuery
+from shared.store.query import ID_FIELD, check_id
+
+
+def encode_body(id: str, doc: Mapping[str, Any]) -> bytes:
+    """JSON of ``doc`` without ``_id`` (the id lives beside it); checks the reserved names."""
+    check_id(id)
+    if ID_FIELD in doc or TOKENS_FIELD in doc:
+        if doc.get(ID_FIELD, id) != id:
+            raise InvalidQuery("document _id differs from the id it is written under")
+        if TOKENS_FIELD in doc:
+            raise InvalidQuery(f"{TOKENS_FIELD} is reserved")
+        doc = {k: v for k, v in doc.items() if k != ID_FIELD}
+    try:
+        return orjson.dumps(doc)
+    except TypeError as exc:
+        # orjson's message names the type, not the value.
+        raise InvalidQuery(f"document is not JSON: {exc}") from None
+
+
+def decode(id: str, body: bytes | str) -> Doc:
+    """The document as the store returns it: ``_id`` first."""
+    out: Doc = {ID_FIELD: id}
+    out.update(orjson.loads(body))
+    return out
+
+
+def normalise(id: str, doc: Mapping[str, Any]) -> Doc:
+    """What ``decode(encode_body(...))`` gives, for backends that store objects, not text."""
+    return decode(id, encode_body(id, doc))
+
+
+def digest_line(doc: Mapping[str, Any]) -> bytes:
+    """Canonical line of one document (with ``_id``, without search tokens)."""
+    if TOKENS_FIELD in doc:
+        doc = {k: v for k, v in doc.items() if k != TOKENS_FIELD}
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+class Digest:
+    """sha256 over documents fed in strictly increasing ``_id`` order (checked, so a backend
+    whose order differs fails loudly instead of giving a different digest)."""
+
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+        self._last: bytes | None = None
+
+    def add(self, doc: Mapping[str, Any]) -> None:
+        # UTF-8 byte order equals code-point order: the order both backends sort strings in.
+        key = str(doc[ID_FIELD]).encode()
+        if self._last is not None and key <= self._last:
+            raise RuntimeError("documents reached the digest out of _id order")
+        self._last = key
+        self._h.update(digest_line(doc))
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()

@@ -1,0 +1,152 @@
+"""``create_app``: the one way every service builds its FastAPI app, so a fix to errors, sign-in
+or metrics lands in all of them at once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+
+from shared.web import health, sessions, tokens
+from shared.web.auth import audit_routes, public
+from shared.web.context import WebContext, get_context
+from shared.web.demo_operators import ensure_demo_operators
+from shared.web.docs import install_docs
+from shared.web.health import CheckFunction, ReadinessCheck, as_readiness_check
+from shared.web.identity import IdentityStore
+from shared.web.idempotency import (
+    IdempotencyMiddleware,
+    IdempotencyStore,
+    IdempotentReplay,
+    handle_replay,
+)
+from shared.web.logging import configure_logging
+from shared.web.metrics import METRICS_MEDIA_TYPE, HttpMetrics
+from shared.web.middleware import RequestContextMiddleware
+from shared.web.openapi import build_openapi
+from shared.web.pages import STATIC_DIR, NavItem, Pages
+from shared.web.problems import (
+    ProblemError,
+    handle_http_exception,
+    handle_problem_error,
+    handle_validation_error,
+)
+from shared.web.settings import WebSettings
+
+SERVICE_TITLES = {
+    "intake": "统一受理",
+    "dispatch": "统一转办",
+    "oversight": "统一督办",
+    "publication": "结果公开",
+}
+
+
+def password_hasher(settings: WebSettings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=settings.password_time_cost,
+        memory_cost=settings.password_memory_kib,
+        parallelism=settings.password_parallelism,
+    )
+
+
+def create_app(
+    service: str,
+    settings: WebSettings | None = None,
+    *,
+    routers: Sequence[APIRouter] = (),
+    readiness_checks: Sequence[ReadinessCheck | CheckFunction] = (),
+    title: str | None = None,
+    nav: Sequence[NavItem] = (),
+    template_dirs: Sequence[Path] = (),
+    version: str = "0.1.0",
+    clock: Callable[[], float] = time.time,
+) -> FastAPI:
+    """Build a service app.
+
+    ``routers`` carry the service's API and pages; every route in them must declare
+    ``require_roles``/``command``/``page`` or ``public`` (checked here). ``readiness_checks``
+    are async callables returning :class:`CheckResult`; /readyz answers 503 naming the ones
+    that fail. ``nav`` lists the pages in the layout's navigation.
+    """
+    settings = settings or WebSettings()
+    configure_logging(settings.log_level)
+    title = title or SERVICE_TITLES.get(service, service)
+    service_dir = settings.service_dir(service)
+    service_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    identity = IdentityStore(settings.identity_file(service), password_hasher(settings), clock)
+    ensure_demo_operators(identity, settings, service)
+    context = WebContext(
+        service=service,
+        title=title,
+        settings=settings,
+        identity=identity,
+        idempotency=IdempotencyStore(
+            settings.idempotency_file(service),
+            ttl_seconds=settings.idempotency_ttl_seconds,
+            lock_seconds=settings.idempotency_lock_seconds,
+            clock=clock,
+        ),
+        metrics=HttpMetrics(service),
+        pages=Pages(service, title, [NavItem("首页", "/"), *nav], template_dirs),
+        readiness_checks=tuple(as_readiness_check(c) for c in readiness_checks),
+    )
+
+    app = FastAPI(
+        title=f"效能监督账本 · {title}",
+        version=version,
+        description=f"Supervision Ledger — {service} service. Sign in with POST /auth/token.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.ledger = context
+
+    def openapi() -> dict[str, Any]:
+        return build_openapi(app)
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(ProblemError, handle_problem_error)
+    app.add_exception_handler(IdempotentReplay, handle_replay)
+    # Added last = outermost: the request envelope sees every response, replayed ones too.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware, metrics=context.metrics, max_body_bytes=settings.max_body_bytes
+    )
+
+    app.include_router(health.router)
+    app.include_router(_metrics_router())
+    app.include_router(tokens.router)
+    app.include_router(sessions.router)
+    install_docs(app, title)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in routers:
+        app.include_router(router)
+    audit_routes(app)
+    return app
+
+
+def _metrics_router() -> APIRouter:
+    router = APIRouter(tags=["health"], dependencies=[Depends(public)])
+
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics of this service",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    async def metrics(request: Request) -> Response:
+        return Response(get_context(request).metrics.render(), media_type=METRICS_MEDIA_TYPE)
+
+    return router

@@ -1,0 +1,149 @@
+"""The request envelope, outermost around every service: a request id (accepted from
+``X-Request-ID`` when well-formed, else new), the body size limit, the catch-all that turns any
+unexpected exception into a 500 problem, metrics by route template, and one access-log line."""
+
+from __future__ import annotations
+
+import re
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.web.context import OPERATOR, REQUEST_ID
+from shared.web.metrics import UNMATCHED_ROUTE, HttpMetrics
+from shared.web.problems import (
+    INTERNAL,
+    PAYLOAD_TOO_LARGE,
+    PROBLEM_MEDIA_TYPE,
+    problem_body,
+    problem_response,
+)
+
+log = structlog.get_logger("ledger.web")
+
+# A propagated id is logged and echoed, so only a plain token shape is accepted.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SECURITY_HEADERS = (
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+)
+
+
+class BodyTooLarge(HTTPException):
+    """An HTTPException so that FastAPI's body reader passes it through unchanged (it turns
+    other exceptions raised while reading into a 400)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED_ROUTE
+
+
+def _frames(exc: BaseException) -> list[str]:
+    # Where it failed, without the exception's message or local values.
+    return [
+        f"{Path(f.filename).name}:{f.lineno}:{f.name}"
+        for f in traceback.extract_tb(exc.__traceback__)[-12:]
+    ]
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        supplied = headers.get("x-request-id", "")
+        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        scope[REQUEST_ID] = request_id
+        status = 0
+        started = False
+        received = 0
+        limit = self.max_body_bytes
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = int(message["status"])
+                out = MutableHeaders(scope=message)
+                out["X-Request-ID"] = request_id
+                for name, value in _SECURITY_HEADERS:
+                    if name not in out:
+                        out[name] = value
+            await send(message)
+
+        async def receive_wrapper() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        started_at = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                declared = headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise BodyTooLarge()
+                await self.app(scope, receive_wrapper, send_wrapper)
+            except BodyTooLarge:
+                if not started:
+                    await self._answer(scope, receive, send_wrapper, too_large=True)
+            except Exception as exc:
+                log.error("request.failed", error_kind=type(exc).__name__, frames=_frames(exc))
+                if not started:
+                    await self._answer(scope, receive, send_wrapper, too_large=False)
+                else:
+                    status = 500
+            finally:
+                seconds = time.perf_counter() - started_at
+                route = route_template(scope)
+                self.metrics.observe(scope["method"], route, status or 500, seconds)
+                operator = scope.get(OPERATOR)
+                fields: dict[str, Any] = {
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status or 500,
+                    "duration_ms": round(seconds * 1000, 2),
+                }
+                if operator is not None:
+                    fields["staff_id"] = operator.staff_id
+                (log.error if (status or 500) >= 500 else log.info)("request", **fields)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, *, too_large: bool) -> None:
+        request = Request(scope, receive)
+        problem = PAYLOAD_TOO_LARGE if too_large else INTERNAL
+        response: Response
+        try:
+            response = problem_response(request, problem)
+        except Exception:
+            # Even the error page failed: answer the bare problem, still without internals.
+            response = Response(
+                orjson.dumps(problem_body(request, problem)),
+                status_code=problem.status,
+                media_type=PROBLEM_MEDIA_TYPE,
+            )
+        await response(scope, receive, send)

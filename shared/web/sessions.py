@@ -1,0 +1,161 @@
+"""Page sign-in: session cookies (HttpOnly, SameSite=Lax, one name per service since cookies
+ignore ports), the ``page(...)`` dependency with its CSRF check, and the sign-in/out routes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import structlog
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from shared.web import csrf
+from shared.web.auth import AUTH_MARK, _role_set, check_roles, public
+from shared.web.context import CSRF_TOKEN, OPERATOR, get_context
+from shared.web.identity import Operator
+from shared.web.problems import SignInRequired
+from shared.web.roles import Role
+
+SIGNIN_PATH = "/signin"
+log = structlog.get_logger("ledger.web")
+
+
+def session_cookie(service: str) -> str:
+    return f"ledger_{service}_session"
+
+
+def signin_cookie(service: str) -> str:
+    return f"ledger_{service}_signin"
+
+
+def page(*roles: Role | str) -> Callable[..., Any]:
+    """Page route dependency: a signed-in session holding one of ``roles`` (none: anyone signed
+    in); on POST/PUT/PATCH/DELETE also a valid CSRF token. Browsers without a session are sent
+    to the sign-in form."""
+    wanted = _role_set(roles)
+
+    async def dependency(request: Request) -> Operator:
+        ctx = get_context(request)
+        token = request.cookies.get(session_cookie(ctx.service))
+        resolved = (
+            await run_in_threadpool(ctx.identity.resolve, "session", token) if token else None
+        )
+        if resolved is None:
+            raise SignInRequired("请先登录")
+        request.scope[OPERATOR] = resolved.operator
+        request.scope[CSRF_TOKEN] = resolved.csrf_token
+        if request.method not in csrf.SAFE_METHODS:
+            await csrf.verify(request, resolved.csrf_token)
+        check_roles(resolved.operator, wanted)
+        return resolved.operator
+
+    setattr(dependency, AUTH_MARK, "session")
+    dependency.__name__ = "page_" + "_".join(sorted(wanted) or ["any"])
+    return dependency
+
+
+def safe_next(target: str | None) -> str:
+    """Only a local path may follow sign-in (no open redirect to another site)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
+
+
+def _form_text(value: Any, limit: int = 512) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+router = APIRouter(include_in_schema=False)
+
+
+def _signin_page(
+    request: Request, next_path: str, error: str | None = None, status_code: int = 200
+) -> Response:
+    ctx = get_context(request)
+    token = csrf.new_token()
+    response = ctx.pages.render(
+        request,
+        "signin.html",
+        {"signin_token": token, "next": next_path, "error": error},
+        status_code=status_code,
+    )
+    response.set_cookie(
+        signin_cookie(ctx.service),
+        token,
+        max_age=3600,
+        path=SIGNIN_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=ctx.settings.cookie_secure,
+    )
+    return response
+
+
+@router.get(SIGNIN_PATH, dependencies=[Depends(public)])
+async def signin_form(request: Request) -> Response:
+    ctx = get_context(request)
+    next_path = safe_next(request.query_params.get("next"))
+    token = request.cookies.get(session_cookie(ctx.service))
+    if token and await run_in_threadpool(ctx.identity.resolve, "session", token):
+        return RedirectResponse(next_path, status_code=303)
+    return _signin_page(request, next_path)
+
+
+@router.post(SIGNIN_PATH, dependencies=[Depends(public)])
+async def signin(request: Request) -> Response:
+    ctx = get_context(request)
+    form = await request.form()
+    if not csrf.tokens_match(
+        request.cookies.get(signin_cookie(ctx.service)), _form_text(form.get(csrf.FORM_FIELD))
+    ):
+        # A stale form (cookie expired) or a cross-site post: show a fresh form.
+        return _signin_page(request, "/", "表单已失效，请重新登录", status_code=403)
+    next_path = safe_next(_form_text(form.get("next"), 2048))
+    staff_id = _form_text(form.get("staff_id"), 64).strip()
+    password = _form_text(form.get("password"), 256)
+    operator = (
+        await run_in_threadpool(ctx.identity.authenticate, staff_id, password)
+        if staff_id and password
+        else None
+    )
+    if operator is None:
+        log.info("signin.failed", channel="page")
+        return _signin_page(request, next_path, "工号或密码错误", status_code=401)
+    old = request.cookies.get(session_cookie(ctx.service))
+    if old:
+        # A new session id on every sign-in (no fixation); the old one is dead.
+        await run_in_threadpool(ctx.identity.revoke, "session", old)
+    issued = await run_in_threadpool(
+        ctx.identity.issue, "session", operator, ctx.settings.session_ttl_seconds
+    )
+    log.info("signin.succeeded", channel="page", staff_id=operator.staff_id)
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        session_cookie(ctx.service),
+        issued.token,
+        max_age=ctx.settings.session_ttl_seconds,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.cookie_secure,
+    )
+    response.delete_cookie(signin_cookie(ctx.service), path=SIGNIN_PATH)
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request, operator: Operator = Depends(page())) -> Response:
+    ctx = get_context(request)
+    token = request.cookies.get(session_cookie(ctx.service))
+    if token:
+        await run_in_threadpool(ctx.identity.revoke, "session", token)
+    log.info("signout", staff_id=operator.staff_id)
+    response = RedirectResponse(SIGNIN_PATH, status_code=303)
+    response.delete_cookie(session_cookie(ctx.service), path="/")
+    return response
