@@ -107,7 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(lines))
     print(
         "\nSign in (页面登录): open a URL above and use a demo staff id and password, printed\n"
-        f"above on first run and kept in {settings.var_dir}/<service>/demo-operators.txt (mode 0600).\n"
+        f"above on first run and kept in {settings.var_dir}/<service>/demo-operators.txt"
+        " (mode 0600).\n"
         'API: POST /auth/token with {"staff_id": ..., "password": ...}, then send\n'
         "'Authorization: Bearer <access_token>'. Press Ctrl-C to stop.\n",
         flush=True,

@@ -81,17 +81,22 @@ class EventWriter:
             signed = self.signer.sign_chain(
                 stream, drafts, head=state.head, regseq=reg.version, reghash=reg.hash_at(reg.version)
             )
-            positions = await self.append_signed(signed)
-            verdicts = await self._read_back(fold, stream, signed, positions)
-            written = [
-                Written(s.id, verdicts[i], positions[i], s.record) for i, s in enumerate(signed)
-            ]
+            written = await self.submit_signed(stream, signed, fold=fold)
             first = written[0].verdict.reason
             if first in (Reason.stale_prev, Reason.stale_registry) and attempt < self.max_attempts:
                 refresh = first is Reason.stale_registry
                 continue
             return Submission(stream, written, attempt)
         raise AssertionError("unreachable")
+
+    async def submit_signed(
+        self, stream: str, signed: list[Signed], *, fold: LedgerFold | None = None
+    ) -> list[Written]:
+        """Append records already signed and learn each one's verdict by reading back."""
+        fold = fold or await self.registry()
+        positions = await self.append_signed(signed)
+        verdicts = await self._read_back(fold, stream, signed, positions)
+        return [Written(s.id, verdicts[i], positions[i], s.record) for i, s in enumerate(signed)]
 
     async def _read_back(
         self, fold: LedgerFold, stream: str, signed: list[Signed], positions: list[Appended]

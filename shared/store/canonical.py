@@ -26,7 +26,7 @@ def encode_body(id: str, doc: Mapping[str, Any]) -> bytes:
             raise InvalidQuery(f"{TOKENS_FIELD} is reserved")
         doc = {k: v for k, v in doc.items() if k != ID_FIELD}
     try:
-        return orjson.dumps(doc)
+        return orjson.dumps(doc if isinstance(doc, dict) else dict(doc))
     except TypeError as exc:
         # orjson's message names the type, not the value.
         raise InvalidQuery(f"document is not JSON: {exc}") from None
@@ -42,6 +42,15 @@ def decode(id: str, body: bytes | str) -> Doc:
 def normalise(id: str, doc: Mapping[str, Any]) -> Doc:
     """What ``decode(encode_body(...))`` gives, for backends that store objects, not text."""
     return decode(id, encode_body(id, doc))
+
+
+def guarded(doc: Mapping[str, Any], guard_field: str, guard_value: int) -> Doc:
+    """``doc`` carrying its guard, so the stored document always records what it applied."""
+    if doc.get(guard_field, guard_value) != guard_value:
+        raise InvalidQuery(f"document's {guard_field} differs from the guard value")
+    out = dict(doc)
+    out[guard_field] = guard_value
+    return out
 
 
 def digest_line(doc: Mapping[str, Any]) -> bytes:

@@ -7,6 +7,7 @@ never the operand (operands may be personal data; DESIGN principle 5).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -149,3 +150,19 @@ def check_page(skip: int, limit: int | None) -> None:
         raise InvalidQuery("skip must be an int >= 0")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise InvalidQuery("limit must be an int >= 0 or None")
+
+
+def index_name(keys: Sequence[tuple[str, Direction]]) -> str:
+    """A stable, short name for an index: the same spec always names the same index."""
+    spec = ",".join(f"{f}:{d}" for f, d in keys)
+    return "ix_" + hashlib.sha256(spec.encode()).hexdigest()[:16]
+
+
+def check_guard(guard_field: str, guard_value: int) -> None:
+    if not isinstance(guard_field, str) or "." in guard_field:
+        raise InvalidQuery("guard field must be a top-level field")
+    check_field(guard_field)
+    if guard_field == ID_FIELD:
+        raise InvalidQuery("_id cannot be a guard field")
+    if isinstance(guard_value, bool) or not isinstance(guard_value, int):
+        raise InvalidQuery("guard value must be an int (a log position)")

@@ -12,8 +12,8 @@ and declares access once per route: ``Depends(require_roles(Role.X))`` for API r
 from shared.web.auth import authenticated, public, require_roles
 from shared.web.factory import create_app
 from shared.web.health import CheckResult, ReadinessCheck
-from shared.web.identity import IdentityStore, Operator
 from shared.web.idempotency import command
+from shared.web.identity import IdentityStore, Operator
 from shared.web.pages import NavItem, cn_date, cn_datetime
 from shared.web.problems import ProblemError, ProblemType
 from shared.web.roles import ROLE_LABELS, Role

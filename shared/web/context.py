@@ -11,8 +11,8 @@ from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
     from shared.web.health import ReadinessCheck
-    from shared.web.identity import IdentityStore, Operator
     from shared.web.idempotency import IdempotencyStore
+    from shared.web.identity import IdentityStore, Operator
     from shared.web.metrics import HttpMetrics
     from shared.web.pages import Pages
     from shared.web.settings import WebSettings

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from shared.web.context import get_context
-from shared.web.identity import Operator
 from shared.web.idempotency import command
+from shared.web.identity import Operator
 from shared.web.roles import Role
 from shared.web.sessions import page
 

@@ -21,13 +21,13 @@ from shared.web.context import WebContext, get_context
 from shared.web.demo_operators import ensure_demo_operators
 from shared.web.docs import install_docs
 from shared.web.health import CheckFunction, ReadinessCheck, as_readiness_check
-from shared.web.identity import IdentityStore
 from shared.web.idempotency import (
     IdempotencyMiddleware,
     IdempotencyStore,
     IdempotentReplay,
     handle_replay,
 )
+from shared.web.identity import IdentityStore
 from shared.web.logging import configure_logging
 from shared.web.metrics import METRICS_MEDIA_TYPE, HttpMetrics
 from shared.web.middleware import RequestContextMiddleware

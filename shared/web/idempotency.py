@@ -183,7 +183,7 @@ class IdempotencyStore:
             )
 
 
-class IdempotentReplay(Exception):  # noqa: N818 — a control-flow signal, not an error
+class IdempotentReplay(Exception):
     """Raised by the command dependency to answer with a stored response."""
 
     def __init__(self, response: StoredResponse) -> None:

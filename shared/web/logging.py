@@ -82,6 +82,9 @@ def configure_logging(level: str = "info") -> None:
         # uvicorn installs its own text handlers; ours replace them.
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    # Client libraries log full URLs (query strings included) at INFO.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
     # The access log prints raw paths and query strings (submitted values): the request
     # middleware logs route templates instead.
     logging.getLogger("uvicorn.access").disabled = True

@@ -49,9 +49,24 @@ class BodyTooLarge(HTTPException):
 
 
 def route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else UNMATCHED_ROUTE
+    """The matched route's template ("/cases/{case_id}"), never the raw path: raw paths hold
+    submitted values and would explode metric cardinality."""
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str) and path:
+        return path
+    # Starlette's plain Routes and Mounts (openapi.json, static files) leave only "endpoint".
+    endpoint = scope.get("endpoint")
+    app = scope.get("app")
+    if endpoint is not None and app is not None:
+        for route in getattr(app, "routes", ()):
+            if (
+                getattr(route, "endpoint", None) is endpoint
+                or getattr(route, "app", None) is endpoint
+            ):
+                candidate = getattr(route, "path", None)
+                if isinstance(candidate, str):
+                    return candidate or "/"
+    return UNMATCHED_ROUTE
 
 
 def _frames(exc: BaseException) -> list[str]:

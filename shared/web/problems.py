@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 import orjson
 import structlog
-from fastapi.dependencies.utils import get_flat_dependant
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -168,7 +167,7 @@ def problem_response(
     if wants_html(request):
         pages = getattr(getattr(request.app.state, "ledger", None), "pages", None)
         if pages is not None:
-            return pages.render_error(request, body, headers=headers)  # type: ignore[no-any-return]
+            return pages.render_error(request, body, headers=headers)
     return Response(
         content=orjson.dumps(body),
         status_code=body["status"],
@@ -272,6 +271,16 @@ def _schema_names(schema: Any, names: set[str]) -> None:
 
 
 _DECLARED_NAMES: dict[int, frozenset[str]] = {}
+_PARAM_KINDS = ("path_params", "query_params", "header_params", "cookie_params", "body_params")
+
+
+def _params(dependant: Any) -> Iterable[Any]:
+    # Walks FastAPI's Dependant tree by its public attributes (its helpers change between
+    # releases).
+    for kind in _PARAM_KINDS:
+        yield from getattr(dependant, kind, ())
+    for sub in getattr(dependant, "dependencies", ()):
+        yield from _params(sub)
 
 
 def declared_names(route: BaseRoute | None) -> frozenset[str]:
@@ -283,15 +292,7 @@ def declared_names(route: BaseRoute | None) -> frozenset[str]:
     if cached is not None:
         return cached
     names: set[str] = set()
-    flat = get_flat_dependant(route.dependant)
-    params = [
-        *flat.path_params,
-        *flat.query_params,
-        *flat.header_params,
-        *flat.cookie_params,
-        *flat.body_params,
-    ]
-    for param in params:
+    for param in _params(route.dependant):
         names.update({param.name, param.alias, param.alias.lower()})
         annotation = getattr(param.field_info, "annotation", None)
         if annotation is None:
@@ -299,7 +300,7 @@ def declared_names(route: BaseRoute | None) -> frozenset[str]:
         for by_alias in (True, False):
             try:
                 _schema_names(TypeAdapter(annotation).json_schema(by_alias=by_alias), names)
-            except Exception:  # noqa: S112 — a type without a schema just adds no names
+            except Exception:  # a type without a JSON schema just adds no names
                 continue
     result = frozenset(names)
     _DECLARED_NAMES[id(route)] = result
@@ -316,14 +317,11 @@ def sanitize_validation_errors(
             continue
         loc: list[str | int] = []
         for i, seg in enumerate(err.get("loc", ())):
-            if isinstance(seg, int) and not isinstance(seg, bool):
-                loc.append(seg)
-            elif isinstance(seg, str) and (
-                (i == 0 and seg in _LOCATION_ROOTS) or (seg in allowed and i > 0)
-            ):
-                loc.append(seg)
-            else:
-                loc.append("*")
+            declared = isinstance(seg, str) and (
+                (i == 0 and seg in _LOCATION_ROOTS) or (i > 0 and seg in allowed)
+            )
+            index = isinstance(seg, int) and not isinstance(seg, bool)
+            loc.append(seg if declared or index else "*")
         code = str(err.get("type", ""))
         if not _CODE_PATTERN.match(code):
             code = "invalid"

@@ -102,7 +102,10 @@ async def signin_form(request: Request) -> Response:
     ctx = get_context(request)
     next_path = safe_next(request.query_params.get("next"))
     token = request.cookies.get(session_cookie(ctx.service))
-    if token and await run_in_threadpool(ctx.identity.resolve, "session", token):
+    signed_in = token is not None and (
+        await run_in_threadpool(ctx.identity.resolve, "session", token) is not None
+    )
+    if signed_in:
         return RedirectResponse(next_path, status_code=303)
     return _signin_page(request, next_path)
 
