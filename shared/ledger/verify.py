@@ -108,6 +108,7 @@ async def verify_log(
     fold = await registry_fold(log, genesis, until=head)
     keys = {kid: e.public.public_bytes_raw() for kid, e in fold.registry.keys.items()}
     digests = {p: PartitionDigest(p) for p in range(log.partitions)}
+    gaps: list[DigestFailure] = []
     nworkers = workers or os.cpu_count() or 1
     pool = ProcessPoolExecutor(nworkers, initializer=_init_worker, initargs=(keys,))
     try:
@@ -122,13 +123,13 @@ async def verify_log(
             futures = [pool.submit(_check_chunk, [r.record for r in part]) for part in parts]
             nxt = await log.read(pos, limit=chunk, until=head)
             if pending is not None:
-                _fold_checked(fold, digests, *pending)
+                _fold_checked(fold, digests, gaps, *pending)
                 if progress:
                     progress(len(pending[0]))
             pending = (batch, parts, futures)
             batch = nxt
         if pending is not None:
-            _fold_checked(fold, digests, *pending)
+            _fold_checked(fold, digests, gaps, *pending)
             if progress:
                 progress(len(pending[0]))
     finally:
@@ -138,7 +139,7 @@ async def verify_log(
     for d in digest_dirs or []:
         claims.extend(claims_in_dir(d, fold))
     report.claims_checked = len(claims)
-    report.digest_failures = await _check_claims(log, head, digests, claims)
+    report.digest_failures = gaps + await _check_claims(log, head, digests, claims)
     return report
 
 
@@ -150,13 +151,17 @@ def _split(batch: list[StoredRecord], n: int) -> list[list[StoredRecord]]:
 def _fold_checked(
     fold: LedgerFold,
     digests: dict[int, PartitionDigest],
+    gaps: list[DigestFailure],
     batch: list[StoredRecord],
     parts: list[list[StoredRecord]],
     futures: list,  # type: ignore[type-arg]
 ) -> None:
     for part, fut in zip(parts, futures, strict=True):
         for rec, (h, ok) in zip(part, fut.result(), strict=True):
-            digests[rec.partition].add(rec.offset, rec.appended_at, h)
+            d = digests[rec.partition]
+            if rec.offset != d.count:  # a hole in the partition: records were removed
+                gaps.append(DigestFailure(rec.partition, d.count, "log", "records missing"))
+            d.add(rec.offset, rec.appended_at, h)
             if rec.stream == REGISTRY_STREAM:
                 continue  # folded first, in order, with its own signature checks
             fold.apply(rec, record_hash=h, signature_ok=ok)
