@@ -33,10 +33,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "attachments": [{"sha256": H, "media_type": "image/jpeg", "redacted": True}],
         "tracking_code_hash": H,
     },
-    "ledger.complaint.linked_as_duplicate.v1": {"target": CASE, "complaint_no": "X2", "basis": "相似度0.93"},
+    "ledger.complaint.linked_as_duplicate.v1": {
+        "target": CASE,
+        "complaint_no": "X2",
+        "basis": "相似度0.93",
+    },
     "ledger.complaint.gathered.v1": {"source": CASE, "complaint_no": "X2", "complainant": None},
     "ledger.complaint.link_split.v1": {"other": CASE, "reason": "并非同一事项"},
-    "ledger.complaint.flagged_cross_level.v1": {"from_level": "区", "to_level": "市", "basis": "越级"},
+    "ledger.complaint.flagged_cross_level.v1": {
+        "from_level": "区",
+        "to_level": "市",
+        "basis": "越级",
+    },
     "ledger.complaint.withdrawn.v1": {"reason": "投诉人撤回"},
     "ledger.complaint.declined.v1": {"reason_code": "out_of_scope", "reason": "不属于效能投诉"},
     "ledger.complainant.confirmed.v1": {"complaint_no": "XN2026-000001"},
@@ -61,13 +69,21 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "opinions_due_at": DUE,
     },
     "ledger.conference.opinion_given.v1": {"member": "efficiency-office", "opinion": "consent"},
-    "ledger.conference.decided.v1": {"decision": "并联办理", "absent_deemed_consent": ["petitions-office"]},
+    "ledger.conference.decided.v1": {
+        "decision": "并联办理",
+        "absent_deemed_consent": ["petitions-office"],
+    },
     "ledger.handling.acknowledged.v1": {"unit": UNIT},
     "ledger.handling.replied.v1": {"unit": UNIT, "text": "已约谈当事人"},
     "ledger.handling.progress.v1": {"unit": UNIT, "note": "正在调查"},
     "ledger.handling.resolution_claimed.v1": {"unit": UNIT, "summary": "已整改"},
     "ledger.handling.extension_requested.v1": {"unit": UNIT, "until": DUE, "reason": "需调取录像"},
-    "ledger.handling.extension_ruled.v1": {"unit": UNIT, "granted": True, "due_at": DUE, "ruling": "同意"},
+    "ledger.handling.extension_ruled.v1": {
+        "unit": UNIT,
+        "granted": True,
+        "due_at": DUE,
+        "ruling": "同意",
+    },
     "ledger.handling.reopened.v1": {"reason": "投诉人不满意"},
     "ledger.handling.closed.v1": {"basis": "complainant_confirmed", "note": ""},
     "ledger.deadline.elapsed.v1": {"deadline": "handling", "unit": UNIT, "due_at": DUE},
@@ -110,9 +126,19 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "public_key": "A" * 43,
     },
     "ledger.registry.key_revoked.v1": {"kid": "0" * 32, "reason": "泄露"},
-    "ledger.registry.rights_granted.v1": {"deployment": "/bodies/x/intake", "types": ["ledger.complaint.*"]},
-    "ledger.registry.rights_revoked.v1": {"deployment": "/bodies/x/intake", "types": ["ledger.complaint.*"]},
-    "ledger.registry.config_published.v1": {"kind": "limits", "version": "2026.1", "content": {"normal_days": 7}},
+    "ledger.registry.rights_granted.v1": {
+        "deployment": "/bodies/x/intake",
+        "types": ["ledger.complaint.*"],
+    },
+    "ledger.registry.rights_revoked.v1": {
+        "deployment": "/bodies/x/intake",
+        "types": ["ledger.complaint.*"],
+    },
+    "ledger.registry.config_published.v1": {
+        "kind": "limits",
+        "version": "2026.1",
+        "content": {"normal_days": 7},
+    },
     "ledger.audit.digest_recorded.v1": {"partition": 0, "count": 0, "digest": H, "partitions": 1},
     "ledger.audit.seal_recorded.v1": {
         "positions": {"0": 1},
@@ -205,7 +231,9 @@ class MemoryLedger:
         self.genesis_key = SigningKey.generate()
         self.genesis = self.genesis_key.public
         self.keys = {s.name: SigningKey.generate() for s in DEFAULT_DEPLOYMENTS}
-        self.signers = {s.name: Signer(s.deployment, self.keys[s.name]) for s in DEFAULT_DEPLOYMENTS}
+        self.signers = {
+            s.name: Signer(s.deployment, self.keys[s.name]) for s in DEFAULT_DEPLOYMENTS
+        }
         genesis_signer = Signer(GENESIS_DEPLOYMENT, self.genesis_key)
         drafts = [d for s in DEFAULT_DEPLOYMENTS for d in registration_drafts(s, self.keys[s.name])]
         pairs = []

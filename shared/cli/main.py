@@ -29,7 +29,7 @@ from shared.ledger.seal import record_seal
 from shared.ledger.signer import Signer
 from shared.ledger.verify import VerifyReport, verify_log
 from shared.log.factory import open_log
-from shared.log.port import EventLog, read_all
+from shared.log.port import EventLog
 from shared.rules.verdict import Outcome
 from shared.settings import LedgerSettings
 
@@ -62,7 +62,9 @@ def parse_time(text: str) -> int:
     try:
         t = datetime.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter("expected an ISO 8601 time, e.g. 2026-11-26T15:00:00+08:00")
+        raise typer.BadParameter(
+            "expected an ISO 8601 time, e.g. 2026-11-26T15:00:00+08:00"
+        ) from None
     if t.tzinfo is None:
         t = t.replace(tzinfo=SHANGHAI)
     return int(t.timestamp() * 1_000_000)
@@ -115,7 +117,9 @@ def verify(
                 bar.update(task, advance=n, rate=f"{done / elapsed:,.0f} events/s")
 
             dirs = digests if digests is not None else [s.var_dir / "digests"]
-            report = await verify_log(log, genesis, digest_dirs=dirs, workers=workers, progress=progress)
+            report = await verify_log(
+                log, genesis, digest_dirs=dirs, workers=workers, progress=progress
+            )
         if report.ok and seal:
             auditor = Signer(spec("auditor").deployment, keystore.load(s, "auditor"))
             path = await record_seal(log, auditor, genesis, report, s.var_dir / "seals")
@@ -147,7 +151,9 @@ def _print_report(report: VerifyReport) -> None:
         for col in ("partition", "offset", "stream", "event", "reason"):
             t.add_column(col)
         for j in report.conflicts[:50]:
-            t.add_row(str(j.partition), str(j.offset), j.stream, j.event_id or "-", j.verdict.reason)
+            t.add_row(
+                str(j.partition), str(j.offset), j.stream, j.event_id or "-", j.verdict.reason
+            )
         console.print(t)
         if len(report.conflicts) > 50:
             console.print(f"… and {len(report.conflicts) - 50} more")
@@ -173,7 +179,9 @@ def digest() -> None:
 
     async def go(log: EventLog, s: LedgerSettings) -> None:
         auditor = Signer(spec("auditor").deployment, keystore.load(s, "auditor"))
-        claims = await record_digests(log, auditor, keystore.genesis_public(s), s.var_dir / "digests")
+        claims = await record_digests(
+            log, auditor, keystore.genesis_public(s), s.var_dir / "digests"
+        )
         for c in claims:
             console.print(f"partition {c.partition}: {c.count} records, digest {c.digest}")
 
@@ -201,8 +209,13 @@ def replay(
             env = orjson.loads(rec.record)
             v = seen.get((rec.partition, rec.offset))
             verdict = "accepted" if v is not None and v.accepted else f"{v.reason if v else '?'}"
-            table.add_row(log_time(rec.appended_at), str(rec.offset), env.get("type", "?"),
-                          env.get("actor", "?"), verdict)
+            table.add_row(
+                log_time(rec.appended_at),
+                str(rec.offset),
+                env.get("type", "?"),
+                env.get("actor", "?"),
+                verdict,
+            )
         console.print(table)
         if state.accepted == 0 and stream != "registry":
             console.print(f"no accepted events in {stream}")

@@ -65,9 +65,7 @@ class SigningKey:
 
     def __init__(self, private: Ed25519PrivateKey) -> None:
         self._private = private
-        self.public = PublicKey(
-            private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        )
+        self.public = PublicKey(private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
 
     @classmethod
     def generate(cls) -> SigningKey:

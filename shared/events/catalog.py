@@ -331,12 +331,16 @@ class KeyRevoked(Payload):
 
 class RightsGranted(Payload):
     deployment: Deployment
-    types: Annotated[list[Annotated[str, Field(pattern=r"^ledger\.[a-z_.*]+$")]], Field(min_length=1)]
+    types: Annotated[
+        list[Annotated[str, Field(pattern=r"^ledger\.[a-z_.*]+$")]], Field(min_length=1)
+    ]
 
 
 class RightsRevoked(Payload):
     deployment: Deployment
-    types: Annotated[list[Annotated[str, Field(pattern=r"^ledger\.[a-z_.*]+$")]], Field(min_length=1)]
+    types: Annotated[
+        list[Annotated[str, Field(pattern=r"^ledger\.[a-z_.*]+$")]], Field(min_length=1)
+    ]
 
 
 class ConfigPublished(Payload):

@@ -17,7 +17,9 @@ SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
 # ledger.<family>.<name>.v<N>
 TYPE_RE = re.compile(r"^ledger\.[a-z_]+\.[a-z_]+\.v[1-9][0-9]*$")
-STREAM_RE = re.compile(r"^(registry|audit|case-[0-9a-f-]{36}|conf-[0-9a-f-]{36}|period-[0-9]{4}-[0-9]{2})$")
+STREAM_RE = re.compile(
+    r"^(registry|audit|case-[0-9a-f-]{36}|conf-[0-9a-f-]{36}|period-[0-9]{4}-[0-9]{2})$"
+)
 ACTOR_RE = re.compile(r"^[a-z0-9:._-]+/[A-Za-z0-9:._-]+$")
 SOURCE_RE = re.compile(r"^/[a-z0-9._/-]+$")
 

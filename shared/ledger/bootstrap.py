@@ -58,7 +58,8 @@ async def init_ledger(
     if genesis.kid != genesis_key.kid:
         raise RuntimeError("the genesis key under var/keys/ is not the configured genesis key")
     writer = EventWriter(log, Signer(GENESIS_DEPLOYMENT, genesis_key), genesis)
-    registered, already = [], []
+    registered: list[str] = []
+    already: list[str] = []
     for spec in specs:
         key = keystore.load_or_create(settings, spec.name)
 

@@ -62,7 +62,9 @@ DEFAULT_DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         (BODY,),
         ("ledger.publication.*",),
     ),
-    DeploymentSpec("auditor", "/ledger/auditor", "ledger", "auditor", ("ledger",), ("ledger.audit.*",)),
+    DeploymentSpec(
+        "auditor", "/ledger/auditor", "ledger", "auditor", ("ledger",), ("ledger.audit.*",)
+    ),
 )
 
 GENESIS_ACTOR = "ledger/genesis"

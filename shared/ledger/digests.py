@@ -66,7 +66,9 @@ def claims_in_dir(directory: Path, fold: LedgerFold) -> list[DigestClaim]:
 async def partition_digests(log: EventLog) -> dict[int, PartitionDigest]:
     digests = {p: PartitionDigest(p) for p in range(log.partitions)}
     async for rec in read_all(log, chunk=5000):
-        digests[rec.partition].add(rec.offset, rec.appended_at, hashlib.sha256(rec.record).hexdigest())
+        digests[rec.partition].add(
+            rec.offset, rec.appended_at, hashlib.sha256(rec.record).hexdigest()
+        )
     return digests
 
 

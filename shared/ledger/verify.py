@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,7 +154,7 @@ def _fold_checked(
     gaps: list[DigestFailure],
     batch: list[StoredRecord],
     parts: list[list[StoredRecord]],
-    futures: list,  # type: ignore[type-arg]
+    futures: list[Future[list[tuple[str, bool]]]],
 ) -> None:
     for part, fut in zip(parts, futures, strict=True):
         for rec, (h, ok) in zip(part, fut.result(), strict=True):

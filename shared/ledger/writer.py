@@ -63,7 +63,7 @@ class EventWriter:
         for attempt in range(retries + 1):
             try:
                 return await self.log.append([(s.stream, s.record) for s in signed])
-            except (OSError, ConnectionError, TimeoutError, asyncio.TimeoutError):
+            except (OSError, ConnectionError, TimeoutError):
                 if attempt == retries:
                     raise
                 await asyncio.sleep(0.05 * 2**attempt)
@@ -79,7 +79,11 @@ class EventWriter:
                 return Submission(stream, [], attempt)
             reg = fold.registry
             signed = self.signer.sign_chain(
-                stream, drafts, head=state.head, regseq=reg.version, reghash=reg.hash_at(reg.version)
+                stream,
+                drafts,
+                head=state.head,
+                regseq=reg.version,
+                reghash=reg.hash_at(reg.version),
             )
             written = await self.submit_signed(stream, signed, fold=fold)
             first = written[0].verdict.reason

@@ -51,7 +51,9 @@ class EventLog(Protocol):
         partition in offset order, stopping at ``until`` (exclusive) where given."""
         ...
 
-    def read_stream(self, stream: str, *, until: Mapping[int, int] | None = None) -> AsyncIterator[StoredRecord]:
+    def read_stream(
+        self, stream: str, *, until: Mapping[int, int] | None = None
+    ) -> AsyncIterator[StoredRecord]:
         """Every record of one stream in log order (up to ``until``, exclusive)."""
         ...
 
@@ -63,7 +65,10 @@ class EventLog(Protocol):
 
 
 async def read_all(
-    log: EventLog, start: Mapping[int, int] | None = None, *, chunk: int = 2000,
+    log: EventLog,
+    start: Mapping[int, int] | None = None,
+    *,
+    chunk: int = 2000,
     until: Mapping[int, int] | None = None,
 ) -> AsyncIterator[StoredRecord]:
     """Every record from ``start`` up to ``until`` (default: the head when called), in chunks."""

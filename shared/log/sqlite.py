@@ -64,7 +64,9 @@ class SqliteLog:
         self._reader = ThreadPoolExecutor(1, thread_name_prefix="ledger-log-read")
         self._wconn: sqlite3.Connection | None = None
         self._rconn: sqlite3.Connection | None = None
-        self._pending: list[tuple[list[tuple[int, str, bytes]], asyncio.Future[list[Appended]]]] = []
+        self._pending: list[
+            tuple[list[tuple[int, str, bytes]], asyncio.Future[list[Appended]]]
+        ] = []
         self._committing = False
         self.commits = 0  # how many write transactions ran (group commit is visible here)
 

@@ -262,7 +262,10 @@ RULES: dict[str, tuple[Check, Evolve]] = {
         _all(_in(ASSIGNED), _unit_assigned, _return_requested_check),
         lambda s, d: replace(s, returns_pending=(*s.returns_pending, d["unit"])),
     ),
-    "ledger.dispatch.return_ruled.v1": (_all(_in(ASSIGNED), _pending("returns_pending")), _return_ruled),
+    "ledger.dispatch.return_ruled.v1": (
+        _all(_in(ASSIGNED), _pending("returns_pending")),
+        _return_ruled,
+    ),
     "ledger.dispatch.deemed_done.v1": (
         _all(
             _in(ASSIGNED),
@@ -307,7 +310,10 @@ RULES: dict[str, tuple[Check, Evolve]] = {
         _penalty_active,
         lambda s, d: replace(s, penalties=tuple(p for p in s.penalties if p != d["penalty_id"])),
     ),
-    "ledger.publication.drafted.v1": (_all(_in(*_OUTCOME), _notice_is(None)), _notice_to("drafted")),
+    "ledger.publication.drafted.v1": (
+        _all(_in(*_OUTCOME), _notice_is(None)),
+        _notice_to("drafted"),
+    ),
     "ledger.publication.published.v1": (_notice_is("drafted"), _notice_to("published")),
     "ledger.publication.withheld.v1": (_notice_is("drafted"), _notice_to("withheld")),
     "ledger.publication.withdrawn.v1": (_notice_is("published"), _notice_to("withdrawn")),

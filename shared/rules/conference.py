@@ -65,4 +65,6 @@ def evolve(state: ConferenceState, event_type: str, data: dict[str, Any]) -> Con
         )
     if event_type == "ledger.conference.opinion_given.v1":
         return replace(state, opinions=(*state.opinions, (data["member"], data["opinion"])))
-    return replace(state, status=DECIDED, deemed_consent=tuple(sorted(data["absent_deemed_consent"])))
+    return replace(
+        state, status=DECIDED, deemed_consent=tuple(sorted(data["absent_deemed_consent"]))
+    )

@@ -97,5 +97,7 @@ class LedgerFold:
         """SHA-256 over every stream's summary, in stream order, plus the registry's."""
         h = hashlib.sha256()
         for name in sorted(self.streams):
-            h.update(orjson.dumps([name, self.streams[name].summary()], option=orjson.OPT_SORT_KEYS))
+            h.update(
+                orjson.dumps([name, self.streams[name].summary()], option=orjson.OPT_SORT_KEYS)
+            )
         return h.hexdigest()

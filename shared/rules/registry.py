@@ -114,12 +114,11 @@ class Registry:
                 return "no such active key"
             if data["kid"] == self.genesis_kid:
                 return "the genesis key cannot be revoked"
-        elif event_type in (
-            "ledger.registry.rights_granted.v1",
-            "ledger.registry.rights_revoked.v1",
+        elif (
+            event_type in ("ledger.registry.rights_granted.v1", "ledger.registry.rights_revoked.v1")
+            and data["deployment"] not in self.deployments
         ):
-            if data["deployment"] not in self.deployments:
-                return "unknown deployment"
+            return "unknown deployment"
         return None
 
     def apply(self, event_type: str, data: dict[str, Any], record_hash: str) -> None:
@@ -158,5 +157,7 @@ class Registry:
                 d: [[g.pattern, g.granted_at, g.revoked_at] for g in gs]
                 for d, gs in sorted(self.grants.items())
             },
-            "configs": {k: [[at, label] for at, label, _ in v] for k, v in sorted(self.configs.items())},
+            "configs": {
+                k: [[at, label] for at, label, _ in v] for k, v in sorted(self.configs.items())
+            },
         }

@@ -34,7 +34,9 @@ async def main(streams: list[str], start_at: float, unit: str) -> None:
         reg = fold.registry
         _, d = draft("ledger.dispatch.assigned.v1", lead_unit=unit, co_units=[])
         pending = [
-            signer.sign_chain(s, [d], head=heads[s], regseq=reg.version, reghash=reg.hash_at(reg.version))
+            signer.sign_chain(
+                s, [d], head=heads[s], regseq=reg.version, reghash=reg.hash_at(reg.version)
+            )
             for s in streams
         ]
         time.sleep(max(0.0, start_at - time.time()))

@@ -19,9 +19,7 @@ import orjson
 import pytest
 
 from shared.ledger import keystore
-from shared.ledger.deployments import spec
 from shared.ledger.reader import fold_log
-from shared.ledger.signer import Signer
 from shared.ledger.writer import EventWriter
 from shared.log.partitioner import partition_for
 from shared.log.port import EventLog, StoredRecord, read_all
@@ -37,7 +35,9 @@ async def everything(log: EventLog) -> list[StoredRecord]:
     return [r async for r in read_all(log)]
 
 
-async def test_positions_are_dense_per_partition_and_streams_keep_their_order(log: EventLog) -> None:
+async def test_positions_are_dense_per_partition_and_streams_keep_their_order(
+    log: EventLog,
+) -> None:
     streams = [new_case() for _ in range(12)]
     sent: dict[str, list[bytes]] = {s: [] for s in streams}
     for round_ in range(5):
@@ -80,7 +80,9 @@ async def test_resume_from_a_checkpoint_reads_exactly_the_rest(log: EventLog) ->
         checkpoint[r.partition] = r.offset + 1
     rest = [r async for r in read_all(log, checkpoint)]
     assert len(first) + len(rest) == 200
-    assert {(r.partition, r.offset) for r in first}.isdisjoint({(r.partition, r.offset) for r in rest})
+    assert {(r.partition, r.offset) for r in first}.isdisjoint(
+        {(r.partition, r.offset) for r in rest}
+    )
 
 
 async def test_a_batch_of_ten_thousand(log: EventLog) -> None:
@@ -117,20 +119,30 @@ async def test_a_retry_of_identical_bytes_is_a_neutralised_replay(
     writer = EventWriter(ledger, s["intake"], keystore.genesis_public(log_settings))
     fold = await writer.registry()
     case = new_case()
-    signed = sign_steps(s, case, LIFECYCLE[:1], head=None, regseq=fold.registry.version,
-                        reghash=fold.registry.hash_at(fold.registry.version))
+    signed = sign_steps(
+        s,
+        case,
+        LIFECYCLE[:1],
+        head=None,
+        regseq=fold.registry.version,
+        reghash=fold.registry.hash_at(fold.registry.version),
+    )
     first = await writer.submit_signed(case, signed)
     again = await writer.submit_signed(case, signed)
     assert first[0].verdict.reason is Reason.ok
     assert again[0].verdict.reason is Reason.replayed_id
 
 
-async def test_a_writer_that_loses_a_race_re_decides(ledger: EventLog, log_settings: LedgerSettings) -> None:
+async def test_a_writer_that_loses_a_race_re_decides(
+    ledger: EventLog, log_settings: LedgerSettings
+) -> None:
     s = signers(log_settings)
     genesis = keystore.genesis_public(log_settings)
     case = new_case()
     _, received = draft(LIFECYCLE[0])
-    assert (await EventWriter(ledger, s["intake"], genesis).submit(case, lambda st: [received])).accepted
+    assert (
+        await EventWriter(ledger, s["intake"], genesis).submit(case, lambda st: [received])
+    ).accepted
     seen: dict[str, list[str]] = {"a": [], "b": []}
 
     def decider(name: str, unit: str):  # type: ignore[no-untyped-def]
@@ -164,7 +176,9 @@ def _spawn(module: str, args: list[str], settings: LedgerSettings) -> subprocess
     )
 
 
-async def _write_cases(log: EventLog, settings: LedgerSettings, n: int, steps: list[str]) -> list[str]:
+async def _write_cases(
+    log: EventLog, settings: LedgerSettings, n: int, steps: list[str]
+) -> list[str]:
     s = signers(settings)
     writer = EventWriter(log, s["intake"], keystore.genesis_public(settings))
     fold = await writer.registry()
@@ -172,7 +186,9 @@ async def _write_cases(log: EventLog, settings: LedgerSettings, n: int, steps: l
     cases = [new_case() for _ in range(n)]
     pairs = []
     for c in cases:
-        for signed in sign_steps(s, c, steps, head=None, regseq=reg.version, reghash=reg.hash_at(reg.version)):
+        for signed in sign_steps(
+            s, c, steps, head=None, regseq=reg.version, reghash=reg.hash_at(reg.version)
+        ):
             pairs.append((c, signed.record))
     await log.append(pairs)
     return cases
@@ -219,7 +235,11 @@ async def test_a_consumer_killed_between_read_and_checkpoint_loses_nothing_and_r
     cases = await _write_cases(ledger, log_settings, 60, LIFECYCLE[:2])
     expected = {orjson.loads(r.record)["id"] for r in await everything(ledger)}
     effects = str(tmp_path / "effects.sqlite3")
-    victim = _spawn("tests.contract.consumer", ["--effects", effects, "--hang-before-checkpoint", "2"], log_settings)
+    victim = _spawn(
+        "tests.contract.consumer",
+        ["--effects", effects, "--hang-before-checkpoint", "2"],
+        log_settings,
+    )
     marker = Path(effects + ".hanging")
     deadline = time.time() + 120
     while not marker.exists():

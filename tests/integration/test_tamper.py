@@ -20,7 +20,6 @@ from shared.crypto.signing import SigningKey
 from shared.ledger import keystore
 from shared.ledger.bootstrap import init_ledger
 from shared.ledger.digests import record_digests
-from shared.ledger.signer import Signer
 from shared.ledger.writer import EventWriter
 from shared.log.sqlite import SqliteLog
 from shared.settings import LedgerSettings
@@ -36,7 +35,11 @@ def ledger_cli(settings: LedgerSettings, *args: str) -> subprocess.CompletedProc
     env["COLUMNS"] = "200"
     return subprocess.run(
         [sys.executable, "-m", "shared.cli.main", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -53,9 +56,13 @@ def built(tmp_path: Path) -> tuple[LedgerSettings, list[str]]:
         reg = fold.registry
         cases = [new_case() for _ in range(20)]
         for c in cases:
-            signed = sign_steps(s, c, LIFECYCLE, head=None, regseq=reg.version, reghash=reg.hash_at(reg.version))
+            signed = sign_steps(
+                s, c, LIFECYCLE, head=None, regseq=reg.version, reghash=reg.hash_at(reg.version)
+            )
             await log.append([(c, x.record) for x in signed])
-        await record_digests(log, s["auditor"], keystore.genesis_public(settings), settings.var_dir / "digests")
+        await record_digests(
+            log, s["auditor"], keystore.genesis_public(settings), settings.var_dir / "digests"
+        )
         await log.close()
         return cases
 
@@ -67,9 +74,12 @@ def db(settings: LedgerSettings) -> sqlite3.Connection:
 
 
 def rows_of(conn: sqlite3.Connection, stream: str) -> list[tuple[int, int, int, bytes]]:
-    return list(conn.execute(
-        "SELECT gpos, partition, offset, record FROM records WHERE stream=? ORDER BY gpos", (stream,)
-    ))
+    return list(
+        conn.execute(
+            "SELECT gpos, partition, offset, record FROM records WHERE stream=? ORDER BY gpos",
+            (stream,),
+        )
+    )
 
 
 def event_id(record: bytes) -> str:
@@ -87,13 +97,13 @@ def test_an_intact_log_verifies_and_is_sealed(built) -> None:
 def test_a_changed_payload_byte_is_named(built) -> None:
     settings, cases = built
     conn = db(settings)
-    gpos, _, offset, rec = rows_of(conn, cases[3])[2]
+    gpos, _, _, rec = rows_of(conn, cases[3])[2]
     changed = rec.replace(b'"unit":"unit:health-bureau"', b'"unit":"unit:health-burea0"', 1)
     assert changed != rec
     conn.execute("UPDATE records SET record=? WHERE gpos=?", (changed, gpos))
     out = ledger_cli(settings, "verify")
     assert out.returncode == 1
-    assert f"first bad event: partition" in out.stdout
+    assert "first bad event: partition" in out.stdout
     assert event_id(rec) in out.stdout and "bad_signature" in out.stdout
 
 
@@ -154,7 +164,11 @@ def test_an_unknown_key_is_tampering(built) -> None:
 
 
 def _partition_of(conn: sqlite3.Connection, stream: str) -> int:
-    return int(conn.execute("SELECT partition FROM records WHERE stream=? LIMIT 1", (stream,)).fetchone()[0])
+    return int(
+        conn.execute("SELECT partition FROM records WHERE stream=? LIMIT 1", (stream,)).fetchone()[
+            0
+        ]
+    )
 
 
 def test_a_cut_off_tail_is_caught_by_the_digest_kept_outside(built) -> None:
@@ -185,7 +199,9 @@ def test_a_whole_deleted_stream_is_caught_by_the_digest_kept_outside(built) -> N
     conn.execute("UPDATE heads SET next=? WHERE partition=?", (len(rows), p))
     out = ledger_cli(settings, "verify", "--no-seal")
     assert out.returncode == 1
-    assert f"partition {p}:" in out.stdout and ("content differs" in out.stdout or "tail cut off" in out.stdout)
+    assert f"partition {p}:" in out.stdout and (
+        "content differs" in out.stdout or "tail cut off" in out.stdout
+    )
     assert "records missing" not in out.stdout
 
 
@@ -226,9 +242,9 @@ def test_an_old_event_re_appended_is_a_neutralised_replay_not_tampering(built) -
 def test_replay_shows_the_state_as_of_a_log_time(built) -> None:
     settings, cases = built
     conn = db(settings)
-    rows = list(conn.execute(
-        "SELECT appended_at FROM records WHERE stream=? ORDER BY gpos", (cases[0],)
-    ))
+    rows = list(
+        conn.execute("SELECT appended_at FROM records WHERE stream=? ORDER BY gpos", (cases[0],))
+    )
     assert len(rows) == len(LIFECYCLE)
     out = ledger_cli(settings, "replay", cases[0])
     assert out.returncode == 0, out.stderr

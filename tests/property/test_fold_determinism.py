@@ -14,7 +14,9 @@ from tests.samples import LIFECYCLE, SAMPLES, MemoryLedger, draft
 
 LEDGER = MemoryLedger(partitions=3)
 STREAMS = [f"case-00000000-0000-4000-8000-00000000000{i}" for i in range(4)]
-TYPES = sorted(t for t in SAMPLES if t.split(".")[1] not in ("registry", "audit", "conference", "figures"))
+TYPES = sorted(
+    t for t in SAMPLES if t.split(".")[1] not in ("registry", "audit", "conference", "figures")
+)
 
 # One step of a random history: (kind, stream index, type index or choice)
 steps = st.lists(
@@ -36,7 +38,11 @@ def build(history: list[tuple[str, int, int]]) -> list[StoredRecord]:
     pairs: list[tuple[str, bytes]] = []
     for kind, si, n in history:
         stream = STREAMS[si]
-        t = LIFECYCLE[progress[stream] % len(LIFECYCLE)] if kind == "next" else TYPES[n % len(TYPES)]
+        t = (
+            LIFECYCLE[progress[stream] % len(LIFECYCLE)]
+            if kind == "next"
+            else TYPES[n % len(TYPES)]
+        )
         writer, d = draft(t)
         signer = LEDGER.signers[writer]
         prev = heads[stream]
@@ -87,7 +93,9 @@ def test_same_log_same_digest_whatever_the_interleaving(history, seed) -> None:
     verdicts = {(j.partition, j.offset): j.verdict for j in first.rejections}
     assert verdicts == {(j.partition, j.offset): j.verdict for j in other.rejections}
     # Garbage and broken signatures are always tampering, never accepted.
-    assert first.counts[Outcome.tamper] >= sum(1 for k, _, _ in history if k in ("nosig", "garbage"))
+    assert first.counts[Outcome.tamper] >= sum(
+        1 for k, _, _ in history if k in ("nosig", "garbage")
+    )
 
 
 @settings(max_examples=30, deadline=None)

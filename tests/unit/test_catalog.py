@@ -54,5 +54,11 @@ def test_old_versions_are_upcast_on_read_never_rewritten() -> None:
     def _v1_to_v2(data: dict) -> dict:
         return {"new_name": data["old_name"]}
 
-    assert upcast("ledger.test.renamed.v1", {"old_name": 1}) == ("ledger.test.renamed.v2", {"new_name": 1})
-    assert upcast("ledger.test.renamed.v2", {"new_name": 1}) == ("ledger.test.renamed.v2", {"new_name": 1})
+    assert upcast("ledger.test.renamed.v1", {"old_name": 1}) == (
+        "ledger.test.renamed.v2",
+        {"new_name": 1},
+    )
+    assert upcast("ledger.test.renamed.v2", {"new_name": 1}) == (
+        "ledger.test.renamed.v2",
+        {"new_name": 1},
+    )
