@@ -45,9 +45,16 @@ class Submission:
 
 class EventWriter:
     def __init__(
-        self, log: EventLog, signer: Signer, genesis: PublicKey, *, max_attempts: int = 8
+        self,
+        log: EventLog,
+        signer: Signer,
+        genesis: PublicKey,
+        *,
+        max_attempts: int = 8,
+        retry_seconds: float = 60.0,
     ) -> None:
         self.log = log
+        self.retry_seconds = retry_seconds
         self.signer = signer
         self.genesis = genesis
         self.max_attempts = max_attempts
