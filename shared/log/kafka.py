@@ -102,8 +102,15 @@ class KafkaLog:
                         )
                     ]
                 )
-            meta = await admin.describe_topics([self.topic])
-            found = len(meta[0]["partitions"]) if meta and meta[0].get("partitions") else 0
+            found = 0
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 30
+            while True:  # a new topic's metadata can lag its creation on a busy broker
+                meta = await admin.describe_topics([self.topic])
+                found = len(meta[0]["partitions"]) if meta and meta[0].get("partitions") else 0
+                if found or loop.time() > deadline:
+                    break
+                await asyncio.sleep(0.2)
             if found != self._partitions:
                 raise KafkaMisconfigured(
                     f"topic {self.topic} has {found} partitions, settings say {self._partitions}; "

@@ -6,6 +6,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p var/infra
+# A loaded 2-core CI machine can take well over the default minute to start a JVM broker.
+export LEDGER_KAFKA_START_TIMEOUT="${LEDGER_KAFKA_START_TIMEOUT:-180}"
 started=()
 cleanup() {
   for s in "${started[@]}"; do bash "tests/infra/$s/$s.sh" stop >/dev/null 2>&1 || true; done

@@ -110,6 +110,19 @@ is_our_broker() {
   case "$cmd" in *"kafka.Kafka $PROPS"*) return 0 ;; *) return 1 ;; esac
 }
 
+# True while $1 exists and is not a zombie (used during startup: right after `&` the child
+# may not have exec'd java yet, so its cmdline is still this script's).
+pid_alive() {
+  local pid="$1" st
+  case "$pid" in '' | *[!0-9]*) return 1 ;; esac
+  kill -0 "$pid" 2>/dev/null || return 1
+  if [ -r "/proc/$pid/stat" ]; then
+    st="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)"
+    [ "$st" != "Z" ] || return 1
+  fi
+  return 0
+}
+
 read_pid() { [ -f "$PIDFILE" ] && cat "$PIDFILE" 2>/dev/null || true; }
 
 stop_broker() {
@@ -288,7 +301,7 @@ wait_ready() {
   local port="$1" pid t0=$SECONDS
   pid="$(read_pid)"
   while :; do
-    is_our_broker "$pid" || fail_start "broker (pid $pid) exited during startup (see $LOGS/server.log)"
+    pid_alive "$pid" || fail_start "broker (pid $pid) exited during startup (see $LOGS/server.log)"
     if probe "$port"; then
       log "ready on 127.0.0.1:$port after $((SECONDS - t0)) s (pid $pid)"
       return 0

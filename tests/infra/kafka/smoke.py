@@ -39,9 +39,7 @@ def step(msg: str, t0: float) -> None:
 def run_script(script: str, sub: str) -> dict[str, str]:
     """Run kafka.sh SUB; stderr passes through; return the exported variables."""
     t = time.monotonic()
-    out = subprocess.run(
-        ["bash", script, sub], stdout=subprocess.PIPE, text=True, check=False
-    )
+    out = subprocess.run(["bash", script, sub], stdout=subprocess.PIPE, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"kafka.sh {sub} failed with exit status {out.returncode}")
     env: dict[str, str] = {}
@@ -53,9 +51,7 @@ def run_script(script: str, sub: str) -> dict[str, str]:
     return env
 
 
-async def consume_all(
-    bootstrap: str, topic: str, group: str | None, expected: int
-) -> list:
+async def consume_all(bootstrap: str, topic: str, group: str | None, expected: int) -> list:
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -79,15 +75,11 @@ async def consume_all(
 
 
 async def produce(bootstrap: str, topic: str, start: int, count: int) -> list:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         futs = [
-            await producer.send(
-                topic, key=f"k{i % 7}".encode(), value=f"v{i}".encode()
-            )
+            await producer.send(topic, key=f"k{i % 7}".encode(), value=f"v{i}".encode())
             for i in range(start, start + count)
         ]
         return [await f for f in futs]
@@ -97,13 +89,27 @@ async def produce(bootstrap: str, topic: str, start: int, count: int) -> list:
 
 def check_records(records: list, want_values: set[str], label: str) -> None:
     values = {r.value.decode() for r in records}
-    assert values == want_values, (
-        f"{label}: missing {sorted(want_values - values)[:5]}, extra {sorted(values - want_values)[:5]}"
-    )
+    missing, extra = sorted(want_values - values)[:5], sorted(values - want_values)[:5]
+    assert values == want_values, f"{label}: missing {missing}, extra {extra}"
     assert len(records) == len(want_values), f"{label}: duplicates ({len(records)} records)"
     bad = [r for r in records if r.timestamp_type != LOG_APPEND_TIME]
     assert not bad, f"{label}: timestamp_type {bad[0].timestamp_type} != 1 (LogAppendTime)"
     assert len({r.partition for r in records}) > 1, f"{label}: all records in one partition"
+
+
+async def topic_configs(admin: AIOKafkaAdminClient, topic: str) -> dict[str, str]:
+    """describe_configs of a topic. CreateTopics is answered by the controller; the broker that
+    answers DescribeConfigs may not have the topic in its metadata yet (UNKNOWN_TOPIC_OR_PARTITION,
+    error 3): retry for a while."""
+    deadline = time.monotonic() + 15
+    while True:
+        desc = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        res = desc[0].to_object()["resources"][0]
+        if res["error_code"] == 0:
+            return {e["config_names"]: e["config_value"] for e in res["config_entries"]}
+        if res["error_code"] != 3 or time.monotonic() > deadline:
+            raise AssertionError(f"describe_configs: {res}")
+        await asyncio.sleep(0.2)
 
 
 async def main() -> None:
@@ -142,15 +148,7 @@ async def main() -> None:
             errors = [e for e in getattr(resp, "topic_errors", []) if e[1] != 0]
             assert not errors, f"create_topics errors: {errors}"
             step(f"created topic {topic} ({type(resp).__name__})", t0)
-            desc = await admin.describe_configs(
-                [ConfigResource(ConfigResourceType.TOPIC, topic)]
-            )
-            configs = {}
-            for r in desc:
-                for res in r.to_object()["resources"]:
-                    assert res["error_code"] == 0, f"describe_configs: {res}"
-                    for entry in res["config_entries"]:
-                        configs[entry["config_names"]] = entry["config_value"]
+            configs = await topic_configs(admin, topic)
             for k, v in {
                 "retention.ms": "-1",
                 "message.timestamp.type": "LogAppendTime",
@@ -163,7 +161,8 @@ async def main() -> None:
 
         metas = await produce(bootstrap, topic, 0, N)
         assert all(m.timestamp != -1 for m in metas), "send() metadata lacks LogAppendTime"
-        step(f"produced {N} (acks=all, idempotent); partitions {sorted({m.partition for m in metas})}", t0)
+        parts = sorted({m.partition for m in metas})
+        step(f"produced {N} (acks=all, idempotent); partitions {parts}", t0)
 
         recs = await consume_all(bootstrap, topic, group, N)
         check_records(recs, {f"v{i}" for i in range(N)}, "before restart")
