@@ -19,6 +19,8 @@ import uvicorn
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.ledger.bootstrap import init_ledger
+from shared.log.factory import open_log
 from shared.web.settings import WebSettings
 
 SERVICES = ("intake", "dispatch", "oversight", "publication")
@@ -69,12 +71,25 @@ async def _serve(servers: Sequence[tuple[_Server, socket.socket]]) -> None:
     await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
 
 
+async def _init_ledger(settings: RunSettings) -> None:
+    """The log exists and every deployment's key is registered before a service starts."""
+    log = await open_log(settings)
+    try:
+        result = await init_ledger(log, settings)
+    finally:
+        await log.close()
+    backend = settings.log_backend
+    where = settings.sqlite_log_file if backend == "sqlite" else settings.kafka_bootstrap
+    print(f"ledger: {backend} log at {where}; {len(result.registered)} deployments registered now")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.run", description=__doc__)
     parser.add_argument("services", nargs="*", choices=[*SERVICES, []], help="default: all")
     args = parser.parse_args(argv)
     chosen = list(args.services) or list(SERVICES)
     settings = RunSettings()
+    asyncio.run(_init_ledger(settings))
 
     servers: list[tuple[_Server, socket.socket]] = []
     lines: list[str] = []

@@ -8,13 +8,13 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.web.context import OPERATOR, get_context
 from shared.web.identity import Operator
 from shared.web.problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
 from shared.web.roles import Role
+from shared.web.routes import served_api_routes
 
 # Attribute set on every dependency that establishes who is calling; the audit looks for it.
 AUTH_MARK = "__ledger_auth__"
@@ -55,7 +55,7 @@ def authenticated(
 setattr(authenticated, AUTH_MARK, "bearer")
 
 
-def _role_set(roles: Iterable[Role | str]) -> frozenset[Role]:
+def role_set(roles: Iterable[Role | str]) -> frozenset[Role]:
     # Role(...) raises on a misspelt role at import time, not at the first request.
     return frozenset(Role(r) for r in roles)
 
@@ -68,7 +68,7 @@ def check_roles(operator: Operator, wanted: frozenset[Role]) -> None:
 def require_roles(*roles: Role | str) -> Callable[..., Operator]:
     """API route dependency: a valid bearer token holding any of ``roles`` (none: any operator).
     Declare it once per route, e.g. ``Depends(require_roles(Role.DISPATCH_OFFICER))``."""
-    wanted = _role_set(roles)
+    wanted = role_set(roles)
 
     def dependency(operator: Operator = Depends(authenticated)) -> Operator:
         check_roles(operator, wanted)
@@ -85,9 +85,9 @@ def _calls(dependant: Dependant) -> Iterable[Any]:
         yield from _calls(sub)
 
 
-def route_access(route: APIRoute) -> str | None:
+def route_access(dependant: Dependant) -> str | None:
     """'public', the auth kind, or None when the route declares neither."""
-    for call in _calls(route.dependant):
+    for call in _calls(dependant):
         if call is public:
             return "public"
         mark = getattr(call, AUTH_MARK, None)
@@ -100,9 +100,9 @@ def audit_routes(app: FastAPI) -> None:
     """Refuse to build an app with a route that is neither signed-in nor marked public: a
     forgotten dependency must fail at start-up, not open a hole."""
     open_routes = [
-        f"{sorted(route.methods or [])} {route.path}"
-        for route in app.routes
-        if isinstance(route, APIRoute) and route_access(route) is None
+        f"{sorted(served.methods)} {served.path}"
+        for served in served_api_routes(app)
+        if route_access(served.dependant) is None
     ]
     if open_routes:
         raise RuntimeError(

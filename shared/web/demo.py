@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from fastapi import APIRouter, Depends, Request
@@ -17,6 +17,7 @@ from shared.web.idempotency import command
 from shared.web.identity import Operator
 from shared.web.roles import Role
 from shared.web.sessions import page
+from shared.web.wire import IsoDate, JsonInt
 
 
 class Urgency(StrEnum):
@@ -43,8 +44,8 @@ class DemoCommand(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=200)
-    count: int = Field(ge=0, le=1000)
-    due: date
+    count: JsonInt = Field(ge=0, le=1000)
+    due: IsoDate
     urgency: Urgency
     tags: list[str] = Field(default_factory=list, max_length=10)
     contact: DemoContact

@@ -4,7 +4,8 @@ or metrics lands in all of them at once."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,14 @@ def create_app(
         readiness_checks=tuple(as_readiness_check(c) for c in readiness_checks),
     )
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Again at start-up: catches routes a service added after create_app returned.
+        audit_routes(app)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title=f"效能监督账本 · {title}",
         version=version,
         description=f"Supervision Ledger — {service} service. Sign in with POST /auth/token.",

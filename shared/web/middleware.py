@@ -28,6 +28,7 @@ from shared.web.problems import (
     problem_body,
     problem_response,
 )
+from shared.web.routes import matched_template
 
 log = structlog.get_logger("ledger.web")
 
@@ -51,21 +52,19 @@ class BodyTooLarge(HTTPException):
 def route_template(scope: Scope) -> str:
     """The matched route's template ("/cases/{case_id}"), never the raw path: raw paths hold
     submitted values and would explode metric cardinality."""
-    path = getattr(scope.get("route"), "path", None)
-    if isinstance(path, str) and path:
-        return path
+    template = matched_template(scope)
+    if template:
+        return template
     # Starlette's plain Routes and Mounts (openapi.json, static files) leave only "endpoint".
     endpoint = scope.get("endpoint")
-    app = scope.get("app")
-    if endpoint is not None and app is not None:
-        for route in getattr(app, "routes", ()):
-            if (
-                getattr(route, "endpoint", None) is endpoint
-                or getattr(route, "app", None) is endpoint
-            ):
-                candidate = getattr(route, "path", None)
-                if isinstance(candidate, str):
-                    return candidate or "/"
+    for route in getattr(scope.get("app"), "routes", ()):
+        if endpoint is not None and endpoint in (
+            getattr(route, "endpoint", None),
+            getattr(route, "app", None),
+        ):
+            candidate = getattr(route, "path", None)
+            if isinstance(candidate, str):
+                return candidate or "/"
     return UNMATCHED_ROUTE
 
 

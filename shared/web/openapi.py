@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
 from shared.web.auth import COMMAND_MARK, route_access
 from shared.web.problems import CATALOGUE, PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from shared.web.routes import served_api_routes
 
 _PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -60,8 +60,8 @@ def _problem(description: str, schema: str = "Problem") -> dict[str, Any]:
     }
 
 
-def _is_command(route: APIRoute) -> bool:
-    stack = [route.dependant]
+def _is_command(dependant: Any) -> bool:
+    stack = [dependant]
     while stack:
         dep = stack.pop()
         if getattr(dep.call, COMMAND_MARK, False):
@@ -84,24 +84,24 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components.pop("ValidationError", None)
     components["Problem"] = _PROBLEM_SCHEMA
     components["ValidationProblem"] = _VALIDATION_SCHEMA
-    routes = {
-        (route.path, method.lower()): route
-        for route in app.routes
-        if isinstance(route, APIRoute) and route.include_in_schema
-        for method in (route.methods or ())
+    dependants = {
+        (served.path, method.lower()): served.dependant
+        for served in served_api_routes(app)
+        if served.include_in_schema
+        for method in served.methods
     }
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses: dict[str, Any] = operation["responses"]
-            route = routes.get((path, method))
+            dependant = dependants.get((path, method))
             if "422" in responses or method in ("post", "put", "patch", "delete"):
                 responses["422"] = _problem("请求内容不符合要求", "ValidationProblem")
-            if route is not None and route_access(route) in ("bearer", "session"):
+            if dependant is not None and route_access(dependant) in ("bearer", "session"):
                 responses.setdefault("401", _problem("未登录或令牌无效"))
                 responses.setdefault("403", _problem("无权执行此操作"))
-            if route is not None and _is_command(route):
+            if dependant is not None and _is_command(dependant):
                 responses.setdefault("409", _problem("幂等键冲突"))
                 responses.setdefault("415", _problem("不支持的内容类型"))
             if method in ("post", "put", "patch"):

@@ -22,9 +22,9 @@ from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute
 
 from shared.web.context import IDEMPOTENCY_CLAIM, IDEMPOTENCY_DISCARD, request_id_of
+from shared.web.routes import matched_dependant
 
 PROBLEM_BASE = "https://ledger.example/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -283,16 +283,16 @@ def _params(dependant: Any) -> Iterable[Any]:
         yield from _params(sub)
 
 
-def declared_names(route: BaseRoute | None) -> frozenset[str]:
+def declared_names(dependant: Any) -> frozenset[str]:
     """Every field name a route declares (params and body models, nested). A location segment
     outside this set came from the request itself (a dict key, an unknown field) and is masked."""
-    if route is None or not hasattr(route, "dependant"):
+    if dependant is None:
         return frozenset()
-    cached = _DECLARED_NAMES.get(id(route))
+    cached = _DECLARED_NAMES.get(id(dependant))
     if cached is not None:
         return cached
     names: set[str] = set()
-    for param in _params(route.dependant):
+    for param in _params(dependant):
         names.update({param.name, param.alias, param.alias.lower()})
         annotation = getattr(param.field_info, "annotation", None)
         if annotation is None:
@@ -303,14 +303,12 @@ def declared_names(route: BaseRoute | None) -> frozenset[str]:
             except Exception:  # a type without a JSON schema just adds no names
                 continue
     result = frozenset(names)
-    _DECLARED_NAMES[id(route)] = result
+    _DECLARED_NAMES[id(dependant)] = result
     return result
 
 
-def sanitize_validation_errors(
-    errors: Sequence[Any], route: BaseRoute | None
-) -> list[dict[str, Any]]:
-    allowed = declared_names(route)
+def sanitize_validation_errors(errors: Sequence[Any], dependant: Any) -> list[dict[str, Any]]:
+    allowed = declared_names(dependant)
     out: list[dict[str, Any]] = []
     for err in errors:
         if not isinstance(err, Mapping):
@@ -348,7 +346,7 @@ def _location_text(loc: Iterable[str | int]) -> str:
 
 async def handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = sanitize_validation_errors(exc.errors(), request.scope.get("route"))
+    errors = sanitize_validation_errors(exc.errors(), matched_dependant(request.scope))
     # The command never ran: its idempotency key must stay free for a corrected retry.
     if request.scope.get(IDEMPOTENCY_CLAIM):
         request.scope[IDEMPOTENCY_DISCARD] = True

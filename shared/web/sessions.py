@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from shared.web import csrf
-from shared.web.auth import AUTH_MARK, _role_set, check_roles, public
+from shared.web.auth import AUTH_MARK, check_roles, public, role_set
 from shared.web.context import CSRF_TOKEN, OPERATOR, get_context
 from shared.web.identity import Operator
 from shared.web.problems import SignInRequired
@@ -35,7 +35,7 @@ def page(*roles: Role | str) -> Callable[..., Any]:
     """Page route dependency: a signed-in session holding one of ``roles`` (none: anyone signed
     in); on POST/PUT/PATCH/DELETE also a valid CSRF token. Browsers without a session are sent
     to the sign-in form."""
-    wanted = _role_set(roles)
+    wanted = role_set(roles)
 
     async def dependency(request: Request) -> Operator:
         ctx = get_context(request)

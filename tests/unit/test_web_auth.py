@@ -116,9 +116,7 @@ async def test_role_mismatch_is_refused(tmp_path: Path) -> None:
         clerk = await token_for(c, app, demo_staff_id(Role.INTAKE_CLERK))
         officer = await token_for(c, app, demo_staff_id(Role.DISPATCH_OFFICER))
         refused = await c.post("/api/demo/commands", json=DEMO_BODY, headers=bearer(clerk, "k1"))
-        accepted = await c.post(
-            "/api/demo/commands", json=DEMO_BODY, headers=bearer(officer, "k1")
-        )
+        accepted = await c.post("/api/demo/commands", json=DEMO_BODY, headers=bearer(officer, "k1"))
     assert_problem(refused, 403, "forbidden")
     assert accepted.status_code == 201, accepted.text
 
@@ -136,8 +134,15 @@ async def test_role_check_on_a_read_route(tmp_path: Path) -> None:
 async def test_public_endpoints_answer_without_sign_in(tmp_path: Path) -> None:
     app = create_dispatch(fast_settings(tmp_path))
     async with client(app) as c:
-        for path in ("/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/signin",
-                     "/static/ledger.css"):
+        for path in (
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/docs",
+            "/openapi.json",
+            "/signin",
+            "/static/ledger.css",
+        ):
             r = await c.get(path)
             assert r.status_code == 200, (path, r.status_code)
         assert (await c.get("/auth/me")).status_code == 401
@@ -182,6 +187,7 @@ def test_demo_operators_one_per_role_random_and_private(
 
     other = build_app(tmp_path / "elsewhere", service="intake")
     assert set(demo_passwords(other).values()).isdisjoint(passwords.values())
+    capsys.readouterr()
 
     # Second start on the same var dir: nobody new, nothing printed, file untouched.
     build_app(tmp_path, service="intake")
@@ -216,3 +222,15 @@ async def test_disabled_operator_loses_access(tmp_path: Path) -> None:
         app.state.ledger.identity.set_disabled(demo_staff_id(Role.AUDITOR), True)
         r = await c.get("/reports", headers=bearer(token))
     assert_problem(r, 401, "unauthenticated")
+
+
+async def test_a_route_added_after_create_app_is_audited_at_start_up(tmp_path: Path) -> None:
+    app = build_app(tmp_path)
+
+    @app.get("/late")
+    async def late() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(RuntimeError, match="/late"):
+        async with app.router.lifespan_context(app):
+            pass
