@@ -16,7 +16,8 @@ class AuditState:
         return dict(self.seals[-1]) if self.seals else None
 
     def summary(self) -> dict[str, Any]:
-        return {"digests": [list(d) for d in self.digests], "seals": [dict(s) for s in self.seals]}
+        seals = [[list(p) for p in s] for s in self.seals]  # JSON keys must be strings
+        return {"digests": [list(d) for d in self.digests], "seals": seals}
 
 
 def check(state: AuditState, event_type: str, data: dict[str, Any]) -> str | None:

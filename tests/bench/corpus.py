@@ -130,7 +130,7 @@ def lifecycle(rng: random.Random, n: int) -> list[Step]:
         Step(
             "oversight",
             "ledger.handling.closed.v1",
-            {"basis": basis, "note": "已回访，群众满意。" if pseudonym else "匿名件，督查室审核办结。"},
+            {"basis": basis, "note": "已回访，群众满意。" if pseudonym else "匿名件，督查室审核。"},
             "efficiency-office/S200",
         )
     )
@@ -200,7 +200,9 @@ async def build(root: Path, events: int) -> tuple[Corpus, SqliteLog]:
         name: Signer(spec(name).deployment, keystore.load(settings, name))
         for name in ("intake", "dispatch", "oversight", "auditor")
     }
-    c = Corpus(settings, genesis, signers, reg.version, reg.hash_at(reg.version), plan_cases(events))
+    c = Corpus(
+        settings, genesis, signers, reg.version, reg.hash_at(reg.version), plan_cases(events)
+    )
     by_stream = {stream: sign_case(c, stream, steps) for stream, steps in c.cases.items()}
     c.signed = [by_stream[stream][k] for stream, k in interleave(c.cases)]
     return c, log

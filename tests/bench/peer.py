@@ -8,15 +8,18 @@ default ``synchronous=FULL``, the same durability as ours (checked and reported)
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-import eventsourcing
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from tests.bench.common import Stopwatch, median
+from shared.log.sqlite import SqliteLog
+from tests.bench.common import Stopwatch, Workspace, remove_db
 from tests.bench.corpus import Step
+
+Records = list[tuple[str, bytes]]
 
 
 class Case(Aggregate):
@@ -82,72 +85,74 @@ def _aggregate(steps: list[Step]) -> Case:
     return agg
 
 
-def reads(path: Path, cases: dict[str, list[Step]], repeat: int) -> dict:
-    """Store the corpus (100 aggregates a save), then decoded notification reads per core."""
-    app = _app(path)
-    try:
+class Reads:
+    """The corpus stored by the peer (100 aggregates a save); decoded notification reads."""
+
+    def __init__(self, path: Path, cases: dict[str, list[Step]]) -> None:
+        self.app = _app(path)
         batch: list[Case] = []
         for steps in cases.values():
             batch.append(_aggregate(steps))
             if len(batch) == 100:
-                app.save(*batch)
+                self.app.save(*batch)
                 batch = []
         if batch:
-            app.save(*batch)
-        rec = app.recorder
-        rates = []
+            self.app.save(*batch)
+        self.pragmas = _pragmas(self.app)
+
+    def rate(self) -> tuple[float, int]:
+        """Decoded notification reads per core, in chunks of 5,000: (rate, events)."""
+        rec = self.app.recorder
         n = 0
-        for _ in range(repeat):
-            n = 0
-            start = 1
-            with Stopwatch() as sw:
-                while True:
-                    notes = rec.select_notifications(start, 5000)  # type: ignore[attr-defined]
-                    if not notes:
-                        break
-                    for note in notes:
-                        app.mapper.to_domain_event(note)
-                    n += len(notes)
-                    start = notes[-1].id + 1
-            rates.append(sw.timing.per_core(n))
-        return {"peer": median(rates), "events": n, "pragmas": _pragmas(app)}
-    finally:
-        app.close()
-
-
-def single_saves(path: Path, count: int, steps: list[Step]) -> dict:
-    """One event per save, sequential (each save its own transaction)."""
-    app = _app(path)
-    try:
-        agg = _aggregate(steps[:1])
-        app.save(agg)
-        data = {"unit": steps[0].data["unit"], "note": "已电话联系投诉人，正在核查。"}
+        start = 1
         with Stopwatch() as sw:
-            for _ in range(count):
-                agg.progress(steps[0].actor, data)
-                app.save(agg)
-        return {"peer": count / sw.timing.wall}
-    finally:
-        app.close()
+            while True:
+                notes = rec.select_notifications(start, 5000)
+                if not notes:
+                    break
+                for note in notes:
+                    self.app.mapper.to_domain_event(note)
+                n += len(notes)
+                start = notes[-1].id + 1
+        return sw.timing.per_core(n), n
+
+    def close(self) -> None:
+        self.app.close()
 
 
-def hundred_saves(path: Path, saves: int, steps: list[Step]) -> dict:
-    """An aggregate with 100 pending events saved at once, sequential."""
-    app = _app(path)
+async def saves_vs_ours(
+    ws: Workspace, records: Records, steps: list[Step], *, saves: int, per_save: int,
+    partitions: int,
+) -> dict:  # fmt: skip
+    """Saves/s of the peer (an aggregate with ``per_save`` pending events saved at once) and of
+    ours (one ``append`` of ``per_save`` signed events), alternating every 10 saves."""
+    app = _app(ws.db(f"eventsourcing-{per_save}"))
+    our_path = ws.db(f"ours-{per_save}")
+    log = await SqliteLog.open(our_path, partitions)
+    note = {"unit": steps[0].data["unit"], "note": "已电话联系投诉人，正在核查。"}
+    aggs = []
+    for _ in range(saves):  # built beforehand, as our events are signed beforehand
+        agg = Case(steps[0].actor, steps[0].data)
+        for _ in range(per_save - 1):
+            agg.progress(steps[0].actor, note)
+        aggs.append(agg)
+    recs = (records * (1 + per_save * saves // max(1, len(records))))[: per_save * saves]
+    t_peer = t_ours = 0.0
     try:
-        data = {"unit": steps[0].data["unit"], "note": "已电话联系投诉人，正在核查。"}
-        aggs = []
-        for _ in range(saves):
-            agg = Case(steps[0].actor, steps[0].data)
-            for _ in range(99):
-                agg.progress(steps[0].actor, data)
-            aggs.append(agg)
-        with Stopwatch() as sw:
-            for agg in aggs:
-                app.save(agg)
-        return {"peer": saves / sw.timing.wall}
+        for k in range(0, saves, 10):
+            for which in ("peer", "ours") if (k // 10) % 2 == 0 else ("ours", "peer"):
+                t0 = time.perf_counter()
+                if which == "peer":
+                    for agg in aggs[k : k + 10]:
+                        app.save(agg)
+                    t_peer += time.perf_counter() - t0
+                else:
+                    for j in range(k, min(k + 10, saves)):
+                        await log.append(recs[j * per_save : (j + 1) * per_save])
+                    t_ours += time.perf_counter() - t0
+        pragmas = _pragmas(app)
     finally:
         app.close()
-
-
-VERSION = eventsourcing.__version__ if hasattr(eventsourcing, "__version__") else "9.5.6"
+        await log.close()
+        remove_db(our_path)
+    return {"ours": saves / t_ours, "peer": saves / t_peer, "pragmas": pragmas}

@@ -27,7 +27,7 @@ def run(c: Corpus, count: int, repeat: int) -> dict:
             break
     signed: list[Signed] = []
     ours, bare = [], []
-    for r in range(repeat):
+    for _ in range(repeat):
         with Stopwatch() as sw:
             signed = [
                 c.signers[name].sign(stream, d, prev=prev, regseq=c.regseq, reghash=c.reghash)

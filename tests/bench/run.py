@@ -1,0 +1,349 @@
+"""``make bench`` = ``python -m tests.bench.run``: one table, each row beside its baseline.
+
+Every baseline is measured in the same run, on the same bytes, with the same durability, on
+the project's own disk (a fresh directory under ``var/bench/``, never tmpfs). Rows with a
+target compute pass/fail as the ratio ours / baseline; the command exits 0 regardless
+(benchmarks report, they do not gate) unless ``--strict``. The table is also written as JSON
+to ``var/bench/last.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.metadata
+import os
+import platform
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from tests.bench import append, corpus, ledger, peer, pipeline
+from tests.bench.common import BENCH_DIR, Row, Workspace, cores, fstype
+
+GROUPS = ("append", "pipeline", "ledger", "peer")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="make bench", description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--events",
+        type=int,
+        default=20_000,
+        help="events in the corpus (batched append, replay, verify); default 20000",
+    )
+    p.add_argument(
+        "--single",
+        type=int,
+        default=300,
+        help="events appended one per call / one per transaction; default 300",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=30,
+        help="rounds of 32 concurrent one-event appends; default 30",
+    )
+    p.add_argument("--writers", type=int, default=32, help="concurrent asyncio writers")
+    p.add_argument("--saves", type=int, default=30, help="peer 100-event saves; default 30")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="alternating rounds per measurement (median taken); default 3",
+    )
+    p.add_argument(
+        "--only",
+        default=",".join(GROUPS),
+        help=f"comma-separated groups to run, of {', '.join(GROUPS)}",
+    )
+    p.add_argument("--json", type=Path, default=BENCH_DIR / "last.json", help="JSON output")
+    p.add_argument("--keep", action="store_true", help="keep the run's database files")
+    p.add_argument("--strict", action="store_true", help="exit 1 if a row misses its target")
+    p.add_argument("--allow-tmpfs", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    args.only = {g.strip() for g in args.only.split(",") if g.strip()}
+    unknown = args.only - set(GROUPS)
+    if unknown:
+        p.error(f"unknown group(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+def _take(records: list[Any], n: int) -> list[Any]:
+    return (records * (1 + n // max(1, len(records))))[:n]
+
+
+async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> list[Row]:
+    rows: list[Row] = []
+    say = console.log
+    say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")
+    c, log = await corpus.build(ws.root / "ledger", args.events)
+    records = c.records
+    say(
+        f"{len(c.cases):,} case streams, {len(records):,} events, "
+        f"{sum(len(r) for _, r in records) // len(records)} bytes each on average"
+    )
+    P = corpus.PARTITIONS
+    try:
+        if "append" in args.only:
+            say("batched append")
+            b = await append.batched(ws, records, args.repeat, P)
+            rows.append(
+                Row(
+                    "append.batched",
+                    "batched append, 1,000/call (raw: 1,000/txn)",
+                    b["ours"],
+                    b["raw"],
+                    "events/s",
+                    0.5,
+                    notes=b,
+                )
+            )
+            say("single append")
+            single = await append.single(ws, _take(records, args.single), args.repeat, P)
+            rows.append(
+                Row(
+                    "append.single",
+                    "single append, 1/call (raw: 1 txn/event)",
+                    single["ours"],
+                    single["raw"],
+                    "events/s",
+                    notes=single,
+                )
+            )
+            say(f"{args.writers} concurrent appends")
+            cc = await append.concurrent(
+                ws, _take(records, args.writers * args.rounds), args.repeat, args.writers, P
+            )
+            rows.append(
+                Row(
+                    "append.concurrent",
+                    f"{args.writers} concurrent appends, 1 event each (raw: 1 txn/event)",
+                    cc["ours"],
+                    cc["raw"],
+                    "events/s",
+                    3.0,
+                    target_note=f"{cc['events_per_commit']:.1f} events/commit",
+                    notes=cc,
+                )
+            )
+
+        if "pipeline" in args.only:
+            say("command pipeline")
+            pl = pipeline.run(c, min(len(records), 5000), args.repeat)
+            rows.append(
+                Row(
+                    "pipeline.sign",
+                    "command pipeline per core (bare Ed25519 sign)",
+                    pl["ours"],
+                    pl["bare"],
+                    "events/s/core",
+                    notes=pl,
+                )
+            )
+
+        if "ledger" in args.only:
+            say("filling the ledger log")
+            await ledger.fill(log, c)
+            say("ledger verify")
+            v, report = await ledger.verify(log, c, args.repeat)
+            n = cores()
+            rows.append(
+                Row(
+                    "verify",
+                    f"ledger verify per core, {v['pool']} of {n} cores (bare Ed25519 verify)",
+                    v["ours"],
+                    v["bare"],
+                    "events/s/core",
+                    0.6,
+                    extra_check=v["pool"] >= n,
+                    target_note=f"and every core; CPU-time ratio {v['cpu_time_ratio']:.2f}",
+                    notes=v,
+                )
+            )
+            await ledger.seal(log, c, report, ws)
+            say("eventsourcing peer: storing the same cases")
+            reads = peer.Reads(ws.db("eventsourcing-reads"), c.cases)
+            try:
+                say("replay for rebuilds")
+                rp = await ledger.replay(log, c, args.repeat, reads)
+                rp["peer_pragmas"] = reads.pragmas
+                rows.append(
+                    Row(
+                        "replay.sealed",
+                        "replay for rebuilds, sealed (eventsourcing decoded reads)",
+                        rp["ours"],
+                        rp["peer"],
+                        "events/s/core",
+                        1.0,
+                        notes=rp,
+                    )
+                )
+                ru = await ledger.replay(log, c, 1, reads, trust_seal=False)
+                # The seal only lets the rebuild skip signature checks: same state either way.
+                rp["same_state_as_unsealed"] = rp["state_digest"] == ru["state_digest"]
+                if not rp["same_state_as_unsealed"]:
+                    console.print("[red]sealed and unsealed replays reached different states")
+                rows.append(
+                    Row(
+                        "replay.unsealed",
+                        "replay, no seal: all signatures checked (eventsourcing reads)",
+                        ru["ours"],
+                        ru["peer"],
+                        "events/s/core",
+                        notes=ru,
+                    )
+                )
+                dr = await ledger.decoded_reads(log, args.repeat, reads)
+                rows.append(
+                    Row(
+                        "peer.reads",
+                        "decoded reads: ours vs eventsourcing notification log",
+                        dr["ours"],
+                        dr["peer"],
+                        "events/s/core",
+                        notes=dr,
+                    )
+                )
+            finally:
+                reads.close()
+
+        if "peer" in args.only:
+            say("eventsourcing peer: saves")
+            first = next(iter(c.cases.values()))
+            ps = await peer.saves_vs_ours(
+                ws, records, first, saves=args.single, per_save=1, partitions=P
+            )
+            rows.append(
+                Row(
+                    "peer.single",
+                    "single saves: ours 1 event/append vs eventsourcing",
+                    ps["ours"],
+                    ps["peer"],
+                    "saves/s",
+                    notes=ps,
+                )
+            )
+            ph = await peer.saves_vs_ours(
+                ws, records, first, saves=args.saves, per_save=100, partitions=P
+            )
+            rows.append(
+                Row(
+                    "peer.hundred",
+                    "100-event saves: ours 100 events/append vs eventsourcing",
+                    ph["ours"],
+                    ph["peer"],
+                    "saves/s",
+                    notes=ph,
+                )
+            )
+    finally:
+        await log.close()
+    return rows
+
+
+def _num(x: float) -> str:
+    if x != x:  # nan
+        return "—"
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+
+def render(rows: list[Row], title: str) -> Table:
+    t = Table(title=title)
+    for col, just in (
+        ("benchmark", "left"),
+        ("ours", "right"),
+        ("baseline (raw limit)", "right"),
+        ("unit", "left"),
+        ("ratio", "right"),
+        ("target", "left"),
+        ("pass?", "center"),
+    ):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in rows:
+        target = "info" if r.target is None else f"≥ {r.target:g}"
+        if r.target_note:
+            target += f" ({r.target_note})"
+        passed = {None: "—", True: "[green]yes[/]", False: "[red]NO[/]"}[r.passed]
+        t.add_row(
+            r.benchmark, _num(r.ours), _num(r.baseline), r.unit, f"{r.ratio:.2f}", target, passed
+        )
+    return t
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # In a log file or CI rich would fall back to 80 columns: give the table room there.
+    probe = Console()
+    console = probe if probe.is_terminal else Console(width=180)
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    fs = fstype(BENCH_DIR)
+    if fs in ("tmpfs", "ramfs") and not args.allow_tmpfs:
+        console.print(f"[red]{BENCH_DIR} is on {fs}: benchmarks must run on the project's disk")
+        return 2
+    machine: dict[str, Any] = {
+        "cores": cores(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "eventsourcing": importlib.metadata.version("eventsourcing"),
+        "fs": fs,
+        "dir": str(BENCH_DIR),
+        "load_before": os.getloadavg(),
+    }
+    console.print(
+        f"machine: {machine['cores']} cores, Python {machine['python']}, SQLite "
+        f"{machine['sqlite']}, eventsourcing {machine['eventsourcing']}; files under "
+        f"{BENCH_DIR} ({fs}); load {machine['load_before'][0]:.2f}"
+    )
+    started = time.time()
+    with Workspace(keep=args.keep) as ws:
+        rows = asyncio.run(measure(args, ws, console))
+    machine["load_after"] = os.getloadavg()
+    elapsed = time.time() - started
+    title = (
+        f"Supervision Ledger benchmarks — {machine['cores']} cores, "
+        f"{args.events:,} events, {elapsed:.0f} s"
+    )
+    console.print(render(rows, title))
+    failed = [r.key for r in rows if r.passed is False]
+    console.print(
+        f"{len([r for r in rows if r.target is not None]) - len(failed)} of "
+        f"{len([r for r in rows if r.target is not None])} targets met"
+        + (f"; missed: {', '.join(failed)}" if failed else "")
+        + f". JSON: {args.json}"
+    )
+    out = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "elapsed_s": elapsed,
+        "machine": machine,
+        "params": {
+            k: (sorted(v) if isinstance(v, set) else v)
+            for k, v in vars(args).items()
+            if k not in ("json",)
+        },
+        "columns": [
+            "benchmark",
+            "ours",
+            "baseline (raw limit)",
+            "unit",
+            "ratio",
+            "target",
+            "pass?",
+        ],
+        "rows": [r.as_json() for r in rows],
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_bytes(orjson.dumps(out, option=orjson.OPT_INDENT_2, default=str))
+    return 1 if (args.strict and failed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
