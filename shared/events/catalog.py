@@ -365,6 +365,11 @@ class SealRecorded(Payload):
     digests: dict[str, Sha256]
     tampered: Annotated[int, Field(ge=0)]
     conflicts: Annotated[int, Field(ge=0)]
+    rejected: list[tuple[int, int, str]] = Field(
+        default_factory=list,
+        description="(partition, offset, reason) of every record below the seal the rule book "
+        "rejected as a normal conflict: rebuilds trusting the seal skip exactly these",
+    )
 
 
 # ---- the catalog ----------------------------------------------------------------------------

@@ -20,18 +20,19 @@ async def rebuild_fold(log: EventLog, genesis: PublicKey, *, trust_seal: bool = 
     head = await log.head()
     fold = await registry_fold(log, genesis, until=head)
     sealed: dict[int, int] = {}
+    rejected: dict[tuple[int, int], str] = {}
     if trust_seal:
-        await fold_stream(log, fold, AUDIT_STREAM, until=head)
-        sealed = last_seal(fold) or {}
-        fold.streams.pop(AUDIT_STREAM, None)
+        # The audit stream is small: read it first, fully checked, to find the last seal.
+        probe = await registry_fold(log, genesis, until=head)
+        await fold_stream(log, probe, AUDIT_STREAM, until=head)
+        sealed, rejected = last_seal(probe) or ({}, {})
     sha = hashlib.sha256
     async for rec in read_all(log, until=head, chunk=5000):
         if rec.stream == REGISTRY_STREAM:
             continue
-        trusted = rec.offset < sealed.get(rec.partition, 0)
-        fold.apply(
-            rec,
-            record_hash=sha(rec.record).hexdigest(),
-            signature_ok=True if trusted else None,
-        )
+        h = sha(rec.record).hexdigest()
+        if rec.offset < sealed.get(rec.partition, 0):
+            fold.apply_sealed(rec, h, rejected.get((rec.partition, rec.offset)))
+        else:
+            fold.apply(rec, record_hash=h)
     return fold

@@ -34,6 +34,7 @@ async def record_seal(
             "digests": {str(p): d.digest for p, d in sorted(report.digests.items())},
             "tampered": 0,
             "conflicts": len(report.conflicts),
+            "rejected": [[j.partition, j.offset, str(j.verdict.reason)] for j in report.conflicts],
         },
         AUDITOR_ACTOR,
     )
@@ -47,8 +48,10 @@ async def record_seal(
     return path
 
 
-def last_seal(fold: LedgerFold) -> dict[int, int] | None:
+def last_seal(fold: LedgerFold) -> tuple[dict[int, int], dict[tuple[int, int], str]] | None:
+    """Positions of the last seal and the (partition, offset) -> reason of its rejections."""
     st = fold.streams.get(AUDIT_STREAM)
-    if st is None or not isinstance(st.domain, AuditState):
+    if st is None or not isinstance(st.domain, AuditState) or st.domain.last_seal is None:
         return None
-    return st.domain.last_seal
+    rejected = {(p, o): r for p, o, r in st.domain.last_rejected}
+    return st.domain.last_seal, rejected

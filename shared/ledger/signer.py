@@ -12,7 +12,7 @@ from typing import Any
 
 from shared.crypto.signing import ALG, SigningKey
 from shared.events.catalog import payload_model
-from shared.events.codec import canonical, record_hash, signed_part
+from shared.events.codec import canonical, canonical_checked, record_hash, signed_part
 from shared.events.envelope import Envelope
 from shared.events.ids import new_event_id
 
@@ -79,7 +79,7 @@ class Signer:
         ).as_dict()
         message = canonical(env)
         env["sig"] = self.key.sign(message)
-        stored = canonical(env)
+        stored = canonical_checked(env)  # the domain was checked above; sig is a string
         # JCS guarantees the stored bytes minus sig are the signed bytes; prove it cheaply.
         assert signed_part(stored, env["sig"]) == message
         return Signed(env["id"], stream, stored, record_hash(stored))

@@ -21,12 +21,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from shared.crypto.chain import PartitionDigest
 from shared.crypto.signing import PublicKey, unb64u
 from shared.events.codec import signed_part
+from shared.events.upcast import upcast
 from shared.ledger.digests import DigestClaim, claims_in_dir, claims_in_fold
 from shared.ledger.reader import registry_fold
 from shared.log.port import EventLog, StoredRecord
 from shared.rules.fold import Judged, LedgerFold
-from shared.rules.stream import REGISTRY_STREAM
-from shared.rules.verdict import Outcome
+from shared.rules.stream import REGISTRY_STREAM, check_payload
+from shared.rules.verdict import Outcome, Reason
 
 # ---- worker side ----------------------------------------------------------------------------
 
@@ -38,21 +39,27 @@ def _init_worker(keys: dict[str, bytes]) -> None:
     _KEYS.update({kid: Ed25519PublicKey.from_public_bytes(raw) for kid, raw in keys.items()})
 
 
-def _check_chunk(records: list[bytes]) -> list[tuple[str, bool]]:
-    """(hash, signature verifies with the key its kid names) for each record."""
-    out = []
+Checked = tuple[str, bool, bool | None]
+
+
+def _check_chunk(records: list[bytes]) -> list[Checked]:
+    """The stateless checks of each record, made in parallel: (hash, signature verifies with
+    the key its kid names, payload passes its schema — None if it could not be read)."""
+    out: list[Checked] = []
     for stored in records:
         h = hashlib.sha256(stored).hexdigest()
         ok = False
+        data_ok: bool | None = None
         try:
             env = orjson.loads(stored)
             key = _KEYS.get(env["kid"])
             if key is not None:
                 key.verify(unb64u(env["sig"]), signed_part(stored, env["sig"]))
                 ok = True
+            data_ok = check_payload(*upcast(env["type"], env["data"])) is Reason.ok
         except Exception:  # malformed or forged: the fold names the reason
-            ok = False
-        out.append((h, ok))
+            pass
+        out.append((h, ok, data_ok))
     return out
 
 
@@ -109,7 +116,7 @@ async def verify_log(
     keys = {kid: e.public.public_bytes_raw() for kid, e in fold.registry.keys.items()}
     digests = {p: PartitionDigest(p) for p in range(log.partitions)}
     gaps: list[DigestFailure] = []
-    nworkers = workers or os.cpu_count() or 1
+    nworkers = workers or len(os.sched_getaffinity(0)) or 1
     pool = ProcessPoolExecutor(nworkers, initializer=_init_worker, initargs=(keys,))
     try:
         pos = {p: 0 for p in range(log.partitions)}
@@ -154,17 +161,17 @@ def _fold_checked(
     gaps: list[DigestFailure],
     batch: list[StoredRecord],
     parts: list[list[StoredRecord]],
-    futures: list[Future[list[tuple[str, bool]]]],
+    futures: list[Future[list[Checked]]],
 ) -> None:
     for part, fut in zip(parts, futures, strict=True):
-        for rec, (h, ok) in zip(part, fut.result(), strict=True):
+        for rec, (h, ok, data_ok) in zip(part, fut.result(), strict=True):
             d = digests[rec.partition]
             if rec.offset != d.count:  # a hole in the partition: records were removed
                 gaps.append(DigestFailure(rec.partition, d.count, "log", "records missing"))
             d.add(rec.offset, rec.appended_at, h)
             if rec.stream == REGISTRY_STREAM:
                 continue  # folded first, in order, with its own signature checks
-            fold.apply(rec, record_hash=h, signature_ok=ok)
+            fold.apply(rec, record_hash=h, signature_ok=ok, data_ok=data_ok)
 
 
 async def _check_claims(

@@ -6,6 +6,8 @@ move between them and per-partition digests mean the same thing.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 
 def murmur2(data: bytes) -> int:
     """Kafka's murmur2 (seed 0x9747b28c), as a signed 32-bit int like the Java client's."""
@@ -43,6 +45,7 @@ def murmur2(data: bytes) -> int:
     return h - 0x100000000 if h & 0x80000000 else h
 
 
+@lru_cache(maxsize=1 << 16)
 def partition_for(stream: str, partitions: int) -> int:
     """Kafka's DefaultPartitioner for a keyed record: toPositive(murmur2(key)) % n."""
     return (murmur2(stream.encode("utf-8")) & 0x7FFFFFFF) % partitions

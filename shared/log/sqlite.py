@@ -13,10 +13,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 from shared.log.partitioner import partition_for
@@ -27,15 +29,31 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS heads(
   partition INTEGER PRIMARY KEY, next INTEGER NOT NULL, last_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS records(
-  gpos INTEGER PRIMARY KEY,
+  pos INTEGER PRIMARY KEY,
+  skey INTEGER NOT NULL,
   partition INTEGER NOT NULL,
   offset INTEGER NOT NULL,
   stream TEXT NOT NULL,
   appended_at INTEGER NOT NULL,
   record BLOB NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS records_position ON records(partition, offset);
-CREATE INDEX IF NOT EXISTS records_stream ON records(stream, gpos);
+CREATE INDEX IF NOT EXISTS records_stream ON records(skey, pos);
 """
+# pos = (partition << 40) | offset: the rowid itself orders and locates a record, so an append
+# updates two B-trees (the table and the small integer stream index), not four.
+OFFSET_BITS = 40
+
+
+def position(partition: int, offset: int) -> int:
+    return (partition << OFFSET_BITS) + offset  # offset == 2**40 is the exclusive end
+
+
+@lru_cache(maxsize=1 << 16)
+def stream_key(stream: str) -> int:
+    """A 64-bit key of the stream for the index; readers also compare the stream itself."""
+    return int.from_bytes(
+        hashlib.blake2b(stream.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -159,14 +177,15 @@ class SqliteLog:
                 for p, stream, record in placed:
                     head = heads[p]
                     at = now if now > head[1] else head[1]
-                    rows.append((p, head[0], stream, at, record))
+                    off = head[0]
+                    rows.append((position(p, off), stream_key(stream), p, off, stream, at, record))
                     out.append(Appended(p, head[0], at))
                     head[0] += 1
                     head[1] = at
                 results.append(out)
             conn.executemany(
-                "INSERT INTO records(partition, offset, stream, appended_at, record) "
-                "VALUES(?, ?, ?, ?, ?)",
+                "INSERT INTO records(pos, skey, partition, offset, stream, appended_at, record) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             conn.executemany(
@@ -210,13 +229,13 @@ class SqliteLog:
             if room <= 0:
                 break
             lo = start.get(p, 0)
-            hi = until.get(p, 0) if until is not None else 2**62
+            hi = until.get(p, 0) if until is not None else 1 << OFFSET_BITS
             if lo >= hi:
                 continue
             cur = conn.execute(
                 "SELECT partition, offset, stream, appended_at, record FROM records "
-                "WHERE partition=? AND offset>=? AND offset<? ORDER BY offset LIMIT ?",
-                (p, lo, hi, room),
+                "WHERE pos>=? AND pos<? ORDER BY pos LIMIT ?",
+                (position(p, lo), position(p, hi), room),
             )
             out.extend(StoredRecord(*row) for row in cur)
         return out
@@ -225,24 +244,29 @@ class SqliteLog:
         self, stream: str, *, until: Mapping[int, int] | None = None, chunk: int = 1000
     ) -> AsyncIterator[StoredRecord]:
         p = partition_for(stream, self._partitions)
-        hi = until.get(p, 0) if until is not None else 2**62
-        after = -1
+        hi = position(p, until.get(p, 0) if until is not None else 1 << OFFSET_BITS)
+        after = position(p, 0) - 1
         while True:
-            rows: list[StoredRecord] = await self._read(self._stream_sync, stream, after, hi, chunk)
+            rows: list[StoredRecord]
+            rows, after = await self._read(self._stream_sync, stream, after, hi, chunk)
             for rec in rows:
                 yield rec
-            if len(rows) < chunk:
+            if after < 0:
                 return
-            after = rows[-1].offset
 
-    def _stream_sync(self, stream: str, after: int, hi: int, chunk: int) -> list[StoredRecord]:
+    def _stream_sync(
+        self, stream: str, after: int, hi: int, chunk: int
+    ) -> tuple[list[StoredRecord], int]:
+        """One chunk of the stream after position ``after``; -1 when the stream is done."""
         assert self._rconn is not None
         cur = self._rconn.execute(
-            "SELECT partition, offset, stream, appended_at, record FROM records "
-            "WHERE stream=? AND offset>? AND offset<? ORDER BY gpos LIMIT ?",
-            (stream, after, hi, chunk),
+            "SELECT pos, partition, offset, stream, appended_at, record FROM records "
+            "WHERE skey=? AND pos>? AND pos<? ORDER BY pos LIMIT ?",
+            (stream_key(stream), after, hi, chunk),
         )
-        return [StoredRecord(*row) for row in cur]
+        rows = cur.fetchall()
+        found = [StoredRecord(*row[1:]) for row in rows if row[3] == stream]
+        return found, (rows[-1][0] if len(rows) == chunk else -1)
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()

@@ -10,6 +10,7 @@ from typing import Any
 class AuditState:
     digests: tuple[tuple[int, int, str], ...] = ()  # (partition, count, digest)
     seals: tuple[tuple[tuple[int, int], ...], ...] = ()  # positions of each seal
+    last_rejected: tuple[tuple[int, int, str], ...] = ()  # rejections below the last seal
 
     @property
     def last_seal(self) -> dict[int, int] | None:
@@ -31,4 +32,5 @@ def evolve(state: AuditState, event_type: str, data: dict[str, Any]) -> AuditSta
         entry = (data["partition"], data["count"], data["digest"])
         return replace(state, digests=(*state.digests, entry))
     positions = tuple(sorted((int(p), n) for p, n in data["positions"].items()))
-    return replace(state, seals=(*state.seals, positions))
+    rejected = tuple((int(p), int(o), str(r)) for p, o, r in data.get("rejected", ()))
+    return replace(state, seals=(*state.seals, positions), last_rejected=rejected)

@@ -14,11 +14,19 @@ from dataclasses import dataclass, field
 import orjson
 
 from shared.crypto.signing import PublicKey
+from shared.events.upcast import upcast
 from shared.log.partitioner import partition_for
 from shared.log.port import StoredRecord
 from shared.rules.registry import Registry
-from shared.rules.stream import REGISTRY_STREAM, Parsed, StreamState, admit, parse
-from shared.rules.verdict import Outcome, Reason, Verdict, reject
+from shared.rules.stream import (
+    REGISTRY_STREAM,
+    Parsed,
+    StreamState,
+    admit,
+    apply_accepted,
+    parse,
+)
+from shared.rules.verdict import ACCEPTED, Outcome, Reason, Verdict, reject
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,7 @@ class LedgerFold:
         *,
         record_hash: str | None = None,
         signature_ok: bool | None = None,
+        data_ok: bool | None = None,
         parsed: Parsed | Verdict | None = None,
     ) -> Verdict:
         if parsed is None:
@@ -79,6 +88,7 @@ class LedgerFold:
                     parsed,
                     self.registry,
                     signature_ok=signature_ok,
+                    data_ok=data_ok,
                     appended_at=rec.appended_at,
                 )
         outcome = verdict.outcome
@@ -88,6 +98,29 @@ class LedgerFold:
                 Judged(rec.partition, rec.offset, rec.stream, event_id, event_type, verdict)
             )
         return verdict
+
+    def apply_sealed(self, rec: StoredRecord, record_hash: str, rejected: str | None) -> Verdict:
+        """Apply a record below a seal, trusting the auditor's verdicts: a record the seal lists
+        as rejected is only remembered; any other is evolved after a chain check alone. A
+        broken chain falls back to the full rule book, which names what is wrong."""
+        env = orjson.loads(rec.record)
+        st = self.stream(rec.stream)
+        if rejected is not None and rejected in Reason.__members__:
+            st.seen_hashes.add(record_hash)
+            verdict = reject(Reason(rejected), "listed in the seal")
+            self.counts[verdict.outcome] += 1
+            self.rejections.append(
+                Judged(
+                    rec.partition, rec.offset, rec.stream, env.get("id"), env.get("type"), verdict
+                )
+            )
+            return verdict
+        if env.get("prev") != st.head or env["id"] in st.seen_ids:
+            return self.apply(rec, record_hash=record_hash)
+        event_type, data = upcast(env["type"], env["data"])
+        apply_accepted(st, env, event_type, data, record_hash, self.registry, rec.appended_at)
+        self.counts[Outcome.accepted] += 1
+        return ACCEPTED
 
     @property
     def first_tamper(self) -> Judged | None:

@@ -59,6 +59,9 @@ class Registry:
     keys: dict[str, KeyEntry] = field(default_factory=dict)
     grants: dict[str, list[Grant]] = field(default_factory=dict)
     configs: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
+    # Answers are fixed for a given registry content; cleared whenever an event applies.
+    _acts: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
+    _rights: dict[tuple[str, str, int], bool] = field(default_factory=dict, repr=False)
 
     @classmethod
     def rooted_in(cls, genesis: PublicKey) -> Registry:
@@ -78,14 +81,22 @@ class Registry:
         return entry if entry is not None and entry.valid_at(version) else None
 
     def may_act_for(self, deployment: str, org: str) -> bool:
-        entry = self.deployments.get(deployment)
-        return entry is not None and any(fnmatchcase(org, p) for p in entry.acts_for)
+        answer = self._acts.get((deployment, org))
+        if answer is None:
+            entry = self.deployments.get(deployment)
+            answer = entry is not None and any(fnmatchcase(org, p) for p in entry.acts_for)
+            self._acts[(deployment, org)] = answer
+        return answer
 
     def has_right(self, deployment: str, event_type: str, version: int) -> bool:
-        return any(
-            g.valid_at(version) and fnmatchcase(event_type, g.pattern)
-            for g in self.grants.get(deployment, ())
-        )
+        answer = self._rights.get((deployment, event_type, version))
+        if answer is None:
+            answer = any(
+                g.valid_at(version) and fnmatchcase(event_type, g.pattern)
+                for g in self.grants.get(deployment, ())
+            )
+            self._rights[(deployment, event_type, version)] = answer
+        return answer
 
     def config_at(self, kind: str, version: int) -> dict[str, Any] | None:
         found = None
@@ -122,6 +133,8 @@ class Registry:
         return None
 
     def apply(self, event_type: str, data: dict[str, Any], record_hash: str) -> None:
+        self._acts.clear()
+        self._rights.clear()
         self.version += 1
         self.hashes.append(record_hash)
         v = self.version

@@ -129,13 +129,14 @@ def admit(
     registry: Registry,
     *,
     signature_ok: bool | None = None,
+    data_ok: bool | None = None,
     appended_at: int = 0,
 ) -> Verdict:
     """Judge one parsed record at its place in ``state``'s stream and, if accepted, apply it.
 
-    ``signature_ok`` carries a check already made (in parallel, or trusted under a seal);
-    None checks it here. On acceptance ``state`` (and the registry, for registry events)
-    advances; otherwise nothing changes except that a non-tampered record's hash is
+    ``signature_ok`` and ``data_ok`` carry checks already made (in parallel workers, which see
+    the same bytes); None checks here. On acceptance ``state`` (and the registry, for registry
+    events) advances; otherwise nothing changes except that a non-tampered record's hash is
     remembered, so a later ``prev`` naming it reads as superseded, not as forged.
     """
     env = p.env
@@ -145,30 +146,53 @@ def admit(
     ok = check_signature(p, key) if signature_ok is None else signature_ok
     if not ok:
         return reject(Reason.bad_signature, "signature does not verify")
-    verdict = _judge(state, env, registry)
+    verdict = _judge_chain(state, env, registry)
+    if verdict is None:
+        try:
+            event_type, data = upcast(env["type"], env["data"])
+        except Exception:  # an upcaster that cannot read this payload
+            verdict = reject(Reason.invalid_data, "payload cannot be upcast")
+        else:
+            verdict = _judge_payload(state, event_type, data, registry, data_ok)
     if verdict.reason is Reason.unknown_prev:
         return verdict
     state.seen_hashes.add(p.hash)
     if not verdict.accepted:
         return verdict
-    event_type, data = upcast(env["type"], env["data"])
-    if state.kind == "case":
-        state.domain = case.evolve(state.domain, event_type, data)
-    elif state.kind == "conference":
-        state.domain = conference.evolve(state.domain, event_type, data)
-    elif state.kind == "audit":
-        state.domain = audit.evolve(state.domain, event_type, data)
-    elif state.kind == "registry":
-        registry.apply(event_type, data, p.hash)
-    state.head = p.hash
-    state.accepted += 1
-    state.seen_ids.add(env["id"])
-    state.regseq = max(state.regseq, env["regseq"])
-    state.last_at = appended_at
+    apply_accepted(state, env, event_type, data, p.hash, registry, appended_at)
     return ACCEPTED
 
 
-def _judge(state: StreamState, env: dict[str, Any], registry: Registry) -> Verdict:
+def apply_accepted(
+    state: StreamState,
+    env: dict[str, Any],
+    event_type: str,
+    data: dict[str, Any],
+    record_hash: str,
+    registry: Registry,
+    appended_at: int,
+) -> None:
+    """Advance a stream by an event known to be accepted (evolve is the only effect)."""
+    kind = state.kind
+    if kind == "case":
+        state.domain = case.evolve(state.domain, event_type, data)
+    elif kind == "conference":
+        state.domain = conference.evolve(state.domain, event_type, data)
+    elif kind == "audit":
+        state.domain = audit.evolve(state.domain, event_type, data)
+    elif kind == "registry":
+        registry.apply(event_type, data, record_hash)
+    state.head = record_hash
+    state.seen_hashes.add(record_hash)
+    state.accepted += 1
+    state.seen_ids.add(env["id"])
+    if env["regseq"] > state.regseq:
+        state.regseq = env["regseq"]
+    state.last_at = appended_at
+
+
+def _judge_chain(state: StreamState, env: dict[str, Any], registry: Registry) -> Verdict | None:
+    """Replay, chain, registry order and right; None when all hold."""
     if env["id"] in state.seen_ids:
         return reject(Reason.replayed_id, "event id already accepted in this stream")
     prev = env.get("prev")
@@ -181,23 +205,36 @@ def _judge(state: StreamState, env: dict[str, Any], registry: Registry) -> Verdi
     event_type = env["type"]
     if not registry.has_right(env["source"], event_type, signing_version(env, registry)):
         return reject(Reason.no_right, f"{env['source']} may not write {event_type}")
-    return _judge_payload(state, env, registry)
+    return None
 
 
-def _judge_payload(state: StreamState, env: dict[str, Any], registry: Registry) -> Verdict:
-    try:
-        event_type, data = upcast(env["type"], env["data"])
-    except Exception:  # an upcaster that cannot read this payload
-        return reject(Reason.invalid_data, "payload cannot be upcast")
+def check_payload(event_type: str, data: dict[str, Any]) -> Reason:
+    """The stateless payload check (type known, schema valid), as workers run it in parallel."""
     model = payload_model(event_type)
     if model is None:
+        return Reason.unknown_type
+    try:
+        model.model_validate(data)
+    except ValidationError:
+        return Reason.invalid_data
+    return Reason.ok
+
+
+def _judge_payload(
+    state: StreamState,
+    event_type: str,
+    data: dict[str, Any],
+    registry: Registry,
+    data_ok: bool | None,
+) -> Verdict:
+    if payload_model(event_type) is None:
         return reject(Reason.unknown_type, event_type)
     if STREAM_KIND_OF_FAMILY.get(family(event_type)) != state.kind:
         return reject(Reason.wrong_stream, f"{event_type} does not belong in a {state.kind} stream")
-    try:
-        model.model_validate(data)
-    except ValidationError as exc:
-        return reject(Reason.invalid_data, f"{exc.error_count()} schema errors")
+    if data_ok is None:
+        data_ok = check_payload(event_type, data) is Reason.ok
+    if not data_ok:
+        return reject(Reason.invalid_data, "payload fails its schema")
     why: str | None = None
     if state.kind == "case":
         why = case.check(state.domain, event_type, data)

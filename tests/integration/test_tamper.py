@@ -76,7 +76,7 @@ def db(settings: LedgerSettings) -> sqlite3.Connection:
 def rows_of(conn: sqlite3.Connection, stream: str) -> list[tuple[int, int, int, bytes]]:
     return list(
         conn.execute(
-            "SELECT gpos, partition, offset, record FROM records WHERE stream=? ORDER BY gpos",
+            "SELECT pos, partition, offset, record FROM records WHERE stream=? ORDER BY pos",
             (stream,),
         )
     )
@@ -97,10 +97,10 @@ def test_an_intact_log_verifies_and_is_sealed(built) -> None:
 def test_a_changed_payload_byte_is_named(built) -> None:
     settings, cases = built
     conn = db(settings)
-    gpos, _, _, rec = rows_of(conn, cases[3])[2]
+    pos, _, _, rec = rows_of(conn, cases[3])[2]
     changed = rec.replace(b'"unit":"unit:health-bureau"', b'"unit":"unit:health-burea0"', 1)
     assert changed != rec
-    conn.execute("UPDATE records SET record=? WHERE gpos=?", (changed, gpos))
+    conn.execute("UPDATE records SET record=? WHERE pos=?", (changed, pos))
     out = ledger_cli(settings, "verify")
     assert out.returncode == 1
     assert "first bad event: partition" in out.stdout
@@ -111,7 +111,7 @@ def test_a_deleted_event_mid_stream_is_named(built) -> None:
     settings, cases = built
     conn = db(settings)
     rows = rows_of(conn, cases[5])
-    conn.execute("DELETE FROM records WHERE gpos=?", (rows[2][0],))
+    conn.execute("DELETE FROM records WHERE pos=?", (rows[2][0],))
     out = ledger_cli(settings, "verify")
     assert out.returncode == 1
     assert event_id(rows[3][3]) in out.stdout and "unknown_prev" in out.stdout
@@ -123,8 +123,8 @@ def test_two_swapped_events_are_named(built) -> None:
     conn = db(settings)
     rows = rows_of(conn, cases[7])
     (g1, _, _, r1), (g2, _, _, r2) = rows[1], rows[2]
-    conn.execute("UPDATE records SET record=? WHERE gpos=?", (r2, g1))
-    conn.execute("UPDATE records SET record=? WHERE gpos=?", (r1, g2))
+    conn.execute("UPDATE records SET record=? WHERE pos=?", (r2, g1))
+    conn.execute("UPDATE records SET record=? WHERE pos=?", (r1, g2))
     out = ledger_cli(settings, "verify")
     assert out.returncode == 1
     assert event_id(r2) in out.stdout and "unknown_prev" in out.stdout
@@ -133,7 +133,7 @@ def test_two_swapped_events_are_named(built) -> None:
 def test_an_event_re_signed_with_another_deployments_key_is_named(built) -> None:
     settings, cases = built
     conn = db(settings)
-    gpos, _, _, rec = rows_of(conn, cases[2])[1]  # dispatch.assigned
+    pos, _, _, rec = rows_of(conn, cases[2])[1]  # dispatch.assigned
     env = orjson.loads(rec)
     other = keystore.load(settings, "publication")
     env.pop("sig")
@@ -141,7 +141,7 @@ def test_an_event_re_signed_with_another_deployments_key_is_named(built) -> None
     from shared.events.codec import canonical
 
     env["sig"] = other.sign(canonical(env))
-    conn.execute("UPDATE records SET record=? WHERE gpos=?", (canonical(env), gpos))
+    conn.execute("UPDATE records SET record=? WHERE pos=?", (canonical(env), pos))
     out = ledger_cli(settings, "verify")
     assert out.returncode == 1
     assert env["id"] in out.stdout and "foreign_key" in out.stdout
@@ -150,7 +150,7 @@ def test_an_event_re_signed_with_another_deployments_key_is_named(built) -> None
 def test_an_unknown_key_is_tampering(built) -> None:
     settings, cases = built
     conn = db(settings)
-    gpos, _, _, rec = rows_of(conn, cases[2])[1]
+    pos, _, _, rec = rows_of(conn, cases[2])[1]
     env = orjson.loads(rec)
     rogue = SigningKey.generate()
     env.pop("sig")
@@ -158,7 +158,7 @@ def test_an_unknown_key_is_tampering(built) -> None:
     from shared.events.codec import canonical
 
     env["sig"] = rogue.sign(canonical(env))
-    conn.execute("UPDATE records SET record=? WHERE gpos=?", (canonical(env), gpos))
+    conn.execute("UPDATE records SET record=? WHERE pos=?", (canonical(env), pos))
     out = ledger_cli(settings, "verify")
     assert out.returncode == 1 and "unknown_key" in out.stdout
 
@@ -192,10 +192,10 @@ def test_a_whole_deleted_stream_is_caught_by_the_digest_kept_outside(built) -> N
     p = _partition_of(conn, victim)
     conn.execute("DELETE FROM records WHERE stream=?", (victim,))
     # Renumber the partition so no hole shows: only the digest can tell.
-    rows = list(conn.execute("SELECT gpos FROM records WHERE partition=? ORDER BY offset", (p,)))
-    conn.execute("UPDATE records SET offset = -1 - offset WHERE partition=?", (p,))
-    for i, (g,) in enumerate(rows):
-        conn.execute("UPDATE records SET offset=? WHERE gpos=?", (i, g))
+    rows = list(conn.execute("SELECT pos FROM records WHERE partition=? ORDER BY pos", (p,)))
+    conn.execute("UPDATE records SET pos = -1 - pos WHERE partition=?", (p,))
+    for i, (g,) in enumerate(rows):  # pos = (partition << 40) | offset
+        conn.execute("UPDATE records SET pos=?, offset=? WHERE pos=?", ((p << 40) | i, i, -1 - g))
     conn.execute("UPDATE heads SET next=? WHERE partition=?", (len(rows), p))
     out = ledger_cli(settings, "verify", "--no-seal")
     assert out.returncode == 1
@@ -210,14 +210,14 @@ def test_an_edited_key_registry_is_named(built) -> None:
     conn = db(settings)
     rows = rows_of(conn, "registry")
     # Swap the intake key for one the intruder holds.
-    gpos, _, _, rec = next(r for r in rows if b"key_added" in r[3] and b"/intake" in r[3])
+    pos, _, _, rec = next(r for r in rows if b"key_added" in r[3] and b"/intake" in r[3])
     env = orjson.loads(rec)
     rogue = SigningKey.generate()
     env["data"]["kid"] = rogue.kid
     env["data"]["public_key"] = rogue.public.text
     from shared.events.codec import canonical
 
-    conn.execute("UPDATE records SET record=? WHERE gpos=?", (canonical(env), gpos))
+    conn.execute("UPDATE records SET record=? WHERE pos=?", (canonical(env), pos))
     out = ledger_cli(settings, "verify")
     assert out.returncode == 1
     assert env["id"] in out.stdout and "bad_signature" in out.stdout
@@ -243,7 +243,7 @@ def test_replay_shows_the_state_as_of_a_log_time(built) -> None:
     settings, cases = built
     conn = db(settings)
     rows = list(
-        conn.execute("SELECT appended_at FROM records WHERE stream=? ORDER BY gpos", (cases[0],))
+        conn.execute("SELECT appended_at FROM records WHERE stream=? ORDER BY pos", (cases[0],))
     )
     assert len(rows) == len(LIFECYCLE)
     out = ledger_cli(settings, "replay", cases[0])
