@@ -24,15 +24,22 @@ def step(digest: str, appended_at: int, record_hash: str) -> str:
 class PartitionDigest:
     """Digest of records 0..count-1 of one partition."""
 
-    __slots__ = ("count", "digest", "partition")
+    __slots__ = ("_raw", "count", "partition")
 
     def __init__(self, partition: int, count: int = 0, digest: str = ZERO) -> None:
         self.partition = partition
         self.count = count
-        self.digest = digest
+        self._raw = bytes.fromhex(digest)
+
+    @property
+    def digest(self) -> str:
+        return self._raw.hex()
 
     def add(self, offset: int, appended_at: int, record_hash: str) -> None:
         """Fold the record at ``offset`` in; a hole before it (removed records) is the
         caller's to report — the digest then differs from any digest made before the removal."""
-        self.digest = step(self.digest, appended_at, record_hash)
+        h = hashlib.sha256(self._raw)
+        h.update(appended_at.to_bytes(8, "big", signed=True))
+        h.update(bytes.fromhex(record_hash))
+        self._raw = h.digest()
         self.count = offset + 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 Positions = dict[int, int]
 
@@ -23,8 +23,9 @@ class Appended:
     appended_at: int  # log time, microseconds since the epoch
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
+class StoredRecord(NamedTuple):
+    """One record as the log holds it (a NamedTuple: replay builds one per event)."""
+
     partition: int
     offset: int
     stream: str

@@ -56,10 +56,11 @@ class LedgerFold:
         return fold
 
     def stream(self, stream: str) -> StreamState:
-        st = self.streams.get(stream)
-        if st is None:
+        try:
+            return self.streams[stream]
+        except KeyError:
             st = self.streams[stream] = StreamState.empty(stream)
-        return st
+            return st
 
     def apply(
         self,

@@ -11,7 +11,7 @@ Order of checks, so the same record always gets the same reason: form, registry 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -59,9 +59,8 @@ class StreamState:
         return {"head": self.head, "accepted": self.accepted, "regseq": self.regseq, "state": dom}
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """A stored record decoded once: its JSON, hash and log coordinates."""
+class Parsed(NamedTuple):
+    """A stored record decoded once: its JSON and hash."""
 
     env: dict[str, Any]
     stored: bytes
@@ -73,9 +72,9 @@ def parse(stored: bytes, record_hash: str) -> Parsed | Verdict:
         env = loads(stored)
     except (ValueError, CanonicalFormError):
         return reject(Reason.malformed, "not a JSON object")
-    for name in _STR_MEMBERS:
-        if not isinstance(env.get(name), str):
-            return reject(Reason.malformed, f"member {name} missing or not a string")
+    get = env.get
+    if not all(type(get(name)) is str for name in _STR_MEMBERS):  # noqa: E721 - exact type
+        return reject(Reason.malformed, "a required member is missing or not a string")
     if env.get("specversion") != SPECVERSION or env["alg"] != ALG:
         return reject(Reason.malformed, "unsupported specversion or alg")
     if env.get("partitionkey") != env["subject"] or "/" not in env["actor"]:
