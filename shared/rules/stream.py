@@ -73,7 +73,7 @@ def parse(stored: bytes, record_hash: str) -> Parsed | Verdict:
     except (ValueError, CanonicalFormError):
         return reject(Reason.malformed, "not a JSON object")
     get = env.get
-    if not all(type(get(name)) is str for name in _STR_MEMBERS):  # noqa: E721 - exact type
+    if not all(type(get(name)) is str for name in _STR_MEMBERS):
         return reject(Reason.malformed, "a required member is missing or not a string")
     if env.get("specversion") != SPECVERSION or env["alg"] != ALG:
         return reject(Reason.malformed, "unsupported specversion or alg")
