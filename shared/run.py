@@ -29,6 +29,11 @@ SERVICES = ("intake", "dispatch", "oversight", "publication")
 class RunSettings(WebSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGER_", env_file=".env", extra="ignore")
 
+    init_ledger: bool = Field(
+        True,
+        description="Create keys and register deployments before starting (the embedded "
+        "default); deployments whose genesis key is held offline set it false",
+    )
     intake_port: int = Field(8001, ge=1, le=65535, description="Port of intake under make run")
     dispatch_port: int = Field(8002, ge=1, le=65535, description="Port of dispatch under make run")
     oversight_port: int = Field(
@@ -89,7 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = list(args.services) or list(SERVICES)
     settings = RunSettings()
-    asyncio.run(_init_ledger(settings))
+    if settings.init_ledger:
+        asyncio.run(_init_ledger(settings))
 
     servers: list[tuple[_Server, socket.socket]] = []
     lines: list[str] = []
