@@ -28,7 +28,7 @@ lint: $(STAMP)
 
 ## Benchmarks: one table per run, each row beside the raw limit measured in the same run.
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+	bash tests/infra/with-infra.sh $(BIN)/python -m tests.bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/test var/bench

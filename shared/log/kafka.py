@@ -128,9 +128,12 @@ class KafkaLog:
             isolation_level="read_committed",
             fetch_max_bytes=16 << 20,
             max_partition_fetch_bytes=4 << 20,
+            # Reads are bounded by the watermark: never let the broker hold a fetch open
+            # waiting for data past it (the default 500 ms made every stream read slow).
+            fetch_max_wait_ms=5,
+            consumer_timeout_ms=5,
         )
         await consumer.start()
-        consumer.assign(self._tps())
         return consumer
 
     async def _replace_consumer(self) -> None:
@@ -216,6 +219,10 @@ class KafkaLog:
         out: list[StoredRecord] = []
         pos = lo
         assert self._consumer is not None
+        # Assign only the partition being read: records prefetched for another partition of
+        # the same broker would hold this fetch back (aiokafka's prefetch backoff).
+        if self._consumer.assignment() != {tp}:
+            self._consumer.assign([tp])
         self._consumer.seek(tp, pos)
         idle_since = asyncio.get_running_loop().time()
         while pos < hi and len(out) < limit:
@@ -231,6 +238,7 @@ class KafkaLog:
                     # Stalled while the data exists: reconnect and seek back.
                     with contextlib.suppress(KafkaError):
                         await self._replace_consumer()
+                        self._consumer.assign([tp])
                         self._consumer.seek(tp, pos)
                     idle_since = asyncio.get_running_loop().time()
                 continue

@@ -24,10 +24,10 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from tests.bench import append, corpus, ledger, peer, pipeline
+from tests.bench import append, corpus, kafka, ledger, peer, pipeline
 from tests.bench.common import BENCH_DIR, Row, Workspace, cores, fstype
 
-GROUPS = ("append", "pipeline", "ledger", "peer")
+GROUPS = ("append", "pipeline", "ledger", "peer", "kafka")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -213,6 +213,47 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
                 )
             finally:
                 reads.close()
+
+        bootstrap = os.environ.get("LEDGER_TEST_KAFKA_BOOTSTRAP")
+        if "kafka" in args.only and not bootstrap:
+            say("kafka rows skipped: no broker (run through `make bench`, which starts one)")
+        elif "kafka" in args.only and bootstrap:
+            n = min(len(records), 10_000)
+            say(f"kafka batched append ({n:,} events)")
+            kb = await kafka.batched(bootstrap, records[:n], args.repeat, P)
+            rows.append(
+                Row(
+                    "kafka.batched",
+                    "Kafka batched append, 1,000/call (bare aiokafka producer)",
+                    kb["ours"],
+                    kb["raw"],
+                    "events/s",
+                    0.5,
+                    notes=kb,
+                )
+            )
+            say("kafka replay for rebuilds")
+            registry = [(r.stream, r.record) async for r in log.read_stream("registry")]
+            kr = await kafka.replay(
+                bootstrap,
+                records[:n],
+                registry,
+                c.genesis,
+                c.signers["auditor"],
+                ws.root / "kafka-seals",
+                args.repeat,
+                P,
+            )
+            rows.append(
+                Row(
+                    "kafka.replay",
+                    "Kafka replay for rebuilds, sealed (bare aiokafka consumer)",
+                    kr["ours"],
+                    kr["raw"],
+                    "events/s/core",
+                    notes=kr,
+                )
+            )
 
         if "peer" in args.only:
             say("eventsourcing peer: saves")

@@ -13,7 +13,7 @@ cleanup() {
   for s in "${started[@]}"; do bash "tests/infra/$s/$s.sh" stop >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT INT TERM
-for s in kafka ferretdb; do
+for s in ${LEDGER_INFRA_SERVERS:-kafka ferretdb}; do
   script="tests/infra/$s/$s.sh"
   [ -f "$script" ] || continue
   if out=$(bash "$script" start 2> "var/infra/$s.start.log"); then
