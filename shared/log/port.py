@@ -8,14 +8,12 @@ are per-partition vectors: ``{partition: next offset}``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple, Protocol, runtime_checkable
 
 Positions = dict[int, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Appended:
+class Appended(NamedTuple):
     """Where an acknowledged record landed. Acknowledged means durable."""
 
     partition: int

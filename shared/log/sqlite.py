@@ -31,16 +31,16 @@ CREATE TABLE IF NOT EXISTS heads(
 CREATE TABLE IF NOT EXISTS records(
   pos INTEGER PRIMARY KEY,
   skey INTEGER NOT NULL,
-  partition INTEGER NOT NULL,
-  offset INTEGER NOT NULL,
   stream TEXT NOT NULL,
   appended_at INTEGER NOT NULL,
   record BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS records_stream ON records(skey, pos);
 """
-# pos = (partition << 40) | offset: the rowid itself orders and locates a record, so an append
-# updates two B-trees (the table and the small integer stream index), not four.
+# pos = (partition << 40) | offset: the rowid itself orders and locates a record (partition and
+# offset are read back from it), so an append updates two B-trees: the table and the small
+# integer stream index.
 OFFSET_BITS = 40
+OFFSET_MASK = (1 << OFFSET_BITS) - 1
 
 
 def position(partition: int, offset: int) -> int:
@@ -172,20 +172,22 @@ class SqliteLog:
             now = time.time_ns() // 1000
             rows = []
             results: list[list[Appended]] = []
+            skey = stream_key
+            add_row = rows.append
             for placed, _ in batch:
                 out = []
+                add = out.append
                 for p, stream, record in placed:
                     head = heads[p]
                     at = now if now > head[1] else head[1]
                     off = head[0]
-                    rows.append((position(p, off), stream_key(stream), p, off, stream, at, record))
-                    out.append(Appended(p, head[0], at))
-                    head[0] += 1
+                    add_row(((p << OFFSET_BITS) + off, skey(stream), stream, at, record))
+                    add(Appended(p, off, at))
+                    head[0] = off + 1
                     head[1] = at
                 results.append(out)
             conn.executemany(
-                "INSERT INTO records(pos, skey, partition, offset, stream, appended_at, record) "
-                "VALUES(?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO records(pos, skey, stream, appended_at, record) VALUES(?, ?, ?, ?, ?)",
                 rows,
             )
             conn.executemany(
@@ -233,7 +235,8 @@ class SqliteLog:
             if lo >= hi:
                 continue
             cur = conn.execute(
-                "SELECT partition, offset, stream, appended_at, record FROM records "
+                f"SELECT pos >> {OFFSET_BITS}, pos & {OFFSET_MASK}, stream, appended_at, record "
+                "FROM records "
                 "WHERE pos>=? AND pos<? ORDER BY pos LIMIT ?",
                 (position(p, lo), position(p, hi), room),
             )
@@ -260,7 +263,8 @@ class SqliteLog:
         """One chunk of the stream after position ``after``; -1 when the stream is done."""
         assert self._rconn is not None
         cur = self._rconn.execute(
-            "SELECT pos, partition, offset, stream, appended_at, record FROM records "
+            f"SELECT pos, pos >> {OFFSET_BITS}, pos & {OFFSET_MASK}, stream, appended_at, record "
+            "FROM records "
             "WHERE skey=? AND pos>? AND pos<? ORDER BY pos LIMIT ?",
             (stream_key(stream), after, hi, chunk),
         )

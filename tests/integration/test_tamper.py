@@ -76,7 +76,8 @@ def db(settings: LedgerSettings) -> sqlite3.Connection:
 def rows_of(conn: sqlite3.Connection, stream: str) -> list[tuple[int, int, int, bytes]]:
     return list(
         conn.execute(
-            "SELECT pos, partition, offset, record FROM records WHERE stream=? ORDER BY pos",
+            "SELECT pos, pos >> 40, pos & 1099511627775, record FROM records "
+            "WHERE stream=? ORDER BY pos",
             (stream,),
         )
     )
@@ -165,7 +166,7 @@ def test_an_unknown_key_is_tampering(built) -> None:
 
 def _partition_of(conn: sqlite3.Connection, stream: str) -> int:
     return int(
-        conn.execute("SELECT partition FROM records WHERE stream=? LIMIT 1", (stream,)).fetchone()[
+        conn.execute("SELECT pos >> 40 FROM records WHERE stream=? LIMIT 1", (stream,)).fetchone()[
             0
         ]
     )
@@ -177,7 +178,7 @@ def test_a_cut_off_tail_is_caught_by_the_digest_kept_outside(built) -> None:
     p = _partition_of(conn, cases[-1])
     n = conn.execute("SELECT next FROM heads WHERE partition=?", (p,)).fetchone()[0]
     # Cut the last 6 records of the partition and fix the head: the chains stay consistent.
-    conn.execute("DELETE FROM records WHERE partition=? AND offset>=?", (p, n - 6))
+    conn.execute("DELETE FROM records WHERE pos>=? AND pos<?", ((p << 40) + n - 6, (p + 1) << 40))
     conn.execute("UPDATE heads SET next=? WHERE partition=?", (n - 6, p))
     # Also remove the in-log digest record copies to show the outside copy alone catches it.
     out = ledger_cli(settings, "verify", "--no-seal")
@@ -192,10 +193,13 @@ def test_a_whole_deleted_stream_is_caught_by_the_digest_kept_outside(built) -> N
     p = _partition_of(conn, victim)
     conn.execute("DELETE FROM records WHERE stream=?", (victim,))
     # Renumber the partition so no hole shows: only the digest can tell.
-    rows = list(conn.execute("SELECT pos FROM records WHERE partition=? ORDER BY pos", (p,)))
-    conn.execute("UPDATE records SET pos = -1 - pos WHERE partition=?", (p,))
+    lo, hi = p << 40, (p + 1) << 40  # pos = (partition << 40) | offset
+    rows = list(
+        conn.execute("SELECT pos FROM records WHERE pos>=? AND pos<? ORDER BY pos", (lo, hi))
+    )
+    conn.execute("UPDATE records SET pos = -1 - pos WHERE pos>=? AND pos<?", (lo, hi))
     for i, (g,) in enumerate(rows):  # pos = (partition << 40) | offset
-        conn.execute("UPDATE records SET pos=?, offset=? WHERE pos=?", ((p << 40) | i, i, -1 - g))
+        conn.execute("UPDATE records SET pos=? WHERE pos=?", (lo + i, -1 - g))
     conn.execute("UPDATE heads SET next=? WHERE partition=?", (len(rows), p))
     out = ledger_cli(settings, "verify", "--no-seal")
     assert out.returncode == 1
