@@ -16,9 +16,26 @@ from shared.store.port import TOKENS_FIELD, Doc, InvalidQuery
 from shared.store.query import ID_FIELD, check_id
 
 
+def _reject_nested_arrays(doc: Mapping[str, Any]) -> None:
+    # FerretDB v1 refuses an array directly inside an array ("nested arrays are not
+    # supported"); refusing it on both adapters keeps the contract one contract.
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        items = node.values() if isinstance(node, Mapping) else node
+        for v in items:
+            if isinstance(v, list | tuple):
+                if isinstance(node, list | tuple):
+                    raise InvalidQuery("arrays directly inside arrays are not supported")
+                stack.append(v)
+            elif isinstance(v, Mapping):
+                stack.append(v)
+
+
 def encode_body(id: str, doc: Mapping[str, Any]) -> bytes:
     """JSON of ``doc`` without ``_id`` (the id lives beside it); checks the reserved names."""
     check_id(id)
+    _reject_nested_arrays(doc)
     if ID_FIELD in doc or TOKENS_FIELD in doc:
         if doc.get(ID_FIELD, id) != id:
             raise InvalidQuery("document _id differs from the id it is written under")

@@ -10,7 +10,8 @@ The contract, beyond the signatures:
   case, MongoDB's do not). Field paths are dotted identifiers (``unit.id``).
 * A document is a JSON object; ``_id`` is a string. Values are stored as their JSON form
   (orjson's: a datetime becomes its RFC 3339 string, a tuple a list), by both adapters alike,
-  so what ``get`` returns is what JSON round-tripping gives. ``_tokens`` is reserved.
+  so what ``get`` returns is what JSON round-tripping gives. ``_tokens`` is reserved. An array
+  directly inside an array is refused (FerretDB v1 cannot store one).
 * Filters are a MongoDB subset: ``{field: value}``, ``{field: {op: value, ...}}`` with ops
   ``$eq $ne $in $nin $gt $gte $lt $lte``, all fields ANDed. Operands are JSON scalars (a
   ``$in`` list of them). A missing field equals ``None`` (as in MongoDB). A field used in
@@ -109,8 +110,9 @@ class DocumentStore(Protocol):
         """Documents matching ``filter`` (and the search ``text``, if given), ordered, paged."""
         ...
 
-    async def count(self, coll: str, filter: Filter | None = None, *, text: str | None = None) -> int:
-        ...
+    async def count(
+        self, coll: str, filter: Filter | None = None, *, text: str | None = None
+    ) -> int: ...
 
     async def grouped_count(
         self, coll: str, field: str, filter: Filter | None = None

@@ -68,7 +68,7 @@ def check_field(field: str) -> str:
     return field
 
 
-def check_id(id: str) -> str:
+def check_id(id: Any) -> str:
     if not isinstance(id, str) or not id:
         raise InvalidQuery("_id must be a non-empty string")
     return id
@@ -77,7 +77,7 @@ def check_id(id: str) -> str:
 def _check_scalar(field: str, op: str, value: Any) -> Scalar:
     # bool first: it is an int to isinstance, but a distinct JSON type.
     if value is None or isinstance(value, bool | str | int | float):
-        return value  # type: ignore[no-any-return]
+        return value
     raise InvalidQuery(f"{op} on {field} needs a JSON scalar operand")
 
 

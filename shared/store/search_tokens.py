@@ -86,4 +86,3 @@ def document_tokens(doc: Mapping[str, Any], fields: Iterable[str]) -> list[str]:
         for s in _strings_at(doc, path):
             out |= index_tokens(s)
     return sorted(out)
-

@@ -35,8 +35,23 @@ our_pid_alive() {
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "ferretdb-test"
 }
 
+# FerretDB v1.24.2 needs Go >= 1.24. Go 1.21+ can fetch that toolchain itself through the module
+# proxy; anything older (Debian 12's golang-go is 1.19) cannot, so say so plainly.
+check_go() {
+  command -v go >/dev/null 2>&1 || die "go is not installed (FerretDB $FERRET_VERSION needs Go >= 1.24)"
+  local v minor
+  v="$(go env GOVERSION 2>/dev/null || true)"
+  minor="$(sed -nE 's/^go1\.([0-9]+).*/\1/p' <<<"$v")"
+  [ -n "$minor" ] || return 0 # a devel build: let the build decide
+  if [ "$minor" -lt 21 ]; then
+    die "$v is too old: FerretDB $FERRET_VERSION needs Go >= 1.24 (Debian 12's golang-go is 1.19)"
+  elif [ "$minor" -lt 24 ]; then
+    export GOTOOLCHAIN=go1.24.3 # FerretDB's own toolchain line; fetched via the module proxy
+  fi
+}
+
 build() {
-  command -v go >/dev/null 2>&1 || die "go is not installed (tests/infra/install-system.sh installs it)"
+  check_go
   local want have
   want="$(source_hash)"
   have="$(cat "$cache/source.sha256" 2>/dev/null || true)"
@@ -47,9 +62,9 @@ build() {
   local tmp="$bin.tmp.$$" t0=$SECONDS
   echo "building FerretDB $FERRET_VERSION into $cache (first run takes minutes)" >&2
   # A temporary name then rename: a concurrent start never runs a half-written binary.
-  if ! (cd "$here" && GOFLAGS=-mod=readonly go build -trimpath -o "$tmp" .) >"$buildlog" 2>&1; then
+  if ! (cd "$here" && GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -o "$tmp" .) >"$buildlog" 2>&1; then
     rm -f "$tmp"
-    die "go build failed ($(go version 2>/dev/null | cut -d' ' -f3)): $(grep -m1 -v '^#' "$buildlog" || true) [log: $buildlog]"
+    die "go build failed: $(grep -m1 -v '^#' "$buildlog" || true) [log: $buildlog]"
   fi
   mv -f "$tmp" "$bin"
   echo "$want" >"$cache/source.sha256"
