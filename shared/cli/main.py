@@ -257,5 +257,262 @@ def tail(
         sys.exit(0)
 
 
+# -- read models: project, rebuild, dead letters -------------------------------------------------
+
+
+def _service(service: str) -> str:
+    from shared.projections import SERVICES
+
+    if service not in SERVICES:
+        raise typer.BadParameter(f"one of {', '.join(SERVICES)}")
+    return service
+
+
+def _run_read_model(fn: Callable[[EventLog, Any], Awaitable[T]]) -> T:
+    """Like ``_run``, with the read-store settings (``LEDGER_STORE_*``, ``LEDGER_PROJECTOR_*``)."""
+    from shared.store_settings import StoreSettings
+
+    settings = StoreSettings()
+
+    async def main() -> T:
+        log = await open_log(settings)
+        try:
+            return await fn(log, settings)
+        finally:
+            await log.close()
+
+    return asyncio.run(main())
+
+
+@app.command()
+def project(
+    service: Annotated[str, typer.Argument(help="intake, dispatch, oversight or publication")],
+    follow: Annotated[bool, typer.Option(help="Keep following the log")] = False,
+) -> None:
+    """Project the log into the service's read model (up to the head, or following it)."""
+    from shared.projections import projections_for
+    from shared.read_model import ProjectorRunner, ReadModel
+    from shared.store_settings import StoreSettings
+
+    _service(service)
+
+    async def go(log: EventLog, s: StoreSettings) -> None:
+        genesis = keystore.genesis_public(s)
+        rm = ReadModel(s, service)
+        try:
+            if follow:
+                runner = ProjectorRunner(s, log, rm, projections_for(service), genesis)
+                await runner.run(asyncio.Event())
+                return
+            from shared.projector import Projector
+
+            p = Projector(
+                log,
+                await rm.store(),
+                projections_for(service),
+                genesis,
+                batch=s.projector_batch,
+                trust_seal=s.projector_trust_seal,
+            )
+            await p.start()
+            await p.catch_up()
+            st = p.stats
+            console.print(
+                f"{service}: {st.records} records read, {st.applied} events applied, "
+                f"{st.dead_letters} dead letters, lag {p.lag}"
+            )
+        finally:
+            await rm.close()
+
+    try:
+        _run_read_model(go)
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+@app.command()
+def rebuild(
+    service: Annotated[str, typer.Argument(help="intake, dispatch, oversight or publication")],
+    drop_old: Annotated[
+        bool, typer.Option(help="Remove the old copy once its digests match the new one's")
+    ] = False,
+) -> None:
+    """Replay the log into a fresh copy of SERVICE's read model, then switch to it.
+
+    The switch happens only once the copy has caught up with the log head; the old and new
+    copies' digests are then compared at one position (exit 1 if they differ)."""
+    from shared.projections import projections_for
+    from shared.read_model import Rebuilt
+    from shared.read_model import rebuild as do_rebuild
+    from shared.store_settings import StoreSettings, discard_ref
+
+    _service(service)
+
+    async def go(log: EventLog, s: StoreSettings) -> Rebuilt:
+        with Progress(
+            TextColumn(f"rebuilding {service}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("rebuild", total=None, rate="")
+            started = asyncio.get_running_loop().time()
+
+            def progress(done: int, total: int) -> None:
+                elapsed = max(asyncio.get_running_loop().time() - started, 1e-9)
+                bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f} rec/s")
+
+            result = await do_rebuild(
+                s,
+                service,
+                log,
+                projections_for(service),
+                keystore.genesis_public(s),
+                progress=progress,
+            )
+        if drop_old and result.same:
+            await discard_ref(s, service, result.old)
+        return result
+
+    result = _run_read_model(go)
+    s = StoreSettings()
+    console.print(
+        f"{service}: replayed {result.events:,} records in {result.seconds:.1f} s "
+        f"({result.events / max(result.seconds, 1e-9):,.0f} records/s); now serving "
+        f"{result.new.describe(s, service)}"
+    )
+    if result.sealed_records:
+        console.print(f"verdicts trusted below the last seal: {result.sealed_records:,} records")
+    if not result.old_digests:
+        console.print("no earlier copy to compare with")
+        return
+    at = ", ".join(f"{p}:{n}" for p, n in sorted(result.position.items()))
+    table = Table(title=f"{service} read model: old and new copy, both at log position {at}")
+    for col in ("collection", "old", "new", ""):
+        table.add_column(col)
+    for coll, new_digest in result.new_digests.items():
+        old_digest = result.old_digests.get(coll, "-")
+        mark = "[green]=[/]" if old_digest == new_digest else "[red]≠[/]"
+        table.add_row(coll, old_digest[:24] + "…", new_digest[:24] + "…", mark)
+    console.print(table)
+    if result.same:
+        kept = "removed" if drop_old else "kept"
+        console.print(f"[green]identical[/]; old copy {result.old.describe(s, service)} {kept}")
+    else:
+        console.print("[red]the copies differ[/] (the old one was built by other code, or edited)")
+        raise typer.Exit(1)
+
+
+dead_letters_app = typer.Typer(
+    help="Events a projection could not apply, and the streams parked behind them.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(dead_letters_app, name="dead-letters")
+
+_SERVICE_OPTION = typer.Option(
+    "--service", "-s", help="Only this service (default: every service with a read model)"
+)
+
+
+def _services_with_read_models(only: str | None) -> list[str]:
+    from shared.projections import SERVICES
+    from shared.store_settings import StoreSettings
+
+    if only is not None:
+        return [_service(only)]
+    s = StoreSettings()
+    if s.store_url:
+        return list(SERVICES)
+    return [x for x in SERVICES if s.service_dir(x).exists()]
+
+
+@dead_letters_app.callback()
+def dead_letters_list(
+    ctx: typer.Context, service: Annotated[str | None, _SERVICE_OPTION] = None
+) -> None:
+    """List dead letters (stream, position, event, error) and how many events wait behind each."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from shared.projector import dead_letters
+    from shared.read_model import ReadModel
+    from shared.store_settings import StoreSettings
+
+    async def go(log: EventLog, s: StoreSettings) -> list[tuple[str, list[dict[str, Any]]]]:
+        out = []
+        for name in _services_with_read_models(service):
+            rm = ReadModel(s, name)
+            try:
+                out.append((name, await dead_letters(await rm.store())))
+            finally:
+                await rm.close()
+        return out
+
+    found = _run_read_model(go)
+    table = Table(title="dead letters")
+    for col in ("service", "stream", "partition:offset", "event", "type", "error", "parked"):
+        table.add_column(col)
+    total = 0
+    for name, letters in found:
+        for d in letters:
+            total += 1
+            table.add_row(
+                name,
+                d["stream"],
+                f"{d['partition']}:{d['offset']}",
+                d["event_id"],
+                d["type"],
+                f"{d['projection']}: {d['error']}: {d['message']}",
+                str(d["parked"]),
+            )
+    if total:
+        console.print(table)
+    console.print(f"{total} dead letter(s)")
+
+
+@dead_letters_app.command("retry")
+def dead_letters_retry(
+    service: Annotated[str | None, _SERVICE_OPTION] = None,
+    stream: Annotated[str | None, typer.Option(help="Only this stream")] = None,
+) -> None:
+    """Reapply dead letters, then their streams' parked events, in order.
+
+    A stream whose events all apply is unparked. Run it after deploying the fix."""
+    from shared.projections import projections_for
+    from shared.projector import DeadLetter, Projector
+    from shared.read_model import ReadModel
+    from shared.store_settings import StoreSettings
+
+    async def go(log: EventLog, s: StoreSettings) -> int:
+        genesis = keystore.genesis_public(s)
+        failed = 0
+        for name in _services_with_read_models(service):
+            rm = ReadModel(s, name)
+            try:
+                p = await Projector(log, await rm.store(), projections_for(name), genesis).start()
+
+                def report(st: str, dead: DeadLetter | None, name: str = name) -> None:
+                    nonlocal failed
+                    if dead is None:
+                        console.print(f"[green]applied[/] {name} {st}: unparked")
+                    else:
+                        failed += 1
+                        console.print(
+                            f"[red]still failing[/] {name} {st} at {dead.partition}:"
+                            f"{dead.offset} ({dead.type}): {dead.error}: {dead.message}"
+                        )
+
+                await p.retry(stream, report=report)
+            finally:
+                await rm.close()
+        return failed
+
+    if _run_read_model(go):
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

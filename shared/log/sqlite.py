@@ -170,12 +170,12 @@ class SqliteLog:
                 for p, n, last in conn.execute("SELECT partition, next, last_at FROM heads")
             }
             now = time.time_ns() // 1000
-            rows = []
+            rows: list[tuple[int, int, str, int, bytes]] = []
             results: list[list[Appended]] = []
             skey = stream_key
             add_row = rows.append
             for placed, _ in batch:
-                out = []
+                out: list[Appended] = []
                 add = out.append
                 for p, stream, record in placed:
                     head = heads[p]

@@ -88,6 +88,10 @@ class MongoStore:
         self._db = client[database]
         self._text_fields: dict[str, tuple[str, ...]] = {}
         self._stripes = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
+        # FerretDB v1 pushes only an exact {_id} filter down to its storage: any other filter
+        # scans the collection. Its conditional writes are not atomic anyway, so there the
+        # guard is read by _id and compared here, under the per-document lock.
+        self._ferretdb = False
 
     @classmethod
     async def open(
@@ -117,6 +121,8 @@ class MongoStore:
             if not _DATABASE.fullmatch(name):
                 raise InvalidQuery("database name must match [A-Za-z0-9_-]{1,63}")
             store = cls(client, name)
+            info = await client.admin.command("buildInfo")
+            store._ferretdb = any(str(k).startswith("ferretdb") for k in info)
             async for meta in store._db[META].find({}):
                 store._text_fields[meta[ID_FIELD]] = tuple(meta["text_fields"])
         except BaseException:
@@ -173,6 +179,14 @@ class MongoStore:
         # tries to insert and the unique _id refuses it when a newer one exists. No transaction
         # needed, and none exists in FerretDB v1.
         async with self._lock(coll, id):
+            if self._ferretdb:
+                stored = await c.find_one({ID_FIELD: id}, {guard_field: 1})
+                if stored is not None:
+                    current = stored.get(guard_field)
+                    if isinstance(current, int) and current >= guard_value:
+                        return False
+                await c.replace_one({ID_FIELD: id}, full, upsert=True)
+                return True
             try:
                 await c.replace_one(
                     {

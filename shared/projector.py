@@ -1,0 +1,619 @@
+"""The projector: the log, judged by the rule book, applied by a service's projections to its store.
+
+Exactly-once effect without transactions (FerretDB v1 has none):
+
+* Every document is written with ``upsert_if(..., "_pos", offset)``: the log offset of the
+  event that produced it. A stream lives on one partition, so offsets grow along a stream and
+  a redelivered event can never overwrite what a later one wrote.
+* Per event, documents other than the per-stream one are written first and the per-stream one
+  last, so a per-stream document whose ``_pos`` reaches an offset proves that event fully
+  applied. Meeting an event again (after a crash, a redelivery), the projector skips it for
+  every projection whose per-stream document already reached it, and re-derives the same
+  writes otherwise (projections are pure).
+* The position (a per-partition vector, in collection ``projector``) is written after the
+  batch's documents, guarded by its sum. A crash in between replays part of a batch: harmless.
+
+The rule book needs each stream's state. The projector keeps it in memory; after a (re)start
+it folds a stream from the log, up to the record it meets, the first time it meets it.
+
+Poison events (a projection raises: a bug, an unknown type — never a rule-book rejection, which
+is normal and simply not applied) go to ``dead_letters`` (one per stream: position, event id,
+type, error; no payload values), and the stream is parked: its later events are judged but
+only recorded (``parked``), while other streams carry on. :meth:`Projector.retry` (``ledger
+dead-letters retry``) reapplies the dead letter and then the parked events in order, and
+unparks the stream when all succeed.
+
+Crash injection for the tests: ``LEDGER_CRASH_AT=<point>:<n>`` kills the process with SIGKILL
+the n-th time the named point is reached (points: :data:`CRASH_POINTS`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import signal
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from shared.crypto.signing import PublicKey
+from shared.events.envelope import stream_kind
+from shared.ledger.reader import fold_stream, registry_fold
+from shared.log.partitioner import partition_for
+from shared.log.port import EventLog, Positions, StoredRecord
+from shared.projection import GUARD_FIELD, Accepted, Projection, Write
+from shared.rules.fold import LedgerFold
+from shared.rules.stream import REGISTRY_STREAM, Parsed, parse
+from shared.rules.verdict import Verdict
+from shared.store.canonical import normalise
+from shared.store.port import Doc, DocumentStore
+from shared.store.query import check_collection
+
+POSITION = "projector"
+DEAD_LETTERS = "dead_letters"
+PARKED = "parked"
+RESERVED = frozenset({POSITION, DEAD_LETTERS, PARKED})
+"""Collections the projector keeps beside the read model (names must start with a letter)."""
+
+CRASH_POINTS = ("after_doc_before_position", "between_docs_of_one_event", "mid_batch")
+ID = "_id"
+
+
+# -- crash injection ---------------------------------------------------------------------------
+
+
+def _crash_plan() -> tuple[str, int] | None:
+    spec = os.environ.get("LEDGER_CRASH_AT", "")
+    if not spec:
+        return None
+    point, _, n = spec.partition(":")
+    if point not in CRASH_POINTS:
+        raise ValueError(f"LEDGER_CRASH_AT names no crash point: {point}")
+    return point, int(n or 1)
+
+
+class _Crasher:
+    """Counts arrivals at the named point; SIGKILLs this process at the chosen one."""
+
+    def __init__(self, plan: tuple[str, int] | None) -> None:
+        self.point, self.at = plan if plan else ("", 0)
+        self.seen = 0
+
+    def __call__(self, point: str) -> None:
+        if point == self.point:
+            self.seen += 1
+            if self.seen == self.at:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _no_crash(point: str) -> None:
+    return None
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+
+def _stored_form(id: str, doc: Mapping[str, Any], pos: int) -> Doc:
+    """The document exactly as a store gives it back, checked as a store checks it (JSON only,
+    no nested arrays, no reserved fields): a projection then sees the same ``current`` from
+    this process's memory as from the store, and a document no store takes is the event's dead
+    letter, not a failed batch."""
+    out = normalise(id, {k: v for k, v in doc.items() if k not in (ID, GUARD_FIELD)})
+    out[GUARD_FIELD] = pos
+    return out
+
+
+def _body(doc: Doc) -> Doc:
+    return {k: v for k, v in doc.items() if k not in (ID, GUARD_FIELD)}
+
+
+def _scalars(value: Any) -> Iterable[str]:
+    if isinstance(value, Mapping):
+        for v in value.values():
+            yield from _scalars(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _scalars(v)
+    elif isinstance(value, str | int | float) and not isinstance(value, bool):
+        text = str(value)
+        if len(text) >= 2:
+            yield text
+
+
+def scrubbed_message(exc: BaseException, data: Mapping[str, Any]) -> str:
+    """The error's message with every payload value blanked out: dead letters name what went
+    wrong and where, never what a complainant wrote."""
+    message = str(exc)
+    for text in sorted(set(_scalars(data)), key=len, reverse=True):
+        message = message.replace(text, "<value>")
+    return message[:300]
+
+
+class ProjectionContractError(Exception):
+    """A projection wrote outside its collections, or another stream's per-stream document."""
+
+
+def _within(p: Projection, w: Write, stream: str) -> bool:
+    if w.coll not in p.collections or (w.coll == p.stream_collection and w.id != stream):
+        raise ProjectionContractError(f"{p.name} wrote {w.coll} outside its rules")
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    stream: str
+    partition: int
+    offset: int
+    event_id: str
+    type: str
+    projection: str
+    error: str
+    message: str
+    log_time: int
+
+    def doc(self) -> Doc:
+        return {
+            "stream": self.stream,
+            "partition": self.partition,
+            "offset": self.offset,
+            "event_id": self.event_id,
+            "type": self.type,
+            "projection": self.projection,
+            "error": self.error,
+            "message": self.message,
+            "log_time": self.log_time,
+        }
+
+
+@dataclass
+class _Plan:
+    """One batch's effects, in memory until written (later writes of a document replace
+    earlier ones: the guard is the later event's offset)."""
+
+    others: dict[tuple[str, str], Doc] = field(default_factory=dict)
+    stream_docs: dict[tuple[str, str], Doc] = field(default_factory=dict)
+    dead: list[DeadLetter] = field(default_factory=list)
+    parked: dict[str, Doc] = field(default_factory=dict)
+    applied: int = 0
+
+    def add(self, stream_coll: str, stream: str, w: Write, doc: Doc) -> None:
+        key = (w.coll, w.id)
+        if w.coll == stream_coll and w.id == stream:
+            self.stream_docs[key] = doc
+        else:
+            self.others[key] = doc
+
+
+@dataclass
+class Stats:
+    records: int = 0  # read from the log
+    judged: int = 0  # of streams some projection reads
+    applied: int = 0  # accepted events applied by at least one projection
+    skipped: int = 0  # accepted events already applied before a restart
+    docs_written: int = 0
+    parked: int = 0
+    dead_letters: int = 0
+    lazy_folds: int = 0
+
+
+class Projector:
+    """Applies ``projections`` to ``store`` from ``log``. Use :meth:`start` once, then
+    :meth:`step` / :meth:`catch_up` / :meth:`run`."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        store: DocumentStore,
+        projections: Sequence[Projection],
+        genesis: PublicKey,
+        *,
+        name: str = "projector",
+        batch: int = 500,
+        max_streams: int = 100_000,
+        write_concurrency: int = 32,
+        trust_seal: bool = False,
+        reconcile_seconds: float = 5.0,
+    ) -> None:
+        if not projections:
+            raise ValueError("a projector needs at least one projection")
+        names = [p.name for p in projections]
+        if len(set(names)) != len(names):
+            raise ValueError("projection names must be unique")
+        for p in projections:
+            for coll in p.collections:
+                check_collection(coll)
+            if set(p.collections) & RESERVED or p.stream_collection not in p.collections:
+                raise ValueError(f"projection {p.name}: reserved or undeclared collection")
+        self.log = log
+        self.store = store
+        self.projections = list(projections)
+        self.genesis = genesis
+        self.name = name
+        self.batch = batch
+        # A stream met in the current batch must never be evicted before its writes are made.
+        self.max_streams = max(max_streams, 2 * batch)
+        self.write_concurrency = write_concurrency
+        self.trust_seal = trust_seal
+        self.reconcile_seconds = reconcile_seconds
+        self.kinds = frozenset(k for p in projections for k in p.stream_kinds)
+        self.position: Positions = {p: 0 for p in range(log.partitions)}
+        self.head: Positions = dict(self.position)
+        self.parked: set[str] = set()
+        self.stats = Stats()
+        self._fold: LedgerFold | None = None
+        self._sealed: dict[int, int] = {}  # positions of the last seal, when trusted
+        self._sealed_rejected: dict[tuple[int, int], str] = {}  # its rejections
+        self._cold: dict[int, bool] = {}  # partition may hold history of streams not in memory
+        self._warm: OrderedDict[str, None] = OrderedDict()  # streams with state in memory (LRU)
+        self._docs: dict[tuple[str, str], Doc | None] = {}  # (projection, stream) -> its doc
+        self._reconciled = 0.0
+        plan = _crash_plan()
+        self._crash: Callable[[str], None] = _Crasher(plan) if plan else _no_crash
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def fold(self) -> LedgerFold:
+        if self._fold is None:
+            raise RuntimeError("projector not started")
+        return self._fold
+
+    @property
+    def lag(self) -> int:
+        """Records behind the log head last seen, summed over partitions."""
+        return sum(max(0, n - self.position.get(p, 0)) for p, n in self.head.items())
+
+    @property
+    def sealed(self) -> Positions:
+        """Positions of the seal whose verdicts this projector trusts (empty: none)."""
+        return dict(self._sealed)
+
+    async def start(self) -> Projector:
+        """Declare indexes, read the position and parked streams, fold the registry."""
+        for p in self.projections:
+            await p.setup(self.store)
+        saved = await self.store.get(POSITION, self.name)
+        if saved is not None:
+            if saved.get("partitions", self.log.partitions) != self.log.partitions:
+                raise RuntimeError("the read model was built from a log with other partitions")
+            self.position.update({int(p): int(n) for p, n in saved["positions"].items()})
+            self.parked.update(saved.get("parked", ()))
+        self.parked.update(d["stream"] for d in await self.store.find(DEAD_LETTERS))
+        self._cold = {p: n > 0 for p, n in self.position.items()}
+        self._fold = await registry_fold(self.log, self.genesis)
+        if self.trust_seal:
+            await self._read_seal()
+        self.head = await self.log.head()
+        return self
+
+    async def _read_seal(self) -> None:
+        from shared.ledger.seal import AUDIT_STREAM, last_seal
+
+        audit = LedgerFold.rooted_in(self.genesis, self.log.partitions)
+        audit.registry = self.fold.registry
+        await fold_stream(self.log, audit, AUDIT_STREAM)
+        sealed = last_seal(audit)
+        self._sealed, self._sealed_rejected = sealed if sealed else ({}, {})
+
+    # -- reading and judging ---------------------------------------------------------------
+
+    async def _warm_up(self, rec: StoredRecord) -> None:
+        s = rec.stream
+        if s in self._warm:
+            self._warm.move_to_end(s)
+            return
+        if self._cold.get(rec.partition, False):
+            # Its history before this record is in the log, not in memory: fold it once.
+            await fold_stream(self.log, self.fold, s, until={rec.partition: rec.offset})
+            self.stats.lazy_folds += 1
+        else:
+            self.fold.streams.pop(s, None)
+        self._warm[s] = None
+        while len(self._warm) > self.max_streams:
+            old, _ = self._warm.popitem(last=False)
+            self.fold.streams.pop(old, None)
+            for p in self.projections:
+                self._docs.pop((p.name, old), None)
+            self._cold[partition_for(old, self.log.partitions)] = True
+
+    async def _judge(self, rec: StoredRecord) -> tuple[Verdict, dict[str, Any]] | None:
+        """The verdict on a record of a stream some projection reads (None for other streams)."""
+        fold = self.fold
+        if rec.stream == REGISTRY_STREAM:
+            fold.apply(rec)  # replayed_id if already read; keeps the registry current
+            return None
+        if stream_kind(rec.stream) not in self.kinds:
+            return None
+        await self._warm_up(rec)
+        record_hash = hashlib.sha256(rec.record).hexdigest()
+        self.stats.judged += 1
+        if rec.offset < self._sealed.get(rec.partition, 0):
+            # Below the auditor's last seal: its verdicts stand, the chain is still checked.
+            rejected = self._sealed_rejected.get((rec.partition, rec.offset))
+            verdict = fold.apply_sealed(rec, record_hash, rejected)
+            return verdict, orjson.loads(rec.record) if verdict.accepted else {}
+        parsed: Parsed | Verdict = parse(rec.record, record_hash)
+        if isinstance(parsed, Parsed):
+            regseq = parsed.env.get("regseq")
+            if isinstance(regseq, int) and regseq > fold.registry.version:
+                # Signed under a registry version appended after our last read of it.
+                await fold_stream(self.log, fold, REGISTRY_STREAM)
+        verdict = fold.apply(rec, parsed=parsed)
+        env = parsed.env if isinstance(parsed, Parsed) else {}
+        return verdict, env
+
+    async def _doc(self, projection: Projection, stream: str) -> Doc | None:
+        key = (projection.name, stream)
+        if key not in self._docs:
+            self._docs[key] = await self.store.get(projection.stream_collection, stream)
+        return self._docs[key]
+
+    async def _prefetch(self, streams: Iterable[str]) -> None:
+        missing = [
+            (p, s)
+            for s in dict.fromkeys(streams)
+            for p in self.projections
+            if stream_kind(s) in p.stream_kinds and (p.name, s) not in self._docs
+        ]
+        sem = asyncio.Semaphore(self.write_concurrency)
+
+        async def one(p: Projection, s: str) -> None:
+            async with sem:
+                await self._doc(p, s)
+
+        await asyncio.gather(*(one(p, s) for p, s in missing))
+
+    # -- applying -------------------------------------------------------------------------
+
+    def _apply(self, event: Accepted, plan: _Plan) -> DeadLetter | None:
+        """Apply one accepted event in memory; a dead letter if a projection cannot."""
+        pending: list[tuple[Projection, list[tuple[Write, Doc]]]] = []
+        for p in self.projections:
+            if event.stream_kind not in p.stream_kinds:
+                continue
+            current = self._docs.get((p.name, event.stream))
+            if current is not None and current.get(GUARD_FIELD, -1) >= event.offset:
+                continue  # applied before a restart
+            try:
+                writes = [
+                    (w, _stored_form(w.id, w.doc, event.offset))
+                    for w in p.apply(current, event)
+                    if _within(p, w, event.stream)
+                ]
+            except Exception as exc:
+                return DeadLetter(
+                    event.stream,
+                    event.partition,
+                    event.offset,
+                    event.id,
+                    event.type,
+                    p.name,
+                    type(exc).__name__,
+                    scrubbed_message(exc, event.data),
+                    event.log_time,
+                )
+            pending.append((p, writes))
+        if not pending:
+            self.stats.skipped += 1
+            return None
+        for p, writes in pending:
+            for w, doc in writes:
+                plan.add(p.stream_collection, event.stream, w, doc)
+                if w.coll == p.stream_collection:
+                    self._docs[(p.name, event.stream)] = doc
+        plan.applied += 1
+        return None
+
+    async def _write(self, docs: Iterable[tuple[tuple[str, str], Doc]], point: str) -> None:
+        sem = asyncio.Semaphore(self.write_concurrency)
+        crash = self._crash
+
+        async def one(coll: str, id: str, doc: Doc) -> None:
+            async with sem:
+                written = await self.store.upsert_if(
+                    coll, id, _body(doc), GUARD_FIELD, doc[GUARD_FIELD]
+                )
+            self.stats.docs_written += written  # False: this or a later event wrote it already
+            crash(point)
+
+        await asyncio.gather(*(one(c, i, d) for (c, i), d in docs))
+
+    async def _commit(self, plan: _Plan) -> None:
+        # Other documents first, per-stream documents last: see the module docstring.
+        await self._write(plan.others.items(), "between_docs_of_one_event")
+        await self._write(plan.stream_docs.items(), "mid_batch")
+        for dl in plan.dead:
+            await self.store.upsert_if(DEAD_LETTERS, dl.stream, dl.doc(), GUARD_FIELD, dl.offset)
+        await self._write((((PARKED, i), d) for i, d in plan.parked.items()), "")
+        self._crash("after_doc_before_position")
+
+    async def _save_position(self) -> None:
+        doc = {
+            "positions": {str(p): n for p, n in sorted(self.position.items())},
+            "partitions": self.log.partitions,
+            "parked": sorted(self.parked),
+            "saved_at": int(time.time() * 1_000_000),
+        }
+        await self.store.upsert_if(
+            POSITION, self.name, doc, GUARD_FIELD, sum(self.position.values())
+        )
+
+    async def step(self, until: Mapping[int, int] | None = None) -> int:
+        """Read, judge, apply and write one batch; returns how many records it read."""
+        if self.parked and time.monotonic() - self._reconciled > self.reconcile_seconds:
+            await self._reconcile_parked()
+        batch = await self.log.read(self.position, limit=self.batch, until=until)
+        if not batch:
+            return 0
+        accepted: list[tuple[StoredRecord, dict[str, Any]]] = []
+        for rec in batch:
+            judged = await self._judge(rec)
+            if judged is not None and judged[0].accepted:
+                accepted.append((rec, judged[1]))
+        self.fold.rejections.clear()  # kept by verify; a long-running projector needs none
+        await self._prefetch(r.stream for r, _ in accepted if r.stream not in self.parked)
+        plan = _Plan()
+        parked_at: dict[str, int | None] = {}
+        for rec, env in accepted:
+            s = rec.stream
+            if s in self.parked:
+                if s not in parked_at:
+                    parked_at[s] = await self._parked_at(s, rec.offset)
+                at = parked_at[s]
+                if at is not None:
+                    if rec.offset > at:  # the dead event itself is the letter, not parked
+                        plan.parked[env["id"]] = _parked_doc(rec, env)
+                    continue
+            dead = self._apply(Accepted.of(rec, env), plan)
+            if dead is not None:
+                plan.dead.append(dead)
+                self.parked.add(s)
+                parked_at[s] = dead.offset
+        await self._commit(plan)
+        for rec in batch:
+            self.position[rec.partition] = rec.offset + 1
+        await self._save_position()
+        self.stats.records += len(batch)
+        self.stats.applied += plan.applied
+        self.stats.parked += len(plan.parked)
+        self.stats.dead_letters += len(plan.dead)
+        return len(batch)
+
+    async def refresh_head(self) -> Positions:
+        self.head = await self.log.head()
+        return self.head
+
+    async def catch_up(
+        self, until: Mapping[int, int] | None = None, progress: Callable[[int], None] | None = None
+    ) -> None:
+        """Project up to ``until`` (default: the head now)."""
+        end = dict(until) if until is not None else await self.log.head()
+        self.head = {p: max(n, self.head.get(p, 0)) for p, n in end.items()}
+        while any(self.position.get(p, 0) < n for p, n in end.items()):
+            n = await self.step(until=end)
+            if progress is not None:
+                progress(n)
+            if n == 0:
+                await asyncio.sleep(0.05)  # a watermark that lags the head we were told
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> None:
+        """Follow the log until ``stop`` is set."""
+        while not stop.is_set():
+            n = await self.step()
+            if n < self.batch:
+                await self.refresh_head()
+            if n == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), poll_seconds)
+
+    # -- parked streams and retries --------------------------------------------------------
+
+    async def _parked_at(self, stream: str, offset: int) -> int | None:
+        """The offset of ``stream``'s dead letter; None once a retry has removed it — then the
+        stream is unparked, after applying what the retry may not have seen (its events before
+        ``offset``)."""
+        letter = await self.store.get(DEAD_LETTERS, stream)
+        if letter is not None:
+            return int(letter["offset"])
+        self.parked.discard(stream)
+        p = partition_for(stream, self.log.partitions)
+        dead = await self.reapply(stream, until={p: offset})
+        if dead is not None:
+            await self._write_dead_letter(dead)
+            self.parked.add(stream)
+            return dead.offset
+        return None
+
+    async def _reconcile_parked(self) -> None:
+        self._reconciled = time.monotonic()
+        letters = {d["stream"] for d in await self.store.find(DEAD_LETTERS)}
+        for s in sorted(self.parked - letters):
+            p = partition_for(s, self.log.partitions)
+            await self._parked_at(s, self.position.get(p, 0))
+        self.parked |= letters
+
+    async def _write_dead_letter(self, dl: DeadLetter) -> None:
+        # A retry's outcome replaces the letter, whatever its position.
+        await self.store.upsert(DEAD_LETTERS, dl.stream, {**dl.doc(), GUARD_FIELD: dl.offset})
+
+    async def reapply(
+        self, stream: str, until: Mapping[int, int] | None = None
+    ) -> DeadLetter | None:
+        """Apply every accepted event of ``stream`` (up to ``until``) that its documents have
+        not reached, in order; stop at the first that fails and return its dead letter."""
+        end = dict(until) if until is not None else await self.log.head()
+        seen: dict[tuple[int, int], Verdict] = {}
+        fresh = LedgerFold(self.fold.registry, self.log.partitions, self.genesis)
+        # A fold of its own: the live fold already holds this stream's state at the record
+        # being read, which a refold to ``until`` would only repeat.
+        await fold_stream(self.log, fresh, stream, until=end, observe=seen)
+        for p in self.projections:
+            self._docs.pop((p.name, stream), None)
+            await self._doc(p, stream)
+        plan = _Plan()
+        dead: DeadLetter | None = None
+        async for rec in self.log.read_stream(stream, until=end):
+            verdict = seen.get((rec.partition, rec.offset))
+            if verdict is None or not verdict.accepted:
+                continue
+            dead = self._apply(Accepted.of(rec, orjson.loads(rec.record)), plan)
+            if dead is not None:
+                break
+        await self._commit_plain(plan)
+        return dead
+
+    async def _commit_plain(self, plan: _Plan) -> None:
+        await self._write(plan.others.items(), "")
+        await self._write(plan.stream_docs.items(), "")
+
+    async def retry(
+        self,
+        stream: str | None = None,
+        report: Callable[[str, DeadLetter | None], None] | None = None,
+    ) -> dict[str, DeadLetter | None]:
+        """Reapply dead-lettered streams (one, or all): the dead event, then the parked ones,
+        in order. A stream whose events all apply is unparked (its letter and parked records
+        removed); otherwise its letter names the event that failed now."""
+        letters = await self.store.find(DEAD_LETTERS, {"stream": stream} if stream else None)
+        out: dict[str, DeadLetter | None] = {}
+        for letter in letters:
+            s = letter["stream"]
+            dead = await self.reapply(s)
+            if dead is None:
+                for parked in await self.store.find(PARKED, {"stream": s}):
+                    await self.store.delete(PARKED, parked[ID])
+                await self.store.delete(DEAD_LETTERS, s)
+                self.parked.discard(s)
+            else:
+                await self._write_dead_letter(dead)
+            out[s] = dead
+            if report is not None:
+                report(s, dead)
+        return out
+
+
+def _parked_doc(rec: StoredRecord, env: Mapping[str, Any]) -> Doc:
+    return {
+        "stream": rec.stream,
+        "partition": rec.partition,
+        "offset": rec.offset,
+        "event_id": env["id"],
+        "type": env["type"],
+        "log_time": rec.appended_at,
+        GUARD_FIELD: rec.offset,
+    }
+
+
+async def dead_letters(store: DocumentStore) -> list[Doc]:
+    """Every dead letter, by stream, with how many events are parked behind it."""
+    letters = await store.find(DEAD_LETTERS)
+    counts = await store.grouped_count(PARKED, "stream")
+    for d in letters:
+        d["parked"] = counts.get(d["stream"], 0)
+    return letters

@@ -1,0 +1,277 @@
+"""A service's read model at run time, and its rebuild by replay.
+
+* :class:`ReadModel` — the store the service answers from: the copy the pointer names,
+  re-read when a rebuild switches it (the old copy stays open for a grace period, so a query in
+  flight finishes).
+* :class:`ProjectorRunner` — the service's projector, following the log into the current copy;
+  restarted on the new copy after a switch, and after an error (with back-off).
+* :func:`rebuild` — ``ledger rebuild SERVICE``: a fresh copy, replayed from the log until it has
+  caught up with the head, then the switch, then the digests of old and new compared at one
+  position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from shared.crypto.signing import PublicKey
+from shared.log.port import EventLog, Positions
+from shared.projection import Projection
+from shared.projector import DEAD_LETTERS, PARKED, POSITION, Projector
+from shared.store.port import DocumentStore
+from shared.store_settings import (
+    StoreRef,
+    StoreSettings,
+    current_ref,
+    discard_ref,
+    next_ref,
+    open_ref,
+    switch_to,
+)
+
+log = logging.getLogger(__name__)
+
+
+class ReadModel:
+    """The current copy of a service's read model (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: StoreSettings,
+        service: str,
+        *,
+        check_seconds: float = 1.0,
+        grace_seconds: float = 10.0,
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.check_seconds = check_seconds
+        self.grace_seconds = grace_seconds
+        self.ref: StoreRef | None = None
+        self._store: DocumentStore | None = None
+        self._checked = 0.0
+        self._stamp: tuple[int, int] | None = None
+        self._lock = asyncio.Lock()
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def _pointer_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.settings.pointer_file(self.service).stat()
+        except FileNotFoundError:
+            return None
+        return st.st_mtime_ns, st.st_ino
+
+    async def store(self) -> DocumentStore:
+        """The copy to answer from now (cheap: the pointer is looked at once a second)."""
+        now = time.monotonic()
+        if self._store is not None and now - self._checked < self.check_seconds:
+            return self._store
+        async with self._lock:
+            self._checked = now
+            stamp = self._pointer_stamp()
+            if self._store is not None and stamp == self._stamp:
+                return self._store
+            ref = current_ref(self.settings, self.service)
+            if self._store is None or ref != self.ref:
+                fresh = await open_ref(self.settings, self.service, ref)
+                old, self._store, self.ref = self._store, fresh, ref
+                if old is not None:
+                    log.info("read model switched to %s", ref.describe(self.settings, self.service))
+                    task = asyncio.create_task(self._close_later(old))
+                    self._closing.add(task)
+                    task.add_done_callback(self._closing.discard)
+            self._stamp = stamp
+            return self._store
+
+    async def _close_later(self, store: DocumentStore) -> None:
+        await asyncio.sleep(self.grace_seconds)
+        await store.close()
+
+    async def close(self) -> None:
+        for task in list(self._closing):
+            task.cancel()
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+
+
+class ProjectorRunner:
+    """Keeps a projector following the log into the service's current read-model copy."""
+
+    def __init__(
+        self,
+        settings: StoreSettings,
+        log: EventLog,
+        read_model: ReadModel,
+        projections: Sequence[Projection],
+        genesis: PublicKey,
+        *,
+        max_backoff_seconds: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self.log = log
+        self.read_model = read_model
+        self.projections = list(projections)
+        self.genesis = genesis
+        self.max_backoff_seconds = max_backoff_seconds
+        self.projector: Projector | None = None
+        self.errors = 0
+
+    async def _projector_for(self, store: DocumentStore) -> Projector:
+        if self.projector is None or self.projector.store is not store:
+            s = self.settings
+            self.projector = await Projector(
+                self.log,
+                store,
+                self.projections,
+                self.genesis,
+                batch=s.projector_batch,
+                max_streams=s.projector_max_streams,
+                trust_seal=s.projector_trust_seal,
+            ).start()
+        return self.projector
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 0.5
+        last_head = 0.0
+        while not stop.is_set():
+            try:
+                p = await self._projector_for(await self.read_model.store())
+                n = await p.step()
+                if n < p.batch or time.monotonic() - last_head > 1.0:
+                    await p.refresh_head()
+                    last_head = time.monotonic()
+                backoff = 0.5
+                if n == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.settings.projector_poll_seconds)
+            except Exception:
+                # The store or the log is away: start afresh from the saved position later.
+                self.errors += 1
+                log.exception("projector failed; restarting in %.1f s", backoff)
+                self.projector = None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(backoff * 2, self.max_backoff_seconds)
+
+
+# -- rebuild ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Rebuilt:
+    old: StoreRef
+    new: StoreRef
+    position: Positions
+    events: int
+    seconds: float
+    sealed_records: int = 0  # replayed below the auditor's last seal (signatures trusted)
+    old_position: Positions | None = None
+    old_digests: dict[str, str] = field(default_factory=dict)
+    new_digests: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def same(self) -> bool:
+        return bool(self.new_digests) and self.old_digests == self.new_digests
+
+
+def read_model_collections(projections: Sequence[Projection]) -> list[str]:
+    """What a rebuild compares: every projected collection, dead letters and parked events
+    (not the position document: it records when it was saved)."""
+    colls = {c for p in projections for c in p.collections}
+    return sorted(colls | {DEAD_LETTERS, PARKED})
+
+
+async def saved_position(store: DocumentStore, name: str = "projector") -> Positions | None:
+    doc = await store.get(POSITION, name)
+    return None if doc is None else {int(p): int(n) for p, n in doc["positions"].items()}
+
+
+async def rebuild(
+    settings: StoreSettings,
+    service: str,
+    log: EventLog,
+    projections: Sequence[Projection],
+    genesis: PublicKey,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    max_rounds: int = 20,
+) -> Rebuilt:
+    """Replay the log into a fresh copy; switch the pointer once it has caught up with the head;
+    then compare old and new at one position. ``progress(done, total)`` follows the replay."""
+    old = current_ref(settings, service)
+    new = next_ref(settings, service)
+    await discard_ref(settings, service, new)  # a crashed rebuild's half-built leftover
+    started = time.monotonic()
+    store = await open_ref(settings, service, new)
+    try:
+        p = Projector(
+            log,
+            store,
+            projections,
+            genesis,
+            batch=max(settings.projector_batch, 1000),
+            max_streams=settings.projector_max_streams,
+            trust_seal=True,  # signatures below the auditor's last seal were verified
+        )
+        await p.start()
+        done = 0
+        for _ in range(max_rounds):
+            end = await log.head()
+            total = sum(end.values())
+
+            def step(n: int, total: int = total) -> None:
+                nonlocal done
+                done += n
+                if progress is not None:
+                    progress(done, total)
+
+            await p.catch_up(end, progress=step)
+            if await log.head() == end:
+                break  # caught up with a head that did not move meanwhile
+        else:
+            raise RuntimeError("the log kept moving; the copy never caught up (try again)")
+        switch_to(settings, service, new)
+        result = Rebuilt(old, new, dict(p.position), done, time.monotonic() - started)
+        result.sealed_records = sum(p.sealed.values())
+        await _compare(settings, service, log, projections, genesis, result, p)
+        return result
+    finally:
+        await store.close()
+
+
+async def _compare(
+    settings: StoreSettings,
+    service: str,
+    log: EventLog,
+    projections: Sequence[Projection],
+    genesis: PublicKey,
+    result: Rebuilt,
+    new: Projector,
+) -> None:
+    """Digests of old and new at one position: the one behind is brought forward first (the
+    guarded writes make that safe even while a service's projector writes the same copy)."""
+    if not settings.store_url and not (settings.service_dir(service) / result.old.name).exists():
+        return  # nothing to compare with: the first build
+    colls = read_model_collections(projections)
+    old_store = await open_ref(settings, service, result.old)
+    try:
+        old_pos = await saved_position(old_store)
+        if old_pos is None:
+            return
+        target = {q: max(n, old_pos.get(q, 0)) for q, n in new.position.items()}
+        old_p = Projector(log, old_store, projections, genesis, batch=1000, trust_seal=True)
+        await old_p.start()
+        await old_p.catch_up(target)
+        await new.catch_up(target)
+        result.old_position = dict(old_p.position)
+        result.position = dict(new.position)
+        result.old_digests = {c: await old_store.digest(c) for c in colls}
+        result.new_digests = {c: await new.store.digest(c) for c in colls}
+    finally:
+        await old_store.close()
