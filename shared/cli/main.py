@@ -40,13 +40,14 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 T = TypeVar("T")
 
 
-def _run(fn: Callable[[EventLog, LedgerSettings], Awaitable[T]]) -> T:
-    settings = LedgerSettings()
+def _run(fn: Callable[[EventLog, Any], Awaitable[T]], settings: LedgerSettings | None = None) -> T:
+    """Open the log the settings name, run ``fn(log, settings)``, close the log."""
+    chosen = settings or LedgerSettings()
 
     async def main() -> T:
-        log = await open_log(settings)
+        log = await open_log(chosen)
         try:
-            return await fn(log, settings)
+            return await fn(log, chosen)
         finally:
             await log.close()
 
@@ -269,19 +270,10 @@ def _service(service: str) -> str:
 
 
 def _run_read_model(fn: Callable[[EventLog, Any], Awaitable[T]]) -> T:
-    """Like ``_run``, with the read-store settings (``LEDGER_STORE_*``, ``LEDGER_PROJECTOR_*``)."""
+    """``_run`` with the read-store settings (``LEDGER_STORE_*``, ``LEDGER_PROJECTOR_*``)."""
     from shared.store_settings import StoreSettings
 
-    settings = StoreSettings()
-
-    async def main() -> T:
-        log = await open_log(settings)
-        try:
-            return await fn(log, settings)
-        finally:
-            await log.close()
-
-    return asyncio.run(main())
+    return _run(fn, StoreSettings())
 
 
 @app.command()
