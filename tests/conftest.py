@@ -8,6 +8,8 @@ under CI, where a missing server is a failure, not a skip.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from shared.log.port import EventLog
 from shared.settings import LedgerSettings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def require_env(var: str, what: str) -> str:
@@ -63,6 +66,20 @@ def settings_env(settings: LedgerSettings) -> dict[str, str]:
         }
     )
     return env
+
+
+def ledger_cli(settings: LedgerSettings, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the real `ledger` command against the log these settings name."""
+    env = settings_env(settings)
+    env["COLUMNS"] = "200"  # rich wraps at the terminal width; tests read whole lines
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(params=LOG_BACKENDS, ids=[b[0] for b in LOG_BACKENDS])

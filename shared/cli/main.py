@@ -54,6 +54,19 @@ def _run(fn: Callable[[EventLog, Any], Awaitable[T]], settings: LedgerSettings |
     return asyncio.run(main())
 
 
+def progress_bar(label: str) -> Progress:
+    """The bar long commands show on stderr: done of total, rate, elapsed."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
 def log_time(us: int) -> str:
     return datetime.fromtimestamp(us / 1e6, SHANGHAI).isoformat(timespec="milliseconds")
 
@@ -98,15 +111,7 @@ def verify(
     async def go(log: EventLog, s: LedgerSettings) -> VerifyReport:
         genesis = keystore.genesis_public(s)
         total = sum((await log.head()).values())
-        with Progress(
-            TextColumn("verifying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
+        with progress_bar("verifying") as bar:
             task = bar.add_task("verify", total=total, rate="")
             started = asyncio.get_running_loop().time()
             done = 0
@@ -341,15 +346,7 @@ def rebuild(
     _service(service)
 
     async def go(log: EventLog, s: StoreSettings) -> Rebuilt:
-        with Progress(
-            TextColumn(f"rebuilding {service}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
+        with progress_bar(f"rebuilding {service}") as bar:
             task = bar.add_task("rebuild", total=None, rate="")
             started = asyncio.get_running_loop().time()
 

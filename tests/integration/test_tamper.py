@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import orjson
@@ -23,24 +21,11 @@ from shared.ledger.digests import record_digests
 from shared.ledger.writer import EventWriter
 from shared.log.sqlite import SqliteLog
 from shared.settings import LedgerSettings
-from tests.conftest import settings_env
+from tests.conftest import ledger_cli
 from tests.samples import LIFECYCLE, new_case, sign_steps, signers
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
-
-
-def ledger_cli(settings: LedgerSettings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = settings_env(settings)
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "shared.cli.main", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture
