@@ -9,6 +9,7 @@ where the location keeps only declared field names and the message is fixed text
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -270,7 +271,6 @@ def _schema_names(schema: Any, names: set[str]) -> None:
             _schema_names(value, names)
 
 
-_DECLARED_NAMES: dict[int, frozenset[str]] = {}
 _PARAM_KINDS = ("path_params", "query_params", "header_params", "cookie_params", "body_params")
 
 
@@ -288,9 +288,6 @@ def declared_names(dependant: Any) -> frozenset[str]:
     outside this set came from the request itself (a dict key, an unknown field) and is masked."""
     if dependant is None:
         return frozenset()
-    cached = _DECLARED_NAMES.get(id(dependant))
-    if cached is not None:
-        return cached
     names: set[str] = set()
     for param in _params(dependant):
         names.update({param.name, param.alias, param.alias.lower()})
@@ -302,9 +299,9 @@ def declared_names(dependant: Any) -> frozenset[str]:
                 _schema_names(TypeAdapter(annotation).json_schema(by_alias=by_alias), names)
             except Exception:  # a type without a JSON schema just adds no names
                 continue
-    result = frozenset(names)
-    _DECLARED_NAMES[id(dependant)] = result
-    return result
+    # Not cached: this runs only when a request fails validation, and a cache keyed by id()
+    # served stale names once ids were reused by later apps (Dependant takes no weak refs).
+    return frozenset(names)
 
 
 def sanitize_validation_errors(errors: Sequence[Any], dependant: Any) -> list[dict[str, Any]]:
