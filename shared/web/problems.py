@@ -9,7 +9,6 @@ where the location keeps only declared field names and the message is fixed text
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
