@@ -13,8 +13,8 @@ import asyncio
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +27,7 @@ from fastapi import Depends, Header, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.web import sqlite_file
 from shared.web.auth import AUTH_MARK, COMMAND_MARK, require_roles
 from shared.web.context import IDEMPOTENCY_CLAIM, IDEMPOTENCY_DISCARD, get_context
 from shared.web.identity import Operator
@@ -105,19 +106,10 @@ class IdempotencyStore:
         self.ttl_seconds = ttl_seconds
         self.lock_seconds = lock_seconds
         self.clock = clock
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        sqlite_file.create(path, _SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            db.execute("PRAGMA busy_timeout=10000")
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_file.connect(self.path)
 
     def claim(self, scope: str, key: str, fingerprint: str) -> ClaimOutcome:
         now = self.clock()

@@ -11,8 +11,8 @@ import hashlib
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import BaseModel, ConfigDict
 
+from shared.web import sqlite_file
 from shared.web.roles import Role
 
 CredentialKind = Literal["bearer", "session"]
@@ -92,21 +93,12 @@ class IdentityStore:
         self.path = path
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        sqlite_file.create(path, _SCHEMA)
         # Verified against when the staff id is unknown, so both paths cost the same time.
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            db.execute("PRAGMA busy_timeout=10000")
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return sqlite_file.connect(self.path)
 
     # --- operators -----------------------------------------------------------------------------
 
