@@ -293,7 +293,8 @@ class Projector:
         return self
 
     async def _read_seal(self) -> None:
-        from shared.ledger.seal import AUDIT_STREAM, last_seal
+        from shared.ledger.seal import last_seal
+        from shared.rules.stream import AUDIT_STREAM
 
         audit = LedgerFold.rooted_in(self.genesis, self.log.partitions)
         audit.registry = self.fold.registry

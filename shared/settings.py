@@ -31,10 +31,6 @@ class LedgerSettings(BaseSettings):
         description="Base64url Ed25519 public key that roots the key registry "
         "(default: the one `ledger init` wrote under <var_dir>/keys/)",
     )
-    deployment: str = Field(
-        "/bodies/efficiency-office/ledger",
-        description="This process's deployment (the CloudEvents source it signs as)",
-    )
 
     @property
     def sqlite_log_file(self) -> Path:

@@ -67,6 +67,11 @@ def progress_bar(label: str) -> Progress:
     )
 
 
+def _auditor(settings: LedgerSettings) -> Signer:
+    """The auditor deployment's signer: seals and digests are signed with its key."""
+    return Signer(spec("auditor").deployment, keystore.load(settings, "auditor"))
+
+
 def log_time(us: int) -> str:
     return datetime.fromtimestamp(us / 1e6, SHANGHAI).isoformat(timespec="milliseconds")
 
@@ -127,8 +132,7 @@ def verify(
                 log, genesis, digest_dirs=dirs, workers=workers, progress=progress
             )
         if report.ok and seal:
-            auditor = Signer(spec("auditor").deployment, keystore.load(s, "auditor"))
-            path = await record_seal(log, auditor, genesis, report, s.var_dir / "seals")
+            path = await record_seal(log, _auditor(s), genesis, report, s.var_dir / "seals")
             console.print(f"seal written to the log and to {path}")
         return report
 
@@ -184,9 +188,8 @@ def digest() -> None:
     """Write a signed digest per partition into the log, and a copy under var/digests/."""
 
     async def go(log: EventLog, s: LedgerSettings) -> None:
-        auditor = Signer(spec("auditor").deployment, keystore.load(s, "auditor"))
         claims = await record_digests(
-            log, auditor, keystore.genesis_public(s), s.var_dir / "digests"
+            log, _auditor(s), keystore.genesis_public(s), s.var_dir / "digests"
         )
         for c in claims:
             console.print(f"partition {c.partition}: {c.count} records, digest {c.digest}")

@@ -20,10 +20,8 @@ from shared.ledger.writer import EventWriter
 from shared.log.port import EventLog, read_all
 from shared.rules.audit import AuditState
 from shared.rules.fold import LedgerFold
-from shared.rules.stream import check_signature, parse, resolve_key
+from shared.rules.stream import AUDIT_STREAM, check_signature, parse, resolve_key
 from shared.rules.verdict import Verdict
-
-AUDIT_STREAM = "audit"
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import hashlib
 
 from shared.crypto.signing import PublicKey
 from shared.ledger.reader import fold_stream, registry_fold
-from shared.ledger.seal import AUDIT_STREAM, last_seal
+from shared.ledger.seal import last_seal
 from shared.log.port import EventLog, read_all
 from shared.rules.fold import LedgerFold
-from shared.rules.stream import REGISTRY_STREAM
+from shared.rules.stream import AUDIT_STREAM, REGISTRY_STREAM
 
 
 async def rebuild_fold(log: EventLog, genesis: PublicKey, *, trust_seal: bool = True) -> LedgerFold:
@@ -22,8 +22,14 @@ async def rebuild_fold(log: EventLog, genesis: PublicKey, *, trust_seal: bool = 
     sealed: dict[int, int] = {}
     rejected: dict[tuple[int, int], str] = {}
     if trust_seal:
-        # The audit stream is small: read it first, fully checked, to find the last seal.
-        probe = await registry_fold(log, genesis, until=head)
+        # The audit stream is small: fold it first, fully checked, to find the last seal — in a
+        # fold of its own that shares the registry, so the main pass counts it once.
+        probe = LedgerFold(
+            registry=fold.registry,
+            partitions=fold.partitions,
+            genesis=genesis,
+            streams={REGISTRY_STREAM: fold.streams[REGISTRY_STREAM]},
+        )
         await fold_stream(log, probe, AUDIT_STREAM, until=head)
         sealed, rejected = last_seal(probe) or ({}, {})
     sha = hashlib.sha256

@@ -17,8 +17,7 @@ from shared.ledger.writer import EventWriter
 from shared.log.port import EventLog
 from shared.rules.audit import AuditState
 from shared.rules.fold import LedgerFold
-
-AUDIT_STREAM = "audit"
+from shared.rules.stream import AUDIT_STREAM
 
 
 async def record_seal(

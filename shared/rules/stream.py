@@ -25,6 +25,7 @@ from shared.rules.registry import KeyEntry, Registry
 from shared.rules.verdict import ACCEPTED, Reason, Verdict, reject
 
 REGISTRY_STREAM = "registry"
+AUDIT_STREAM = "audit"  # digests and seals
 _STR_MEMBERS = ("id", "source", "type", "subject", "time", "actor", "alg", "kid", "sig")
 
 
