@@ -337,8 +337,9 @@ class Projector:
         if rec.offset < self._sealed.get(rec.partition, 0):
             # Below the auditor's last seal: its verdicts stand, the chain is still checked.
             rejected = self._sealed_rejected.get((rec.partition, rec.offset))
-            verdict = fold.apply_sealed(rec, record_hash, rejected)
-            return verdict, orjson.loads(rec.record) if verdict.accepted else {}
+            env = orjson.loads(rec.record)
+            verdict = fold.apply_sealed(rec, record_hash, rejected, env)
+            return verdict, env if verdict.accepted else {}
         parsed: Parsed | Verdict = parse(rec.record, record_hash)
         if isinstance(parsed, Parsed):
             regseq = parsed.env.get("regseq")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -100,11 +101,19 @@ class LedgerFold:
             )
         return verdict
 
-    def apply_sealed(self, rec: StoredRecord, record_hash: str, rejected: str | None) -> Verdict:
+    def apply_sealed(
+        self,
+        rec: StoredRecord,
+        record_hash: str,
+        rejected: str | None,
+        env: dict[str, Any] | None = None,
+    ) -> Verdict:
         """Apply a record below a seal, trusting the auditor's verdicts: a record the seal lists
         as rejected is only remembered; any other is evolved after a chain check alone. A
-        broken chain falls back to the full rule book, which names what is wrong."""
-        env = orjson.loads(rec.record)
+        broken chain falls back to the full rule book, which names what is wrong. ``env`` is
+        the record already decoded, where the caller needs it too."""
+        if env is None:
+            env = orjson.loads(rec.record)
         st = self.stream(rec.stream)
         if rejected is not None and rejected in Reason.__members__:
             st.seen_hashes.add(record_hash)
