@@ -2,11 +2,12 @@
 
 Exactly-once effect without transactions (FerretDB v1 has none):
 
-* Every document is written with ``upsert_if(..., "_pos", offset)``: the log offset of the
-  event that produced it. A stream lives on one partition, so offsets grow along a stream and
-  a redelivered event can never overwrite what a later one wrote.
-* Per event, documents other than the per-stream one are written first and the per-stream one
-  last, so a per-stream document whose ``_pos`` reaches an offset proves that event fully
+* Every document is written guarded by ``_pos``, the log offset of the event that produced
+  it (``bulk_upsert_if``, per collection and chunk). A stream lives on one partition, so
+  offsets grow along a stream and a redelivered event can never overwrite what a later one
+  wrote.
+* Per batch, documents other than the per-stream ones are written first and the per-stream
+  ones last, so a per-stream document whose ``_pos`` reaches an offset proves that event fully
   applied. Meeting an event again (after a crash, a redelivery), the projector skips it for
   every projection whose per-stream document already reached it, and re-derives the same
   writes otherwise (projections are pure).
@@ -38,7 +39,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -107,10 +108,6 @@ def _stored_form(id: str, doc: Mapping[str, Any], pos: int) -> Doc:
     out = normalise(id, {k: v for k, v in doc.items() if k not in (ID, GUARD_FIELD)})
     out[GUARD_FIELD] = pos
     return out
-
-
-def _body(doc: Doc) -> Doc:
-    return {k: v for k, v in doc.items() if k not in (ID, GUARD_FIELD)}
 
 
 def _scalars(value: Any) -> Iterable[str]:
@@ -190,6 +187,11 @@ class _Plan:
             self.others[key] = doc
 
 
+class _Planned(NamedTuple):
+    batch: list[StoredRecord]
+    plan: _Plan
+
+
 @dataclass
 class Stats:
     records: int = 0  # read from the log
@@ -216,7 +218,7 @@ class Projector:
         name: str = "projector",
         batch: int = 500,
         max_streams: int = 100_000,
-        write_concurrency: int = 32,
+        write_chunk: int = 500,
         trust_seal: bool = False,
         reconcile_seconds: float = 5.0,
     ) -> None:
@@ -238,11 +240,12 @@ class Projector:
         self.batch = batch
         # A stream met in the current batch must never be evicted before its writes are made.
         self.max_streams = max(max_streams, 2 * batch)
-        self.write_concurrency = write_concurrency
+        self.write_chunk = max(1, write_chunk)
         self.trust_seal = trust_seal
         self.reconcile_seconds = reconcile_seconds
         self.kinds = frozenset(k for p in projections for k in p.stream_kinds)
-        self.position: Positions = {p: 0 for p in range(log.partitions)}
+        self.position: Positions = {p: 0 for p in range(log.partitions)}  # written
+        self._cursor: Positions = dict(self.position)  # read and planned
         self.head: Positions = dict(self.position)
         self.parked: set[str] = set()
         self.stats = Stats()
@@ -283,6 +286,7 @@ class Projector:
             if saved.get("partitions", self.log.partitions) != self.log.partitions:
                 raise RuntimeError("the read model was built from a log with other partitions")
             self.position.update({int(p): int(n) for p, n in saved["positions"].items()})
+            self._cursor = dict(self.position)
             self.parked.update(saved.get("parked", ()))
         self.parked.update(d["stream"] for d in await self.store.find(DEAD_LETTERS))
         self._cold = {p: n > 0 for p, n in self.position.items()}
@@ -357,19 +361,19 @@ class Projector:
         return self._docs[key]
 
     async def _prefetch(self, streams: Iterable[str]) -> None:
-        missing = [
-            (p, s)
-            for s in dict.fromkeys(streams)
-            for p in self.projections
-            if stream_kind(s) in p.stream_kinds and (p.name, s) not in self._docs
-        ]
-        sem = asyncio.Semaphore(self.write_concurrency)
-
-        async def one(p: Projection, s: str) -> None:
-            async with sem:
-                await self._doc(p, s)
-
-        await asyncio.gather(*(one(p, s) for p, s in missing))
+        """Read the per-stream documents of a batch's streams in one query per projection."""
+        wanted = list(dict.fromkeys(streams))
+        for p in self.projections:
+            missing = [
+                s
+                for s in wanted
+                if stream_kind(s) in p.stream_kinds and (p.name, s) not in self._docs
+            ]
+            if not missing:
+                continue
+            found = await self.store.get_many(p.stream_collection, missing)
+            for s in missing:
+                self._docs[(p.name, s)] = found.get(s)
 
     # -- applying -------------------------------------------------------------------------
 
@@ -413,18 +417,17 @@ class Projector:
         return None
 
     async def _write(self, docs: Iterable[tuple[tuple[str, str], Doc]], point: str) -> None:
-        sem = asyncio.Semaphore(self.write_concurrency)
-        crash = self._crash
-
-        async def one(coll: str, id: str, doc: Doc) -> None:
-            async with sem:
-                written = await self.store.upsert_if(
-                    coll, id, _body(doc), GUARD_FIELD, doc[GUARD_FIELD]
-                )
-            self.stats.docs_written += written  # False: this or a later event wrote it already
-            crash(point)
-
-        await asyncio.gather(*(one(c, i, d) for (c, i), d in docs))
+        """Guarded bulk writes, one collection at a time, ``write_chunk`` documents per call;
+        the crash point is reached after each call."""
+        by_coll: dict[str, list[Doc]] = {}
+        for (coll, id), doc in docs:
+            by_coll.setdefault(coll, []).append({ID: id, **doc})
+        for coll, batch in by_coll.items():
+            for i in range(0, len(batch), self.write_chunk):
+                chunk = batch[i : i + self.write_chunk]
+                # Fewer than len(chunk): this or a later event wrote some already.
+                self.stats.docs_written += await self.store.bulk_upsert_if(coll, chunk, GUARD_FIELD)
+                self._crash(point)
 
     async def _commit(self, plan: _Plan) -> None:
         # Other documents first, per-stream documents last: see the module docstring.
@@ -448,11 +451,20 @@ class Projector:
 
     async def step(self, until: Mapping[int, int] | None = None) -> int:
         """Read, judge, apply and write one batch; returns how many records it read."""
+        planned = await self._plan(until)
+        if planned is None:
+            return 0
+        await self._finish(planned)
+        return len(planned.batch)
+
+    async def _plan(self, until: Mapping[int, int] | None) -> _Planned | None:
+        """Read the next batch after the cursor, judge it and work out its writes (in memory,
+        apart from the reads it needs)."""
         if self.parked and time.monotonic() - self._reconciled > self.reconcile_seconds:
             await self._reconcile_parked()
-        batch = await self.log.read(self.position, limit=self.batch, until=until)
+        batch = await self.log.read(self._cursor, limit=self.batch, until=until)
         if not batch:
-            return 0
+            return None
         accepted: list[tuple[StoredRecord, dict[str, Any]]] = []
         for rec in batch:
             judged = await self._judge(rec)
@@ -477,15 +489,26 @@ class Projector:
                 plan.dead.append(dead)
                 self.parked.add(s)
                 parked_at[s] = dead.offset
-        await self._commit(plan)
         for rec in batch:
+            self._cursor[rec.partition] = rec.offset + 1
+        return _Planned(batch, plan)
+
+    async def _finish(self, planned: _Planned) -> None:
+        """Write a planned batch's documents, then the position after it."""
+        plan = planned.plan
+        await self._commit(plan)
+        for rec in planned.batch:
             self.position[rec.partition] = rec.offset + 1
         await self._save_position()
-        self.stats.records += len(batch)
+        self.stats.records += len(planned.batch)
         self.stats.applied += plan.applied
         self.stats.parked += len(plan.parked)
         self.stats.dead_letters += len(plan.dead)
-        return len(batch)
+
+    def seek(self, positions: Mapping[int, int]) -> None:
+        """Read on from ``positions`` (a redelivery, as a consumer group may make one)."""
+        self.position = {q: int(positions.get(q, 0)) for q in self.position}
+        self._cursor = dict(self.position)
 
     async def refresh_head(self) -> Positions:
         self.head = await self.log.head()
@@ -494,15 +517,35 @@ class Projector:
     async def catch_up(
         self, until: Mapping[int, int] | None = None, progress: Callable[[int], None] | None = None
     ) -> None:
-        """Project up to ``until`` (default: the head now)."""
+        """Project up to ``until`` (default: the head now).
+
+        Pipelined: the next batch is read, judged and planned while the previous one is
+        written (the store works in its own thread or server meanwhile). Writes and positions
+        still land batch after batch, in order. After an error the projector's memory is ahead
+        of what was written: start a new one (the services' runner does).
+        """
         end = dict(until) if until is not None else await self.log.head()
         self.head = {p: max(n, self.head.get(p, 0)) for p, n in end.items()}
-        while any(self.position.get(p, 0) < n for p, n in end.items()):
-            n = await self.step(until=end)
-            if progress is not None:
-                progress(n)
-            if n == 0:
-                await asyncio.sleep(0.05)  # a watermark that lags the head we were told
+        writing: asyncio.Task[None] | None = None
+        try:
+            while any(self._cursor.get(p, 0) < n for p, n in end.items()):
+                planned = await self._plan(end)
+                if writing is not None:
+                    await writing
+                    writing = None
+                if planned is None:
+                    await asyncio.sleep(0.05)  # a watermark that lags the head we were told
+                    continue
+                writing = asyncio.create_task(self._finish(planned))
+                if progress is not None:
+                    progress(len(planned.batch))
+            if writing is not None:
+                await writing
+        finally:
+            if writing is not None and not writing.done():
+                writing.cancel()
+                with contextlib.suppress(BaseException):
+                    await writing
 
     async def run(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> None:
         """Follow the log until ``stop`` is set."""
@@ -537,7 +580,7 @@ class Projector:
         letters = {d["stream"] for d in await self.store.find(DEAD_LETTERS)}
         for s in sorted(self.parked - letters):
             p = partition_for(s, self.log.partitions)
-            await self._parked_at(s, self.position.get(p, 0))
+            await self._parked_at(s, self._cursor.get(p, 0))
         self.parked |= letters
 
     async def _write_dead_letter(self, dl: DeadLetter) -> None:

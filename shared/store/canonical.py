@@ -7,13 +7,13 @@ the same value whichever backend holds it, and the digest of equal content is eq
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 
 from shared.store.port import TOKENS_FIELD, Doc, InvalidQuery
-from shared.store.query import ID_FIELD, check_id
+from shared.store.query import ID_FIELD, check_guard, check_id
 
 
 def _reject_nested_arrays(doc: Mapping[str, Any]) -> None:
@@ -35,7 +35,6 @@ def _reject_nested_arrays(doc: Mapping[str, Any]) -> None:
 def encode_body(id: str, doc: Mapping[str, Any]) -> bytes:
     """JSON of ``doc`` without ``_id`` (the id lives beside it); checks the reserved names."""
     check_id(id)
-    _reject_nested_arrays(doc)
     if ID_FIELD in doc or TOKENS_FIELD in doc:
         if doc.get(ID_FIELD, id) != id:
             raise InvalidQuery("document _id differs from the id it is written under")
@@ -43,10 +42,15 @@ def encode_body(id: str, doc: Mapping[str, Any]) -> bytes:
             raise InvalidQuery(f"{TOKENS_FIELD} is reserved")
         doc = {k: v for k, v in doc.items() if k != ID_FIELD}
     try:
-        return orjson.dumps(doc if isinstance(doc, dict) else dict(doc))
+        body = orjson.dumps(doc if isinstance(doc, dict) else dict(doc))
     except TypeError as exc:
         # orjson's message names the type, not the value.
         raise InvalidQuery(f"document is not JSON: {exc}") from None
+    # In compact JSON an array inside an array opens with "[[" or ",[" (an object's array
+    # value follows ":"), so text without either has none; otherwise walk the document.
+    if b"[[" in body or b",[" in body:
+        _reject_nested_arrays(doc)
+    return body
 
 
 def decode(id: str, body: bytes | str) -> Doc:
@@ -67,6 +71,23 @@ def guarded(doc: Mapping[str, Any], guard_field: str, guard_value: int) -> Doc:
         raise InvalidQuery(f"document's {guard_field} differs from the guard value")
     out = dict(doc)
     out[guard_field] = guard_value
+    return out
+
+
+def guarded_batch(docs: Iterable[Mapping[str, Any]], guard_field: str) -> dict[str, Doc]:
+    """A ``bulk_upsert_if`` batch checked whole before anything is written: by ``_id``, the
+    document with the largest guard (the later of equals), as writing them in turn would leave.
+    """
+    out: dict[str, Doc] = {}
+    for d in docs:
+        if not isinstance(d, Mapping):
+            raise InvalidQuery("bulk_upsert_if takes documents (mappings with _id)")
+        id = check_id(d.get(ID_FIELD))
+        value = d.get(guard_field)
+        check_guard(guard_field, value)  # type: ignore[arg-type]
+        kept = out.get(id)
+        if kept is None or kept[guard_field] <= value:
+            out[id] = dict(d)
     return out
 
 

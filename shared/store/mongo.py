@@ -16,16 +16,17 @@ guarded writes exact in-process on both; across processes only real MongoDB is e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pymongo import AsyncMongoClient, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from shared.store.canonical import Digest, guarded, normalise
+from shared.store.canonical import Digest, guarded, guarded_batch, normalise
 from shared.store.port import (
     TOKENS_FIELD,
     Doc,
@@ -62,6 +63,7 @@ _UPDATE_BATCH = 50
 an existing document until the whole command ends; its pool holds 100, so a command of 100
 such updates deadlocks the server (measured: 99 pass, 100 hang). MongoDB does not care."""
 _LOCK_STRIPES = 64
+_IN_CHUNK = 500  # ids per $in list
 _NO_TOKENS = {"_id": {"$exists": False}}
 """A filter matching nothing, for a text query without any token."""
 
@@ -137,6 +139,16 @@ class MongoStore:
         # crc32, not hash(): stable and cheap; stripes bound memory for any number of ids.
         return self._stripes[zlib.crc32(f"{coll}\0{id}".encode()) % _LOCK_STRIPES]
 
+    @contextlib.asynccontextmanager
+    async def _locks(self, coll: str, ids: Iterable[str]) -> AsyncIterator[None]:
+        """The stripe locks of many documents, taken in one global order (no deadlock with
+        another batch or a single write)."""
+        stripes = sorted({zlib.crc32(f"{coll}\0{id}".encode()) % _LOCK_STRIPES for id in ids})
+        async with contextlib.AsyncExitStack() as stack:
+            for i in stripes:
+                await stack.enter_async_context(self._stripes[i])
+            yield
+
     def _stored(self, coll: str, id: str, doc: Mapping[str, Any]) -> Doc:
         """The replacement document: JSON round-tripped as in SQLite, so both adapters hold
         equal values, and without ``_id`` (the filter supplies it). FerretDB v1 skips a
@@ -200,10 +212,104 @@ class MongoStore:
                 return False
         return True
 
+    async def bulk_upsert_if(
+        self, coll: str, docs: Iterable[Mapping[str, Any]], guard_field: str
+    ) -> int:
+        c = self._coll(coll)
+        stored = {
+            id: self._stored(coll, id, d) for id, d in guarded_batch(docs, guard_field).items()
+        }
+        ids = list(stored)
+        written = 0
+        for i in range(0, len(ids), _BULK_CHUNK):
+            chunk = {id: stored[id] for id in ids[i : i + _BULK_CHUNK]}
+            async with self._locks(coll, chunk):
+                if self._ferretdb:
+                    written += await self._guarded_chunk_ferretdb(c, chunk, guard_field)
+                else:
+                    written += await self._guarded_chunk(c, chunk, guard_field)
+        return written
+
+    async def _guarded_chunk(
+        self, c: AsyncCollection[Doc], chunk: dict[str, Doc], guard_field: str
+    ) -> int:
+        """MongoDB: one unordered bulk of the same conditional replacements as ``upsert_if``;
+        a duplicate-key error is a document that a newer write already holds."""
+        ops = [
+            ReplaceOne(
+                {
+                    ID_FIELD: id,
+                    "$or": [{guard_field: {"$lt": body[guard_field]}}, {guard_field: None}],
+                },
+                body,
+                upsert=True,
+            )
+            for id, body in chunk.items()
+        ]
+        try:
+            result = await c.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            details = exc.details
+            if details.get("writeConcernErrors") or any(
+                e.get("code") != 11000 for e in details.get("writeErrors", [])
+            ):
+                raise
+            return int(details.get("nMatched", 0)) + int(details.get("nUpserted", 0))
+        return result.matched_count + result.upserted_count
+
+    async def _guarded_chunk_ferretdb(
+        self, c: AsyncCollection[Doc], chunk: dict[str, Doc], guard_field: str
+    ) -> int:
+        """FerretDB v1: insert what is new in one command (fast), then read the guards of the
+        documents that exist and replace the older ones one by one (a conditional filter would
+        scan the collection per document, and see ``_UPDATE_BATCH``)."""
+        existing = await self._insert_new(c, chunk)
+        written = len(chunk) - len(existing)
+        if not existing:
+            return written
+        guards: dict[str, Any] = {}
+        for i in range(0, len(existing), _IN_CHUNK):
+            async for d in c.find(
+                {ID_FIELD: {"$in": existing[i : i + _IN_CHUNK]}}, {guard_field: 1}
+            ):
+                guards[d[ID_FIELD]] = d.get(guard_field)
+        for id in existing:
+            current = guards.get(id)
+            if isinstance(current, int) and current >= chunk[id][guard_field]:
+                continue
+            await c.replace_one({ID_FIELD: id}, chunk[id], upsert=True)
+            written += 1
+        return written
+
+    async def _insert_new(self, c: AsyncCollection[Doc], chunk: dict[str, Doc]) -> list[str]:
+        """Insert ``chunk``'s documents in one unordered command; returns the ids that exist
+        already (refused as duplicates, left as they were)."""
+        try:
+            await c.insert_many(
+                [{ID_FIELD: id, **body} for id, body in chunk.items()], ordered=False
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if exc.details.get("writeConcernErrors") or any(e.get("code") != 11000 for e in errors):
+                raise
+            ids = list(chunk)
+            return [ids[e["index"]] for e in errors]
+        return []
+
     async def get(self, coll: str, id: str) -> Doc | None:
         c = self._coll(coll)
         check_id(id)
         return await c.find_one({ID_FIELD: id}, {TOKENS_FIELD: 0})
+
+    async def get_many(self, coll: str, ids: Iterable[str]) -> dict[str, Doc]:
+        c = self._coll(coll)
+        wanted = list(dict.fromkeys(check_id(i) for i in ids))
+        out: dict[str, Doc] = {}
+        for i in range(0, len(wanted), _IN_CHUNK):
+            query = {ID_FIELD: {"$in": wanted[i : i + _IN_CHUNK]}}
+            async for d in c.find(query, {TOKENS_FIELD: 0}):
+                out[d[ID_FIELD]] = d
+        return out
 
     async def delete(self, coll: str, id: str) -> bool:
         c = self._coll(coll)
@@ -244,21 +350,9 @@ class MongoStore:
         scans the collection). Documents that already exist come back as duplicate-key errors
         and are replaced.
         """
-        existing = list(chunk)
-        if not replacing:
-            try:
-                await c.insert_many(
-                    [{ID_FIELD: id, **body} for id, body in chunk.items()], ordered=False
-                )
-                return False
-            except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if exc.details.get("writeConcernErrors") or any(
-                    e.get("code") != 11000 for e in errors
-                ):
-                    raise
-                ids = list(chunk)
-                existing = [ids[e["index"]] for e in errors]
+        existing = await self._insert_new(c, chunk) if not replacing else list(chunk)
+        if not existing:
+            return False
         for i in range(0, len(existing), _UPDATE_BATCH):
             await c.bulk_write(
                 [

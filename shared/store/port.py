@@ -84,7 +84,25 @@ class DocumentStore(Protocol):
         """
         ...
 
+    async def bulk_upsert_if(
+        self, coll: str, docs: Iterable[Mapping[str, Any]], guard_field: str
+    ) -> int:
+        """``upsert_if`` for many documents, each carrying its ``_id`` and an integer
+        ``guard_field``: each is written only if the stored one is absent, lacks the field, or
+        holds a smaller value. Of two documents with one ``_id`` the larger guard wins, as if
+        written one by one. Returns how many were written.
+
+        Every document is checked before any is written (a bad one writes nothing). Not atomic
+        as a whole: after a crash any subset may be in place, which the guards make harmless
+        to write again. This is how projectors write a batch.
+        """
+        ...
+
     async def get(self, coll: str, id: str) -> Doc | None: ...
+
+    async def get_many(self, coll: str, ids: Iterable[str]) -> dict[str, Doc]:
+        """The stored documents among ``ids``, by ``_id`` (absent ones left out)."""
+        ...
 
     async def delete(self, coll: str, id: str) -> bool:
         """Remove ``id``; returns whether it existed."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 import orjson
 
-from shared.store.canonical import Digest, decode, encode_body, guarded
+from shared.store.canonical import Digest, decode, encode_body, guarded, guarded_batch
 from shared.store.port import Doc, DocumentStore, Filter, IndexSpec, InvalidQuery, Scalar, SortSpec
 from shared.store.query import (
     ID_FIELD,
@@ -45,6 +45,7 @@ from shared.store.search_tokens import document_tokens, query_tokens
 T = TypeVar("T")
 
 _BULK_CHUNK = 2000
+_IN_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 _TOKEN_CHUNK = 5000
 
 
@@ -315,6 +316,26 @@ class SqliteStore:
 
         return await self._write(job)
 
+    async def bulk_upsert_if(
+        self, coll: str, docs: Iterable[Mapping[str, Any]], guard_field: str
+    ) -> int:
+        check_collection(coll)
+        batch = list(guarded_batch(docs, guard_field).items())
+
+        def job(chunk: list[tuple[str, Doc]]) -> Callable[[sqlite3.Connection], int]:
+            def run(conn: sqlite3.Connection) -> int:
+                rows = [(self._prepare(coll, id, d), d[guard_field]) for id, d in chunk]
+                with self._tx(conn):
+                    self._ensure_table(conn, coll)
+                    return sum(self._put(conn, coll, row, (guard_field, g)) for row, g in rows)
+
+            return run
+
+        written = 0
+        for i in range(0, len(batch), _BULK_CHUNK):
+            written += await self._write(job(batch[i : i + _BULK_CHUNK]))
+        return written
+
     async def get(self, coll: str, id: str) -> Doc | None:
         check_collection(coll)
         check_id(id)
@@ -331,6 +352,29 @@ class SqliteStore:
             return None if row is None else decode(id, row[0])
 
         return await self._read(job)
+
+    async def get_many(self, coll: str, ids: Iterable[str]) -> dict[str, Doc]:
+        check_collection(coll)
+        wanted = list(dict.fromkeys(check_id(i) for i in ids))
+
+        def job(conn: sqlite3.Connection) -> dict[str, Doc]:
+            out: dict[str, Doc] = {}
+            for i in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[i : i + _IN_CHUNK]
+                try:
+                    rows = conn.execute(
+                        f"SELECT id, doc FROM {_doc_table(coll)} "
+                        f"WHERE id IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    ).fetchall()
+                except sqlite3.OperationalError as exc:
+                    if _missing_table(exc):
+                        return {}
+                    raise
+                out.update((id, decode(id, body)) for id, body in rows)
+            return out
+
+        return await self._read(job) if wanted else {}
 
     async def delete(self, coll: str, id: str) -> bool:
         check_collection(coll)

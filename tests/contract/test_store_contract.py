@@ -225,6 +225,99 @@ async def test_concurrent_guarded_writes_keep_the_newest(store: DocumentStore) -
     assert await store.upsert_if("cases", "hot", {"v": "late"}, "pos", 39) is False
 
 
+async def test_bulk_upsert_if_writes_only_what_is_newer(store: DocumentStore) -> None:
+    await store.ensure_text_index("cases", ["title"])
+    await store.upsert_if("cases", "a", {"title": "窗口", "v": "a5"}, "pos", 5)
+    await store.upsert_if("cases", "b", {"title": "窗口", "v": "b1"}, "pos", 1)
+    await store.upsert("cases", "c", {"title": "窗口", "v": "unguarded"})
+    batch = [
+        {"_id": "a", "title": "卫生", "v": "a5-again", "pos": 5},  # a redelivery: refused
+        {"_id": "b", "title": "卫生", "v": "b3", "pos": 3},
+        {"_id": "c", "title": "卫生", "v": "c0", "pos": 0},
+        {"_id": "d", "title": "卫生", "v": "d2", "pos": 2},
+        {"_id": "e", "title": "卫生", "v": "e4", "pos": 4},
+        {"_id": "e", "title": "卫生", "v": "e2", "pos": 2},  # older than the one before it
+        {"_id": "f", "title": "卫生", "v": "f1", "pos": 1},
+        {"_id": "f", "title": "卫生", "v": "f6", "pos": 6},
+    ]
+    assert await store.bulk_upsert_if("cases", batch, "pos") == 5
+    got = {d["_id"]: (d["v"], d["pos"]) for d in await store.find("cases")}
+    assert got == {
+        "a": ("a5", 5),
+        "b": ("b3", 3),
+        "c": ("c0", 0),
+        "d": ("d2", 2),
+        "e": ("e4", 4),
+        "f": ("f6", 6),
+    }
+    # Search follows what was written, not what was refused.
+    assert [d["_id"] for d in await store.search("cases", "窗口")] == ["a"]
+    assert [d["_id"] for d in await store.search("cases", "卫生")] == list("bcdef")
+    # Again, whole: everything is refused.
+    assert await store.bulk_upsert_if("cases", batch, "pos") == 0
+    assert await store.bulk_upsert_if("cases", [], "pos") == 0
+
+
+async def test_bulk_upsert_if_over_many_chunks(store: DocumentStore) -> None:
+    many = [{"_id": f"m{i:05d}", "v": "old", "pos": 10} for i in range(1200)]
+    assert await store.bulk_upsert_if("cases", many[::2], "pos") == 600
+    mixed = [{**d, "v": "new", "pos": 10 + (i % 3) - 1} for i, d in enumerate(many)]
+    written = await store.bulk_upsert_if("cases", mixed, "pos")
+    # New ids are written whatever their guard; existing ones only where pos rose to 11.
+    want = {d["_id"] for i, d in enumerate(mixed) if i % 2 == 1 or d["pos"] > 10}
+    assert written == len(want)
+    assert {d["_id"] for d in await store.find("cases", {"v": "new"})} == want
+    assert await store.count("cases") == 1200
+
+
+async def test_bulk_upsert_if_checks_every_document_before_writing(store: DocumentStore) -> None:
+    good = {"_id": "g", "v": 1, "pos": 1}
+    for bad in (
+        {"v": 1, "pos": 1},  # no _id
+        {"_id": "x", "v": 1},  # no guard
+        {"_id": "x", "v": 1, "pos": True},
+        {"_id": "x", "v": 1, "pos": "3"},
+        {"_id": "x", "m": [[1]], "pos": 1},
+        {"_id": "x", "_tokens": ["t"], "pos": 1},
+    ):
+        with pytest.raises(InvalidQuery):
+            await store.bulk_upsert_if("cases", [good, bad], "pos")
+    with pytest.raises(InvalidQuery):
+        await store.bulk_upsert_if("cases", [good], "a.b")
+    assert await store.count("cases") == 0
+    # Brackets inside strings are only text.
+    await store.bulk_upsert_if(
+        "cases", [{"_id": "s", "t": "[[x],[y]]", "l": ["[["], "pos": 1}], "pos"
+    )
+    assert (await store.get("cases", "s")) == {"_id": "s", "t": "[[x],[y]]", "l": ["[["], "pos": 1}
+
+
+async def test_bulk_and_single_guarded_writes_keep_the_newest(store: DocumentStore) -> None:
+    positions = list(range(30))
+    random.Random(11).shuffle(positions)
+
+    async def single(p: int) -> None:
+        await store.upsert_if("cases", "hot", {"v": f"at-{p}"}, "pos", p)
+
+    async def bulk(p: int) -> None:
+        docs = [{"_id": "hot", "v": f"at-{p}", "pos": p}, {"_id": f"o{p}", "v": "x", "pos": p}]
+        await store.bulk_upsert_if("cases", docs, "pos")
+
+    await asyncio.gather(*((single if p % 2 else bulk)(p) for p in positions))
+    assert await store.get("cases", "hot") == {"_id": "hot", "v": "at-29", "pos": 29}
+
+
+async def test_get_many(store: DocumentStore) -> None:
+    await store.bulk_upsert("cases", [{"_id": f"k{i:04d}", "v": i} for i in range(600)])
+    ids = [f"k{i:04d}" for i in range(0, 1200, 2)]  # half of them absent, over one chunk
+    got = await store.get_many("cases", [*ids, "k0000"])
+    assert got == {f"k{i:04d}": {"_id": f"k{i:04d}", "v": i} for i in range(0, 600, 2)}
+    assert await store.get_many("cases", []) == {}
+    assert await store.get_many("nothing_here", ["k0000"]) == {}
+    with pytest.raises(InvalidQuery):
+        await store.get_many("cases", ["k0001", ""])
+
+
 # -- queries -----------------------------------------------------------------------------------
 
 FILTERS: list[dict[str, Any]] = [

@@ -44,6 +44,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--store", default="")
     ap.add_argument("--database", default=None)
     ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--write-chunk", type=int, default=10)
     ap.add_argument("--out", default="")
     ap.add_argument("--zygote", action="store_true")
     return ap.parse_args(argv)
@@ -55,7 +56,12 @@ async def project(args: argparse.Namespace) -> None:
     store = await open_store(args.store, database=args.database)
     try:
         p = Projector(
-            log, store, [CaseSummary()], keystore.genesis_public(settings), batch=args.batch
+            log,
+            store,
+            [CaseSummary()],
+            keystore.genesis_public(settings),
+            batch=args.batch,
+            write_chunk=args.write_chunk,
         )
         await p.start()
         await p.catch_up()

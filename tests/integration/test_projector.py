@@ -137,7 +137,7 @@ async def test_a_redelivered_batch_does_nothing_twice(
     written, applied = p.stats.docs_written, p.stats.applied
 
     # The same projector, moved back: its rule book has seen these events (replayed ids).
-    p.position = {q: 0 for q in p.position}
+    p.seek({})
     await p.catch_up()
     assert (p.stats.docs_written, p.stats.applied) == (written, applied)
 

@@ -44,6 +44,7 @@ REPO = Path(__file__).resolve().parents[2]
 CASES = 400
 MIN_KILLS = 20
 BATCH = 100
+WRITE_CHUNK = 10
 RANDOM = "random"
 
 
@@ -124,12 +125,15 @@ def built_log(
 
 def _plan(seed: int) -> Iterator[tuple[str, float]]:
     """Kill points, spread evenly, with counts that land in the first two batches (so every
-    round moves the projector on by about a batch at most)."""
+    round moves the projector on by about a batch at most). A point is reached after each
+    guarded bulk write of ``WRITE_CHUNK`` documents: a batch of ``BATCH`` events makes about
+    ``BATCH / WRITE_CHUNK`` timeline writes (before any case document of the batch), then a
+    few case-document writes."""
     rng = random.Random(seed)
     while True:
         yield "after_doc_before_position", rng.choice((1, 2))
-        yield "between_docs_of_one_event", rng.randint(1, 2 * BATCH)
-        yield "mid_batch", rng.randint(1, 40)
+        yield "between_docs_of_one_event", rng.randint(1, 2 * BATCH // WRITE_CHUNK)
+        yield "mid_batch", rng.randint(1, 6)
         yield RANDOM, rng.uniform(0.05, 0.6)
 
 
@@ -145,7 +149,8 @@ async def test_killed_projectors_converge_on_the_clean_replay(
     else:
         url, database = str(tmp_path), "crash"
         args = ["--store", str(tmp_path / "crash.sqlite3")]
-    args += ["--batch", str(BATCH), "--out", str(tmp_path / "stats.jsonl")]
+    args += ["--batch", str(BATCH), "--write-chunk", str(WRITE_CHUNK)]
+    args += ["--out", str(tmp_path / "stats.jsonl")]
     env = settings_env(settings)
     env.pop("LEDGER_CRASH_AT", None)
     zygote = Zygote(env)
