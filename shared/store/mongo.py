@@ -261,8 +261,9 @@ class MongoStore:
         self, c: AsyncCollection[Doc], chunk: dict[str, Doc], guard_field: str
     ) -> int:
         """FerretDB v1: insert what is new in one command (fast), then read the guards of the
-        documents that exist and replace the older ones one by one (a conditional filter would
-        scan the collection per document, and see ``_UPDATE_BATCH``)."""
+        documents that exist and replace the older ones by ``_id`` (a conditional filter would
+        make FerretDB scan the collection once per document). Exact under the stripe locks,
+        as ``upsert_if`` is here."""
         existing = await self._insert_new(c, chunk)
         written = len(chunk) - len(existing)
         if not existing:
@@ -273,13 +274,25 @@ class MongoStore:
                 {ID_FIELD: {"$in": existing[i : i + _IN_CHUNK]}}, {guard_field: 1}
             ):
                 guards[d[ID_FIELD]] = d.get(guard_field)
-        for id in existing:
-            current = guards.get(id)
-            if isinstance(current, int) and current >= chunk[id][guard_field]:
-                continue
-            await c.replace_one({ID_FIELD: id}, chunk[id], upsert=True)
-            written += 1
-        return written
+        older = {
+            id: chunk[id]
+            for id in existing
+            if not (isinstance(guards.get(id), int) and guards[id] >= chunk[id][guard_field])
+        }
+        await self._replace(c, older)
+        return written + len(older)
+
+    async def _replace(self, c: AsyncCollection[Doc], docs: dict[str, Doc]) -> None:
+        """Replace documents by ``_id``, ``_UPDATE_BATCH`` to a command."""
+        ids = list(docs)
+        for i in range(0, len(ids), _UPDATE_BATCH):
+            await c.bulk_write(
+                [
+                    ReplaceOne({ID_FIELD: id}, docs[id], upsert=True)
+                    for id in ids[i : i + _UPDATE_BATCH]
+                ],
+                ordered=True,
+            )
 
     async def _insert_new(self, c: AsyncCollection[Doc], chunk: dict[str, Doc]) -> list[str]:
         """Insert ``chunk``'s documents in one unordered command; returns the ids that exist
@@ -353,14 +366,7 @@ class MongoStore:
         existing = await self._insert_new(c, chunk) if not replacing else list(chunk)
         if not existing:
             return False
-        for i in range(0, len(existing), _UPDATE_BATCH):
-            await c.bulk_write(
-                [
-                    ReplaceOne({ID_FIELD: id}, chunk[id], upsert=True)
-                    for id in existing[i : i + _UPDATE_BATCH]
-                ],
-                ordered=True,
-            )
+        await self._replace(c, {id: chunk[id] for id in existing})
         # Mostly existing documents: an update, not a rebuild; stop trying inserts first.
         return 2 * len(existing) > len(chunk)
 
