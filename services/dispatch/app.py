@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from shared.projections import projections_for
 from shared.web import Role, WebSettings, create_app
 from shared.web.demo import demo_router
 
@@ -16,5 +17,8 @@ DUTIES = (
 
 def create(settings: WebSettings | None = None) -> FastAPI:
     return create_app(
-        "dispatch", settings, routers=[demo_router("dispatch", Role.DISPATCH_OFFICER, DUTIES)]
+        "dispatch",
+        settings,
+        routers=[demo_router("dispatch", Role.DISPATCH_OFFICER, DUTIES)],
+        projections=projections_for("dispatch"),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from shared.projections import projections_for
 from shared.web import Role, WebSettings, create_app
 from shared.web.demo import demo_router
 
@@ -17,5 +18,8 @@ DUTIES = (
 
 def create(settings: WebSettings | None = None) -> FastAPI:
     return create_app(
-        "intake", settings, routers=[demo_router("intake", Role.INTAKE_CLERK, DUTIES)]
+        "intake",
+        settings,
+        routers=[demo_router("intake", Role.INTAKE_CLERK, DUTIES)],
+        projections=projections_for("intake"),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from shared.projections import projections_for
 from shared.web import Role, WebSettings, create_app
 from shared.web.demo import demo_router
 
@@ -17,5 +18,8 @@ DUTIES = (
 
 def create(settings: WebSettings | None = None) -> FastAPI:
     return create_app(
-        "oversight", settings, routers=[demo_router("oversight", Role.SUPERVISOR, DUTIES)]
+        "oversight",
+        settings,
+        routers=[demo_router("oversight", Role.SUPERVISOR, DUTIES)],
+        projections=projections_for("oversight"),
     )

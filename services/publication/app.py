@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from shared.projections import projections_for
 from shared.web import Role, WebSettings, create_app
 from shared.web.demo import demo_router
 
@@ -19,4 +20,5 @@ def create(settings: WebSettings | None = None) -> FastAPI:
         "publication",
         settings,
         routers=[demo_router("publication", Role.PUBLICATION_REVIEWER, DUTIES)],
+        projections=projections_for("publication"),
     )

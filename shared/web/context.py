@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
+    from shared.read_model import ReadModel
     from shared.web.health import ReadinessCheck
     from shared.web.idempotency import IdempotencyStore
     from shared.web.identity import IdentityStore, Operator
@@ -35,6 +36,7 @@ class WebContext:
     metrics: HttpMetrics
     pages: Pages
     readiness_checks: Sequence[ReadinessCheck] = field(default_factory=tuple)
+    read_model: ReadModel | None = None  # the service's read store, if it keeps one
 
 
 def get_context(conn: HTTPConnection) -> WebContext:

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
+from shared.projection import Projection
 from shared.web import health, sessions, tokens
 from shared.web.auth import audit_routes, public
 from shared.web.context import WebContext, get_context
@@ -40,6 +41,7 @@ from shared.web.problems import (
     handle_problem_error,
     handle_validation_error,
 )
+from shared.web.service_read_model import ServiceReadModel
 from shared.web.settings import WebSettings
 
 SERVICE_TITLES = {
@@ -69,13 +71,16 @@ def create_app(
     template_dirs: Sequence[Path] = (),
     version: str = "0.1.0",
     clock: Callable[[], float] = time.time,
+    projections: Sequence[Projection] = (),
 ) -> FastAPI:
     """Build a service app.
 
     ``routers`` carry the service's API and pages; every route in them must declare
     ``require_roles``/``command``/``page`` or ``public`` (checked here). ``readiness_checks``
     are async callables returning :class:`CheckResult`; /readyz answers 503 naming the ones
-    that fail. ``nav`` lists the pages in the layout's navigation.
+    that fail. ``nav`` lists the pages in the layout's navigation. ``projections`` given, the
+    app keeps a read model: a projector follows the log into it while the app runs, its lag
+    and the store gate /readyz, and its position is on /metrics.
     """
     settings = settings or WebSettings()
     configure_logging(settings.log_level)
@@ -100,12 +105,23 @@ def create_app(
         pages=Pages(service, title, [NavItem("首页", "/"), *nav], template_dirs),
         readiness_checks=tuple(as_readiness_check(c) for c in readiness_checks),
     )
+    served = ServiceReadModel(settings, service, projections) if projections else None
+    if served is not None:
+        context.read_model = served.read_model
+        context.readiness_checks = (*context.readiness_checks, *served.readiness_checks())
+        served.register_metrics(context.metrics.registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Again at start-up: catches routes a service added after create_app returned.
         audit_routes(app)
-        yield
+        if served is not None:
+            await served.start()
+        try:
+            yield
+        finally:
+            if served is not None:
+                await served.stop()
 
     app = FastAPI(
         lifespan=lifespan,

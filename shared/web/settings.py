@@ -1,6 +1,7 @@
 """Settings of a web service (pydantic-settings, prefix ``LEDGER_``).
 
-Extends the lead's :class:`shared.settings.LedgerSettings`; every field here is listed in the
+Extends :class:`shared.store_settings.StoreSettings` (the ledger's settings and the read
+model's); every field here is listed in the
 README's configuration table.
 """
 
@@ -12,10 +13,10 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import LedgerSettings
+from shared.store_settings import StoreSettings
 
 
-class WebSettings(LedgerSettings):
+class WebSettings(StoreSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGER_", env_file=".env", extra="ignore")
 
     host: str = Field("127.0.0.1", description="Address a service listens on")

@@ -25,7 +25,9 @@ _officer = app.state.ledger.identity.authenticate(
 )
 assert _officer is not None
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+# /readyz answers 503 by design while the read model's projector is not running (it runs in
+# the app's lifespan, which this transport does not start): test_service_read_model.py covers it.
+schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path="/readyz")
 
 
 @schema.parametrize()

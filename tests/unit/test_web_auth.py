@@ -134,9 +134,13 @@ async def test_role_check_on_a_read_route(tmp_path: Path) -> None:
 async def test_public_endpoints_answer_without_sign_in(tmp_path: Path) -> None:
     app = create_dispatch(fast_settings(tmp_path))
     async with client(app) as c:
+        # Public, and honest: no ledger here, so no projector runs and the service is not
+        # ready (tests/integration/test_service_read_model.py has one that is).
+        r = await c.get("/readyz")
+        assert r.status_code == 503
+        assert "projector_lag" in r.text
         for path in (
             "/healthz",
-            "/readyz",
             "/metrics",
             "/docs",
             "/openapi.json",

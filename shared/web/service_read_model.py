@@ -1,0 +1,113 @@
+"""A service's read model inside its app: the log, the current store copy and the projector
+that follows the log into it, started and stopped with the app (its lifespan).
+
+Readiness: not ready until the projector runs, while it is more than
+``LEDGER_PROJECTOR_MAX_LAG`` records behind the log, or while the store does not answer.
+``/metrics`` carries the projector's position, the log head, its lag and parked streams.
+Handlers reach the store through ``get_context(request).read_model.store()`` (the copy the
+rebuild pointer names; a rebuild's switch is picked up within a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry
+
+from shared.ledger import keystore
+from shared.log.factory import open_log
+from shared.log.port import EventLog
+from shared.projection import Projection
+from shared.projector import Projector
+from shared.projector_metrics import lag_check, register_projector_metrics
+from shared.read_model import ProjectorRunner, ReadModel
+from shared.store_settings import StoreSettings
+from shared.web.health import CheckResult, ReadinessCheck
+
+log = logging.getLogger(__name__)
+
+
+class ServiceReadModel:
+    """Built with the app; :meth:`start` and :meth:`stop` run in its lifespan."""
+
+    def __init__(
+        self, settings: StoreSettings, service: str, projections: Sequence[Projection]
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.projections = list(projections)
+        self.read_model = ReadModel(settings, service)
+        self.runner: ProjectorRunner | None = None
+        self._log: EventLog | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def projector(self) -> Projector | None:
+        return self.runner.projector if self.runner is not None else None
+
+    def register_metrics(self, registry: CollectorRegistry) -> None:
+        register_projector_metrics(registry, lambda: self.projector, self.service)
+
+    def readiness_checks(self) -> list[ReadinessCheck]:
+        return [
+            ReadinessCheck(
+                "projector_lag", lag_check(lambda: self.projector, self.settings.projector_max_lag)
+            ),
+            ReadinessCheck("read_store", self._store_answers),
+        ]
+
+    async def _store_answers(self) -> CheckResult:
+        try:
+            store = await self.read_model.store()
+        except Exception as exc:  # the store is away: say which kind of failure, no details
+            return CheckResult(False, f"read store unavailable ({type(exc).__name__})")
+        ok = await store.ping()
+        return CheckResult(ok, "read store answers" if ok else "read store does not answer")
+
+    async def start(self) -> None:
+        """Open the log and start following it (in the background: a log or store that is away
+        at start-up makes the service not ready, not dead)."""
+        self._stop.clear()
+        self._task = asyncio.create_task(self._follow(), name=f"{self.service}-projector")
+
+    async def _follow(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                genesis = keystore.genesis_public(self.settings)
+                self._log = await open_log(self.settings)
+                break
+            except Exception as exc:
+                log.warning(
+                    "read model: ledger not available yet (%s); retrying in %.1f s",
+                    type(exc).__name__,
+                    backoff,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), backoff)
+                backoff = min(backoff * 2, 30.0)
+        else:
+            return
+        self.runner = ProjectorRunner(
+            self.settings, self._log, self.read_model, self.projections, genesis
+        )
+        await self.runner.run(self._stop)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, 30)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None
+        await self.read_model.close()
+        if self._log is not None:
+            await self._log.close()
+            self._log = None
