@@ -22,20 +22,35 @@ class Row:
     ours: float
     baseline: float
     unit: str
-    target: float | None = None  # minimum ratio ours/baseline; None: an info row
+    target: float | None = None  # minimum ratio; None: no ratio target
     extra_check: bool = True  # a second condition of the target (e.g. "uses every core")
     target_note: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
+    lower_is_better: bool = False  # a latency: the ratio is then baseline / ours
+    target_max: float | None = None  # a ceiling on ours itself (in ``unit``)
 
     @property
     def ratio(self) -> float:
-        return self.ours / self.baseline if self.baseline else float("nan")
+        """How close to the raw limit: 1 is the limit, always "higher is better"."""
+        num, den = (
+            (self.baseline, self.ours) if self.lower_is_better else (self.ours, self.baseline)
+        )
+        return num / den if den else float("nan")
+
+    @property
+    def has_target(self) -> bool:
+        return self.target is not None or self.target_max is not None
 
     @property
     def passed(self) -> bool | None:
-        if self.target is None:
+        if not self.has_target:
             return None
-        return self.ratio >= self.target and self.extra_check
+        ok = self.extra_check
+        if self.target is not None:
+            ok = ok and self.ratio >= self.target
+        if self.target_max is not None:
+            ok = ok and self.ours <= self.target_max
+        return ok
 
     def as_json(self) -> dict[str, Any]:
         d = asdict(self)
