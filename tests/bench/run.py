@@ -342,7 +342,7 @@ async def measure_stores(
             "ms p99",
             lower_is_better=True,
             target_max=ceiling,
-            target_note=f"{ours['runs']} pages, p50 {ours['p50_ms']} ms",
+            target_note=f"{ours['runs']} pages, p50 {ours['p50_ms']:,.1f} ms",
             notes=q,
         )
 
