@@ -20,7 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from shared.projector import Projector
-from shared.web.health import CheckFunction, CheckResult
+from shared.readiness import CheckFunction, CheckResult
 
 Source = Callable[[], Projector | None]
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, FastAPI
 
+from shared.readiness import CheckFunction, ReadinessCheck
 from shared.web import WebSettings, create_app
-from shared.web.health import CheckFunction, ReadinessCheck
 
 DEMO_BODY: dict[str, Any] = {
     "title": "窗口无人",

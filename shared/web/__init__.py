@@ -9,9 +9,9 @@ and declares access once per route: ``Depends(require_roles(Role.X))`` for API r
 ``Depends(public)`` for the few open routes.
 """
 
+from shared.readiness import CheckResult, ReadinessCheck
 from shared.web.auth import authenticated, public, require_roles
 from shared.web.factory import create_app
-from shared.web.health import CheckResult, ReadinessCheck
 from shared.web.idempotency import command
 from shared.web.identity import IdentityStore, Operator
 from shared.web.pages import NavItem, cn_date, cn_datetime

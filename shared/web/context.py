@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
     from shared.read_model import ReadModel
-    from shared.web.health import ReadinessCheck
+    from shared.readiness import ReadinessCheck
     from shared.web.idempotency import IdempotencyStore
     from shared.web.identity import IdentityStore, Operator
     from shared.web.metrics import HttpMetrics

@@ -17,12 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from shared.projection import Projection
+from shared.readiness import CheckFunction, ReadinessCheck, as_readiness_check
 from shared.web import health, sessions, tokens
 from shared.web.auth import audit_routes, public
 from shared.web.context import WebContext, get_context
 from shared.web.demo_operators import ensure_demo_operators
 from shared.web.docs import install_docs
-from shared.web.health import CheckFunction, ReadinessCheck, as_readiness_check
 from shared.web.idempotency import (
     IdempotencyMiddleware,
     IdempotencyStore,

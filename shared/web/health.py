@@ -1,41 +1,20 @@
 """Liveness and readiness. Readiness checks are supplied by the caller (the log, the store, the
 projector's lag), so the scaffold knows nothing of them: each is an async callable returning a
-:class:`CheckResult`."""
+:class:`CheckResult` (``shared/readiness.py``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from shared.readiness import CheckResult, ReadinessCheck
 from shared.web.auth import public
 from shared.web.context import get_context
 from shared.web.problems import NOT_READY, PROBLEM_MEDIA_TYPE, problem_response
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    ok: bool
-    reason: str = ""
-
-
-CheckFunction = Callable[[], Awaitable[CheckResult]]
-
-
-@dataclass(frozen=True)
-class ReadinessCheck:
-    name: str
-    check: CheckFunction
-
-
-def as_readiness_check(item: ReadinessCheck | CheckFunction) -> ReadinessCheck:
-    if isinstance(item, ReadinessCheck):
-        return item
-    return ReadinessCheck(getattr(item, "__name__", "check"), item)
 
 
 async def _run_one(check: ReadinessCheck, timeout: float) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from shared.projection import Projection
 from shared.projector import Projector
 from shared.projector_metrics import lag_check, register_projector_metrics
 from shared.read_model import ProjectorRunner, ReadModel
+from shared.readiness import CheckResult, ReadinessCheck
 from shared.store_settings import StoreSettings
-from shared.web.health import CheckResult, ReadinessCheck
 
 log = logging.getLogger(__name__)
 
