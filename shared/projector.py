@@ -206,7 +206,8 @@ class Stats:
 
 class Projector:
     """Applies ``projections`` to ``store`` from ``log``. Use :meth:`start` once, then
-    :meth:`step` / :meth:`catch_up` / :meth:`run`."""
+    :meth:`step` or :meth:`catch_up` (``shared/read_model.ProjectorRunner`` follows the log with
+    :meth:`step`)."""
 
     def __init__(
         self,
@@ -546,16 +547,6 @@ class Projector:
                 writing.cancel()
                 with contextlib.suppress(BaseException):
                     await writing
-
-    async def run(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> None:
-        """Follow the log until ``stop`` is set."""
-        while not stop.is_set():
-            n = await self.step()
-            if n < self.batch:
-                await self.refresh_head()
-            if n == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), poll_seconds)
 
     # -- parked streams and retries --------------------------------------------------------
 

@@ -135,15 +135,19 @@ class MongoStore:
     def _coll(self, coll: str) -> AsyncCollection[Doc]:
         return self._db[check_collection(coll)]
 
-    def _lock(self, coll: str, id: str) -> asyncio.Lock:
+    @staticmethod
+    def _stripe(coll: str, id: str) -> int:
         # crc32, not hash(): stable and cheap; stripes bound memory for any number of ids.
-        return self._stripes[zlib.crc32(f"{coll}\0{id}".encode()) % _LOCK_STRIPES]
+        return zlib.crc32(f"{coll}\0{id}".encode()) % _LOCK_STRIPES
+
+    def _lock(self, coll: str, id: str) -> asyncio.Lock:
+        return self._stripes[self._stripe(coll, id)]
 
     @contextlib.asynccontextmanager
     async def _locks(self, coll: str, ids: Iterable[str]) -> AsyncIterator[None]:
         """The stripe locks of many documents, taken in one global order (no deadlock with
         another batch or a single write)."""
-        stripes = sorted({zlib.crc32(f"{coll}\0{id}".encode()) % _LOCK_STRIPES for id in ids})
+        stripes = sorted({self._stripe(coll, id) for id in ids})
         async with contextlib.AsyncExitStack() as stack:
             for i in stripes:
                 await stack.enter_async_context(self._stripes[i])
@@ -268,12 +272,8 @@ class MongoStore:
         written = len(chunk) - len(existing)
         if not existing:
             return written
-        guards: dict[str, Any] = {}
-        for i in range(0, len(existing), _IN_CHUNK):
-            async for d in c.find(
-                {ID_FIELD: {"$in": existing[i : i + _IN_CHUNK]}}, {guard_field: 1}
-            ):
-                guards[d[ID_FIELD]] = d.get(guard_field)
+        stored = await self._by_ids(c, existing, {guard_field: 1})
+        guards = {id: d.get(guard_field) for id, d in stored.items()}
         older = {
             id: chunk[id]
             for id in existing
@@ -315,12 +315,16 @@ class MongoStore:
         return await c.find_one({ID_FIELD: id}, {TOKENS_FIELD: 0})
 
     async def get_many(self, coll: str, ids: Iterable[str]) -> dict[str, Doc]:
-        c = self._coll(coll)
         wanted = list(dict.fromkeys(check_id(i) for i in ids))
+        return await self._by_ids(self._coll(coll), wanted, {TOKENS_FIELD: 0})
+
+    async def _by_ids(
+        self, c: AsyncCollection[Doc], ids: Sequence[str], projection: Mapping[str, int]
+    ) -> dict[str, Doc]:
+        """The stored documents among ``ids`` (``$in`` lists of ``_IN_CHUNK``), by ``_id``."""
         out: dict[str, Doc] = {}
-        for i in range(0, len(wanted), _IN_CHUNK):
-            query = {ID_FIELD: {"$in": wanted[i : i + _IN_CHUNK]}}
-            async for d in c.find(query, {TOKENS_FIELD: 0}):
+        for i in range(0, len(ids), _IN_CHUNK):
+            async for d in c.find({ID_FIELD: {"$in": list(ids[i : i + _IN_CHUNK])}}, projection):
                 out[d[ID_FIELD]] = d
         return out
 

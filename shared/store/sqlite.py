@@ -15,6 +15,7 @@ a small pool of read-only connections serves queries in parallel, which WAL allo
 from __future__ import annotations
 
 import asyncio
+import itertools
 import queue
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -47,6 +48,10 @@ T = TypeVar("T")
 _BULK_CHUNK = 2000
 _IN_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 _TOKEN_CHUNK = 5000
+
+
+_Put = tuple[Mapping[str, Any], tuple[str, int] | None]
+"""A document to write (with its ``_id``) and its guard (field, value), if any."""
 
 
 class _Row(NamedTuple):
@@ -320,21 +325,8 @@ class SqliteStore:
         self, coll: str, docs: Iterable[Mapping[str, Any]], guard_field: str
     ) -> int:
         check_collection(coll)
-        batch = list(guarded_batch(docs, guard_field).items())
-
-        def job(chunk: list[tuple[str, Doc]]) -> Callable[[sqlite3.Connection], int]:
-            def run(conn: sqlite3.Connection) -> int:
-                rows = [(self._prepare(coll, id, d), d[guard_field]) for id, d in chunk]
-                with self._tx(conn):
-                    self._ensure_table(conn, coll)
-                    return sum(self._put(conn, coll, row, (guard_field, g)) for row, g in rows)
-
-            return run
-
-        written = 0
-        for i in range(0, len(batch), _BULK_CHUNK):
-            written += await self._write(job(batch[i : i + _BULK_CHUNK]))
-        return written
+        batch = guarded_batch(docs, guard_field).values()  # checked whole, before any write
+        return await self._put_many(coll, [(d, (guard_field, d[guard_field])) for d in batch])
 
     async def get(self, coll: str, id: str) -> Doc | None:
         check_collection(coll)
@@ -396,27 +388,32 @@ class SqliteStore:
     async def bulk_upsert(self, coll: str, docs: Iterable[Mapping[str, Any]]) -> int:
         check_collection(coll)
 
-        def job(chunk: list[Mapping[str, Any]]) -> Callable[[sqlite3.Connection], int]:
+        def rows() -> Iterator[_Put]:
+            for d in docs:
+                if not isinstance(d, Mapping):
+                    raise InvalidQuery("bulk_upsert takes documents (mappings with _id)")
+                yield d, None
+
+        return await self._put_many(coll, rows())
+
+    async def _put_many(self, coll: str, rows: Iterable[_Put]) -> int:
+        """Write ``rows`` in transactions of ``_BULK_CHUNK`` (each prepared, so checked, before
+        its transaction starts); returns how many were written."""
+
+        def job(chunk: list[_Put]) -> Callable[[sqlite3.Connection], int]:
             def run(conn: sqlite3.Connection) -> int:
-                rows = [self._prepare(coll, check_id(d.get(ID_FIELD)), d) for d in chunk]
+                prepared = [
+                    (self._prepare(coll, check_id(d.get(ID_FIELD)), d), g) for d, g in chunk
+                ]
                 with self._tx(conn):
                     self._ensure_table(conn, coll)
-                    for row in rows:
-                        self._put(conn, coll, row)
-                return len(rows)
+                    return sum(self._put(conn, coll, row, g) for row, g in prepared)
 
             return run
 
         written = 0
-        chunk: list[Mapping[str, Any]] = []
-        for d in docs:
-            if not isinstance(d, Mapping):
-                raise InvalidQuery("bulk_upsert takes documents (mappings with _id)")
-            chunk.append(d)
-            if len(chunk) >= _BULK_CHUNK:
-                written += await self._write(job(chunk))
-                chunk = []
-        if chunk:
+        it = iter(rows)
+        while chunk := list(itertools.islice(it, _BULK_CHUNK)):
             written += await self._write(job(chunk))
         return written
 
