@@ -45,8 +45,8 @@ import orjson
 
 from shared.crypto.signing import PublicKey
 from shared.events.envelope import stream_kind
+from shared.events.partitioner import partition_for
 from shared.ledger.reader import fold_stream, registry_fold
-from shared.log.partitioner import partition_for
 from shared.log.port import EventLog, Positions, StoredRecord
 from shared.projection import GUARD_FIELD, Accepted, Projection, Write
 from shared.rules.fold import LedgerFold

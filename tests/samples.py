@@ -250,7 +250,7 @@ class MemoryLedger:
 
     def place(self, pairs: list[tuple[str, bytes]]) -> list[StoredRecord]:
         """Stored records for (stream, record) pairs appended after the registry, in order."""
-        from shared.log.partitioner import partition_for
+        from shared.events.partitioner import partition_for
 
         offsets = dict.fromkeys(range(self.partitions), 0)
         for r in self.registry_records:

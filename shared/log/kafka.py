@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from shared.log.partitioner import partition_for
+from shared.events.partitioner import partition_for
 from shared.log.port import Appended, Positions, StoredRecord
 from shared.settings import LedgerSettings
 

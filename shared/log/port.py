@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
 
+from shared.events.record import StoredRecord
+
 Positions = dict[int, int]
+__all__ = ["Appended", "EventLog", "Positions", "StoredRecord", "read_all"]
 
 
 class Appended(NamedTuple):
@@ -19,16 +22,6 @@ class Appended(NamedTuple):
     partition: int
     offset: int
     appended_at: int  # log time, microseconds since the epoch
-
-
-class StoredRecord(NamedTuple):
-    """One record as the log holds it (a NamedTuple: replay builds one per event)."""
-
-    partition: int
-    offset: int
-    stream: str
-    appended_at: int  # log time, microseconds since the epoch (never the writer's claim)
-    record: bytes
 
 
 @runtime_checkable

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
-from shared.log.partitioner import partition_for
+from shared.events.partitioner import partition_for
 from shared.log.port import Appended, Positions, StoredRecord
 
 _SCHEMA = """

@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 
 from shared.crypto.signing import PublicKey
+from shared.events.partitioner import partition_for
+from shared.events.record import StoredRecord
 from shared.events.upcast import upcast
-from shared.log.partitioner import partition_for
-from shared.log.port import StoredRecord
 from shared.rules.registry import Registry
 from shared.rules.stream import (
     REGISTRY_STREAM,

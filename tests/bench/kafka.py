@@ -19,12 +19,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shared.crypto.signing import PublicKey
+from shared.events.partitioner import partition_for
 from shared.ledger.rebuild import rebuild_fold
 from shared.ledger.seal import record_seal
 from shared.ledger.signer import Signer
 from shared.ledger.verify import verify_log
 from shared.log.kafka import KafkaLog
-from shared.log.partitioner import partition_for
 from shared.settings import LedgerSettings
 from tests.bench.common import Stopwatch, median
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import orjson
 import pytest
 
+from shared.events.partitioner import partition_for
 from shared.ledger import keystore
 from shared.ledger.reader import fold_log
 from shared.ledger.writer import EventWriter
-from shared.log.partitioner import partition_for
 from shared.log.port import EventLog, StoredRecord, read_all
 from shared.rules.verdict import Outcome, Reason
 from shared.settings import LedgerSettings
