@@ -16,15 +16,19 @@ trap cleanup EXIT INT TERM
 for s in ${LEDGER_INFRA_SERVERS:-kafka ferretdb}; do
   script="tests/infra/$s/$s.sh"
   [ -f "$script" ] || continue
+  t0=$SECONDS
   if out=$(bash "$script" start 2> "var/infra/$s.start.log"); then
     eval "$out"
     started+=("$s")
     grep -h '^version:' "var/infra/$s.start.log" | sed "s/^/[$s] /" || true
+    echo "[$s] started in $((SECONDS - t0)) s"
   else
     echo "[$s] not started: $(tail -n 1 "var/infra/$s.start.log")"
     export "LEDGER_INFRA_${s^^}_SKIP_REASON=$(tail -n 1 "var/infra/$s.start.log")"
   fi
 done
+t0=$SECONDS
 "$@"
 rc=$?
+echo "[with-infra] command finished in $((SECONDS - t0)) s (exit $rc)"
 exit $rc
