@@ -435,3 +435,31 @@ def test_a_bad_table_is_refused(kwargs: dict[str, object]) -> None:
 def test_a_table_version_of_forty_characters_is_accepted() -> None:
     table = TableCalendar(version="v" * 40, years=frozenset({2026}))
     assert due_at(cst(2026, 3, 10, 9), wd(1), table).calendar_version == "v" * 40
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"calendar_version": ""},
+        {"calendar_version": "v" * 41},  # dispatch.assigned holds 40
+        {"at": datetime(2026, 3, 11, 0, 0)},  # naive
+    ],
+)
+def test_a_due_is_aware_and_names_a_version_that_fits_the_event(fields: dict[str, object]) -> None:
+    good: dict[str, object] = {
+        "at": cst(2026, 3, 11),
+        "provisional": False,
+        "calendar_version": "v",
+    }
+    assert Due(**good).calendar_version == "v"  # type: ignore[arg-type]
+    assert Due(**{**good, "calendar_version": "v" * 40}).calendar_version == "v" * 40  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        Due(**{**good, **fields})  # type: ignore[arg-type]
+
+
+def test_a_recorded_due_has_a_key_of_1_to_200_characters() -> None:
+    kept = record("k" * 200, YEAR_END, wd(3), PACKAGE)
+    assert len(kept.key) == 200
+    for key in ("", "k" * 201):
+        with pytest.raises(ValidationError):
+            RecordedDue(key=key, start=kept.start, limit=kept.limit, due=kept.due)
