@@ -47,7 +47,7 @@ from enum import StrEnum
 from typing import Annotated, Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_AMOUNT = 1000  # far beyond any real limit; stops a mistyped limit from walking for ever
@@ -74,12 +74,18 @@ class TimeLimit(BaseModel):
     unit: LimitUnit = LimitUnit.working_days
 
 
+def _in_shanghai(at: datetime) -> datetime:
+    return at.astimezone(SHANGHAI)
+
+
 class Due(BaseModel):
     """An absolute due time, what it was computed with, and whether it may still move."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    at: AwareDatetime = Field(description="first late instant, in Asia/Shanghai")
+    at: Annotated[AwareDatetime, AfterValidator(_in_shanghai)] = Field(
+        description="first late instant, in Asia/Shanghai"
+    )
     provisional: bool = Field(description="a counted day's year was unknown to the calendar")
     calendar_version: Annotated[str, Field(min_length=1, max_length=VERSION_MAX)]
 

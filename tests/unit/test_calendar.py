@@ -463,3 +463,21 @@ def test_a_recorded_due_has_a_key_of_1_to_200_characters() -> None:
     for key in ("", "k" * 201):
         with pytest.raises(ValidationError):
             RecordedDue(key=key, start=kept.start, limit=kept.limit, due=kept.due)
+
+
+def test_a_due_is_held_in_shanghai_and_fits_the_assignment_event() -> None:
+    from shared.events.catalog import DispatchAssigned, Urgency
+
+    parsed = Due(at=datetime(2027, 1, 4, 16, 0, tzinfo=UTC), provisional=True, calendar_version="v")
+    assert parsed.at.isoformat() == "2027-01-05T00:00:00+08:00"
+    due = due_at(YEAR_END, wd(3), PACKAGE)
+    again = Due.model_validate_json(due.model_dump_json())
+    assert again == due and again.at.isoformat() == due.at.isoformat()
+    event = DispatchAssigned(
+        lead_unit="unit:a",
+        due_at=due.at.isoformat(),
+        calendar_version=due.calendar_version,
+        urgency=Urgency.normal,
+        direct=True,
+    )
+    assert event.due_at == "2027-01-05T00:00:00+08:00"
