@@ -24,10 +24,20 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from tests.bench import append, corpus, kafka, ledger, peer, pipeline, projection, store_query
+from tests.bench import (
+    append,
+    calendar,
+    corpus,
+    kafka,
+    ledger,
+    peer,
+    pipeline,
+    projection,
+    store_query,
+)
 from tests.bench.common import BENCH_DIR, Row, Workspace, cores, fstype
 
-GROUPS = ("append", "pipeline", "ledger", "peer", "kafka", "store")
+GROUPS = ("append", "pipeline", "ledger", "peer", "kafka", "store", "calendar")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -75,6 +85,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=5_000,
         help="events projected into FerretDB (each update costs it a scan); default 5000",
     )
+    p.add_argument(
+        "--dues",
+        type=int,
+        default=2_000,
+        help="due times computed (15 working days each); default 2000",
+    )
     p.add_argument("--json", type=Path, default=BENCH_DIR / "last.json", help="JSON output")
     p.add_argument("--keep", action="store_true", help="keep the run's database files")
     p.add_argument("--strict", action="store_true", help="exit 1 if a row misses its target")
@@ -94,6 +110,23 @@ def _take(records: list[Any], n: int) -> list[Any]:
 async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> list[Row]:
     rows: list[Row] = []
     say = console.log
+    if "calendar" in args.only:
+        say(f"{args.dues:,} due times on the statutory calendar")
+        cal = calendar.run(args.dues, args.repeat)
+        rows.append(
+            Row(
+                "calendar.due",
+                f"due times, {cal['working_days']} working days (raw: package's is_workday loop)",
+                cal["ours"],
+                cal["raw"],
+                "dues/s/core",
+                notes=cal,
+            )
+        )
+        if not cal["agree"]:
+            console.print("[red]due_at and the package's own loop disagree")
+    if not args.only - {"calendar"}:
+        return rows  # nothing below needs the signed corpus
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")
     c, log = await corpus.build(ws.root / "ledger", args.events)
     records = c.records
