@@ -22,7 +22,9 @@ def _digits(n: int) -> str:
 
 _MOBILE = re.compile(
     rf"(?<![0-9A-Za-z+])(?:(?:\+|00)86{S}|\(\+?86\){S})?"
-    rf"1{S}[3-9](?:{S}\d){{9}}(?![0-9A-Za-z])"
+    rf"1{S}[3-9](?:{S}\d){{9}}"
+    # A number spaced out digit by digit takes the digits that follow (one typed too many).
+    r"(?:[ \-]\d(?![0-9A-Za-z]))*(?![0-9A-Za-z])"
 )
 _AREA = rf"(?:\(0{S}[1-9](?:{S}\d){{1,2}}\)|0{S}[1-9](?:{S}\d){{1,2}})"
 _SUBSCRIBER = rf"[2-9](?:{S}\d){{6,7}}"

@@ -12,7 +12,8 @@ import re
 
 from shared.redaction.span import Kind, Span
 
-_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# The abbreviations on the plates, and the literary ones people write instead (滇 for 云…).
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼" + "滇黔蜀秦陇"
 _SEP = r"[·•・.\- ]?"
 _CHAR = "[A-HJ-NP-Z0-9]"
 _PLATE = re.compile(

@@ -43,8 +43,12 @@ def find_patterns(folded: str) -> list[Span]:
     )
 
 
+_NUMBERS = frozenset({Kind.ID_NUMBER, Kind.MOBILE, Kind.LANDLINE})
+
+
 def resolve(found: list[Span]) -> list[Span]:
-    """Non-overlapping spans in text order: surer kinds first, an overlap merged into it."""
+    """Non-overlapping spans in text order: surer kinds first, an overlap merged into it
+    (but a number overlapping a surer number is dropped: the digits are that number's)."""
     rank = {k: i for i, k in enumerate(PRIORITY)}
     taken: list[Span] = []
     for s in sorted(found, key=lambda s: (rank[s.kind], s.start, s.start - s.end, s.person or "")):
@@ -54,6 +58,8 @@ def resolve(found: list[Span]) -> list[Span]:
             continue
         if any(t.start <= s.start and s.end <= t.end for t in hits):
             continue
+        if s.kind in _NUMBERS and any(t.kind in _NUMBERS for t in hits):
+            continue  # it took digits of a surer number next to it (0771 5526 2023)
         first = min(hits, key=lambda t: rank[t.kind])
         merged = first.model_copy(
             update={
@@ -63,7 +69,18 @@ def resolve(found: list[Span]) -> list[Span]:
             }
         )
         taken = [t for t in taken if t not in hits] + [merged]
-    return sorted(taken, key=lambda s: s.start)
+    return _join_touching(sorted(taken, key=lambda s: s.start))
+
+
+def _join_touching(spans: list[Span]) -> list[Span]:
+    """Two findings of one kind (not names) that touch are one: 【地址】, not 【地址】【地址】."""
+    out: list[Span] = []
+    for s in spans:
+        if out and out[-1].end == s.start and out[-1].kind == s.kind and s.kind is not Kind.NAME:
+            out[-1] = out[-1].model_copy(update={"end": s.end})
+        else:
+            out.append(s)
+    return out
 
 
 def _with_placeholders(spans: list[Span]) -> list[Span]:

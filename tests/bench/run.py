@@ -24,10 +24,20 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from tests.bench import append, corpus, kafka, ledger, peer, pipeline, projection, store_query
+from tests.bench import (
+    append,
+    corpus,
+    kafka,
+    ledger,
+    peer,
+    pipeline,
+    projection,
+    redaction,
+    store_query,
+)
 from tests.bench.common import BENCH_DIR, Row, Workspace, cores, fstype
 
-GROUPS = ("append", "pipeline", "ledger", "peer", "kafka", "store")
+GROUPS = ("append", "pipeline", "ledger", "peer", "kafka", "store", "redaction")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -94,6 +104,9 @@ def _take(records: list[Any], n: int) -> list[Any]:
 async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> list[Row]:
     rows: list[Row] = []
     say = console.log
+    if "redaction" in args.only:
+        say("redaction on the labelled set's evaluation half")
+        rows += redaction.rows(args.repeat)
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")
     c, log = await corpus.build(ws.root / "ledger", args.events)
     records = c.records

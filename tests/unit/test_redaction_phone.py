@@ -32,6 +32,7 @@ def landlines(text: str) -> list[str]:
         "（＋８６）１３８０７７１５５２６",
         "138\n0771\n5526",
         "1 3 8 0 7 7 1 5 5 2 6",
+        "1 3 8 0 7 7 1 5 5 2 6 2",  # spaced out, one digit too many: still all of it
     ],
 )
 def test_mobile_variants(written: str) -> None:

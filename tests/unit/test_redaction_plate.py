@@ -23,6 +23,7 @@ def plates(text: str) -> list[str]:
         "桂B·ＤＦ２２３８",
         "豫A 88K29",
         "川A1234学",
+        "滇A·T3625",
     ],
 )
 def test_found(written: str) -> None:

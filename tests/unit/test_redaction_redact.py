@@ -72,3 +72,13 @@ def test_overlapping_findings_leave_nothing_half_visible() -> None:
 def test_deterministic() -> None:
     known = KnownPersonalData(names=("禤海燕",))
     assert redact(TEXT, known) == redact(TEXT, known)
+
+
+def test_a_number_does_not_swallow_the_digits_after_it() -> None:
+    out = redact("罚款200元，138 0771 5526 2023年", recognise_names=False)
+    assert out.text == "罚款200元，【手机号】 2023年"
+
+
+def test_touching_findings_of_one_kind_are_one_placeholder() -> None:
+    out = redact("住天津市南开区鞍山西道346号天大北五村19门301，", recognise_names=False)
+    assert out.text == "住【地址】，"

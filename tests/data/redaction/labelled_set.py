@@ -51,6 +51,8 @@ class Score:
     texts: int = 0
     labelled: Counter[str] = field(default_factory=Counter)
     leaks: list[tuple[str, Kind, str]] = field(default_factory=list)  # (id, kind, value)
+    leaked_chars: int = 0  # labelled characters left visible
+    personal_chars: int = 0
     non_personal_chars: int = 0
     over_redacted_chars: int = 0
 
@@ -68,8 +70,11 @@ def score(examples: list[Example], redacted: list[Redacted]) -> Score:
         personal = {i for s in ex.spans for i in range(s.start, s.end)}
         for s in ex.spans:
             sc.labelled[s.kind] += 1
-            if not set(range(s.start, s.end)) <= covered:
+            visible = set(range(s.start, s.end)) - covered
+            if visible:
                 sc.leaks.append((ex.id, s.kind, s.value))
+                sc.leaked_chars += len(visible)
+            sc.personal_chars += s.end - s.start
         rest = [i for i in range(len(ex.text)) if i not in personal and not ex.text[i].isspace()]
         sc.non_personal_chars += len(rest)
         sc.over_redacted_chars += sum(1 for i in rest if i in covered)
