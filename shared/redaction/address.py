@@ -38,7 +38,11 @@ _ESTATE = (
     r"商厦|百货|酒店|公馆|大楼|生态园|科技园|工业园|产业园|园|大学|学院|医院|家属院|社区|"
     r"[东西南北]区|府|湾|后院)"
 )
-_RESIDENTIAL = rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍)"
+_RESIDENTIAL = (
+    rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼)"
+)
+# A village's group (村民小组): a handful of households, precise enough without a number.
+_VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}村{_W}{_D}{{1,3}}组"
 _BUILDING = (
     rf"(?:(?:{_D}{{1,4}}|[A-Z])(?:号楼|栋|幢|座|塔|号|楼|门|单元|层|室|户|排)"
     r"|\d{1,4}-\d{1,4}(?:室|号)?)"
@@ -54,6 +58,7 @@ _TAIL = rf"(?:{_W}(?:{_BUILDING}|{_ESTATE}|{_POSITION}))*(?:{_BUILDING}|{_ROOM})
 _CORE = re.compile(
     rf"{_ROAD}{_W}{_SEGMENT}{_W}{_HOUSE}{_TAIL}"
     rf"|{_RESIDENTIAL}(?:{_POSITION})*(?:{_W}{_BUILDING})+(?:{_ROOM})?"
+    rf"|{_VILLAGE_GROUP}"
 )
 
 _PROVINCE_NAMES = (
@@ -62,8 +67,10 @@ _PROVINCE_NAMES = (
 )
 # One administrative unit ending exactly where the address so far begins; the name has two or
 # more characters and does not start with 家 (家住…, 我家…).
+# Districts whose own name holds 市 (Qingdao's 市南区, Jinan's 市中区…).
+_ODD_UNITS = "市南区|市北区|市中区"
 _UNIT_BEFORE = re.compile(
-    rf"(?:(?!家){_PLACE_CHAR}{_PLACE_CHAR}{{1,7}}"
+    rf"(?:{_ODD_UNITS}|(?!家){_PLACE_CHAR}{_PLACE_CHAR}{{1,7}}"
     r"(?:省|自治区|特别行政区|自治州|地区|市|州|盟|区|县|旗|镇|乡|街道)"
     rf"|(?:{_PROVINCE_NAMES})){_W}$"
 )
