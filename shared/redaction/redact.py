@@ -29,6 +29,7 @@ class Redacted(BaseModel):
 
     text: str  # with placeholders
     spans: tuple[Span, ...]  # in the original text, in order, each with its placeholder
+    # (kind, offsets and placeholder only: no span holds the data it replaced)
 
 
 def find_patterns(folded: str) -> list[Span]:
@@ -92,7 +93,8 @@ def _with_placeholders(spans: list[Span]) -> list[Span]:
             label = f"【{s.kind.label}{n}】"
         else:
             label = f"【{s.kind.label}】"
-        out.append(s.model_copy(update={"placeholder": label}))
+        # The person's name stays behind: a span handed on carries no personal data itself.
+        out.append(s.model_copy(update={"placeholder": label, "person": None}))
     return out
 
 

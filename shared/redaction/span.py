@@ -54,6 +54,7 @@ class Span(BaseModel):
     kind: Kind
     start: int
     end: int
-    # For names: who it is (the folded, whitespace-free name), so one person gets one number.
+    # For names while redacting: who it is (the folded, whitespace-free name), so one person
+    # gets one number; empty in what ``redact`` returns.
     person: str | None = None
     placeholder: str = ""

@@ -23,6 +23,13 @@ def test_every_kind_gets_its_placeholder() -> None:
         assert TEXT[s.start : s.end] not in out.text
 
 
+def test_spans_hold_no_personal_data() -> None:
+    out = redact(TEXT, KnownPersonalData(names=("禤海燕",)))
+    dumped = out.model_dump_json()
+    assert "海燕" not in dumped and "丽华" not in dumped and "5526" not in dumped
+    assert all(s.person is None for s in out.spans)
+
+
 def test_spans_index_the_original_in_order() -> None:
     out = redact(TEXT)
     starts = [s.start for s in out.spans]
