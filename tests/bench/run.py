@@ -33,11 +33,14 @@ from tests.bench import (
     peer,
     pipeline,
     projection,
+    redaction,
     store_query,
 )
 from tests.bench.common import BENCH_DIR, Row, Workspace, cores, fstype
 
-GROUPS = ("append", "pipeline", "ledger", "peer", "kafka", "store", "calendar")
+GROUPS = ("append", "pipeline", "ledger", "peer", "kafka", "store", "calendar", "redaction")
+# Groups that need no signed corpus: with only these, none is built.
+CORPUS_FREE = frozenset({"calendar", "redaction"})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -125,7 +128,10 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
         )
         if not cal["agree"]:
             console.print("[red]due_at and the package's own loop disagree")
-    if not args.only - {"calendar"}:
+    if "redaction" in args.only:
+        say("redaction on the labelled set's evaluation half")
+        rows += redaction.rows(args.repeat)
+    if not args.only - CORPUS_FREE:
         return rows  # nothing below needs the signed corpus
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")
     c, log = await corpus.build(ws.root / "ledger", args.events)

@@ -1,0 +1,91 @@
+"""Street addresses: a road and house number (or an estate and building), with the
+administrative units before it and the estate, building, unit and room after it.
+
+Anchored on what makes an address precise enough to find a person (门牌号 or 栋/单元): a
+district alone (高新区), a road without a number (王府井大街) or an office's name is not an
+address. The units in front (省/市/区/县/镇/街道) are taken one by one backwards; a place name
+never contains the words that introduce an address (住在, 家住, 地址是, 位于, 我们…).
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.redaction.span import Kind, Span
+
+_CJK = "\u4e00-\u9fff"
+# Characters that end a place name going backwards: the verbs and particles in front of it.
+_STOP = "住在是的于到去对我们址从往向把被给与及叫说离靠近位为系"
+_ADMIN = "省市区县"
+_PLACE_CHAR = f"(?:(?![{_STOP}{_ADMIN}])[{_CJK}])"
+
+# Numbers are written in digits or in Chinese (十八号, 三栋二单元); components may be apart by
+# a space or a line break (people break an address where the line ends).
+_D = "[0-9零〇一二三四五六七八九十百两]"
+_ROOM_D = "[0-9零〇一二三四五六七八九]"
+_W = r"[ \t\n]?"
+_ROAD = rf"{_PLACE_CHAR}{{1,12}}(?:大道|大街|路|街|巷|弄|胡同|条|里|村委会|居委会|村|道)"
+_SEGMENT = (
+    rf"(?:[东西南北中]?{_D}{{1,3}}段|[东西南北中]段|[东西南北中](?={_W}[甲乙丙丁{_D[1:-1]}]))?"
+)
+_HOUSE = (
+    rf"(?:{_D}{{1,3}}组)?[甲乙丙丁]?{_D}{{1,5}}(?:-\d{{1,4}})?(?:号院|号|弄|门|巷)"
+    rf"(?:之{_D}{{1,2}}|附{_D}{{1,3}}号)?"
+)
+_ESTATE_NAME = f"(?:(?![{_STOP}])[{_CJK}A-Za-z0-9]){{1,12}}?"
+_ESTATE = (
+    rf"{_ESTATE_NAME}(?:小区|花园|公寓|大厦|广场|中心|国际|新村|家园|花苑|山庄|苑|城|院|宿舍|"
+    r"商厦|百货|酒店|公馆|大楼|生态园|科技园|工业园|产业园|园|大学|学院|医院|家属院|社区|"
+    r"[东西南北]区|府|湾|后院)"
+)
+_RESIDENTIAL = (
+    rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼)"
+)
+# A village's group (村民小组): a handful of households, precise enough without a number.
+_VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}村{_W}{_D}{{1,3}}组"
+_BUILDING = (
+    rf"(?:(?:{_D}{{1,4}}|[A-Z])(?:号楼|栋|幢|座|塔|号|楼|门|单元|层|室|户|排)"
+    r"|\d{1,4}-\d{1,4}(?:室|号)?)"
+)
+_ROOM = rf"{_ROOM_D}{{2,5}}(?:室|户)?(?!\d)"
+# Words of position inside an address (…百货旁鸿恩公寓, …大厦楼下, 二期, A区): part of it.
+_POSITION = (
+    r"(?:楼下|楼上|旁边|旁|对面|后面的|后面|[东西南北]侧|"
+    rf"[A-Z东西南北]?{_D}{{0,2}}区|{_D}{{1,2}}期)"
+)
+_TAIL = rf"(?:{_W}(?:{_BUILDING}|{_ESTATE}|{_POSITION}))*(?:{_BUILDING}|{_ROOM})?"
+
+_CORE = re.compile(
+    rf"{_ROAD}{_W}{_SEGMENT}{_W}{_HOUSE}{_TAIL}"
+    rf"|{_RESIDENTIAL}(?:{_POSITION})*(?:{_W}{_BUILDING})+(?:{_ROOM})?"
+    rf"|{_VILLAGE_GROUP}"
+)
+
+_PROVINCE_NAMES = (
+    "北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|"
+    "湖南|广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门"
+)
+# One administrative unit ending exactly where the address so far begins; the name has two or
+# more characters and does not start with 家 (家住…, 我家…).
+# Districts whose own name holds 市 (Qingdao's 市南区, Jinan's 市中区…).
+_ODD_UNITS = "市南区|市北区|市中区"
+_UNIT_BEFORE = re.compile(
+    rf"(?:{_ODD_UNITS}|(?!家){_PLACE_CHAR}{_PLACE_CHAR}{{1,7}}"
+    r"(?:省|自治区|特别行政区|自治州|地区|市|州|盟|区|县|旗|镇|乡|街道)"
+    rf"|(?:{_PROVINCE_NAMES})){_W}$"
+)
+
+
+def _extend_left(folded: str, start: int) -> int:
+    while True:
+        m = _UNIT_BEFORE.search(folded, max(0, start - 14), start)
+        if m is None or m.start() == start:
+            return start
+        start = m.start()
+
+
+def find_addresses(folded: str) -> list[Span]:
+    return [
+        Span(kind=Kind.ADDRESS, start=_extend_left(folded, m.start()), end=m.end())
+        for m in _CORE.finditer(folded)
+    ]

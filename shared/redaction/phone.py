@@ -1,0 +1,54 @@
+"""Mobile numbers and landlines of mainland China.
+
+Mobile: 11 digits, 1[3-9]x, optionally after +86 / 0086 / (+86), grouped by spaces or dashes or
+broken across lines. Landline: an area code 0xx / 0xxx (or in brackets) and a 7-8 digit
+subscriber number not starting with 0 or 1, with an optional extension (转 306, -8012, ext 5);
+a bare 7-8 digit number only right after a word that says it is a telephone.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.redaction.separated_digits import SEPARATOR
+from shared.redaction.span import Kind, Span
+
+S = SEPARATOR
+
+
+def _digits(n: int) -> str:
+    return S.join([r"\d"] * n)
+
+
+_MOBILE = re.compile(
+    rf"(?<![0-9A-Za-z+])(?:(?:\+|00)86{S}|\(\+?86\){S})?"
+    rf"1{S}[3-9](?:{S}\d){{9}}"
+    # A number spaced out digit by digit takes the digits that follow (one typed too many).
+    r"(?:[ \-]\d(?![0-9A-Za-z]))*(?![0-9A-Za-z])"
+)
+_AREA = rf"(?:\(0{S}[1-9](?:{S}\d){{1,2}}\)|0{S}[1-9](?:{S}\d){{1,2}})"
+_SUBSCRIBER = rf"[2-9](?:{S}\d){{6,7}}"
+_EXTENSION = rf"(?:{S}(?:转|分机|ext\.?|x|-){S}\d{{1,5}})?"
+_LANDLINE = re.compile(
+    rf"(?<![0-9A-Za-z]){_AREA}{S}{_SUBSCRIBER}{_EXTENSION}(?![0-9A-Za-z])", re.IGNORECASE
+)
+_CUED_LOCAL = re.compile(
+    rf"(?:电话|座机|固话|宅电|家电|办公室电话|联系方式)(?:号码)?[是为:：\s]{{0,3}}"
+    rf"(?P<n>{_SUBSCRIBER}{_EXTENSION})(?![0-9A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def find_mobiles(folded: str) -> list[Span]:
+    return [Span(kind=Kind.MOBILE, start=m.start(), end=m.end()) for m in _MOBILE.finditer(folded)]
+
+
+def find_landlines(folded: str) -> list[Span]:
+    spans = [
+        Span(kind=Kind.LANDLINE, start=m.start(), end=m.end()) for m in _LANDLINE.finditer(folded)
+    ]
+    spans += [
+        Span(kind=Kind.LANDLINE, start=m.start("n"), end=m.end("n"))
+        for m in _CUED_LOCAL.finditer(folded)
+    ]
+    return spans

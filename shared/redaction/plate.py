@@ -1,0 +1,33 @@
+"""Licence plates of mainland China (GA 36), including the green new-energy plates.
+
+A province abbreviation, the issuing authority's letter, an optional separator (·, space, dash)
+and five characters (ordinary: letters and digits, no I or O) or six (new energy: D/F first for
+small vehicles, five digits then D/F for large ones; six are taken whatever their order, as
+people mistype them); 学/警/挂 plates end in that character.
+"""
+
+from __future__ import annotations
+
+import re
+
+from shared.redaction.span import Kind, Span
+
+# The abbreviations on the plates, and the literary ones people write instead (滇 for 云…).
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼" + "滇黔蜀秦陇"
+_SEP = r"[·•・.\- ]?"
+_CHAR = "[A-HJ-NP-Z0-9]"
+_PLATE = re.compile(
+    rf"[{_PROVINCES}][A-HJ-NP-Z]{_SEP}"
+    rf"(?:{_CHAR}{{5,6}}|{_CHAR}{{4}}[学警挂])"
+    r"(?![A-Za-z0-9])"
+)
+
+
+def find_plates(folded: str) -> list[Span]:
+    spans = []
+    for m in _PLATE.finditer(folded):
+        body = re.sub(r"[·•・.\- ]", "", m.group())[2:]
+        # An ordinary plate carries at least one digit: 川ABCDE is a word, not a plate.
+        if any(c.isdigit() for c in body):
+            spans.append(Span(kind=Kind.PLATE, start=m.start(), end=m.end()))
+    return spans

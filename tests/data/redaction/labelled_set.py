@@ -1,0 +1,81 @@
+"""The labelled complaint texts and how redaction is scored on them.
+
+``tune.jsonl`` is for tests and tuning; ``eval.jsonl`` is read only by the make-up test and
+the benchmark. Each line: ``id``, ``text``, ``known_names`` (what the form would tell),
+``spans`` (``kind``, ``start``, ``end``, ``value`` = ``text[start:end]``) and ``hard`` (the hard
+cases it holds: rare_surname, compound_surname, name_like, fullwidth, split_line, spaced,
+lowercase_x, plus86, extension, new_energy_plate).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from shared.redaction import Kind, KnownPersonalData, Redacted
+
+HERE = Path(__file__).resolve().parent
+Half = Literal["tune", "eval"]
+
+
+class LabelledSpan(BaseModel):
+    kind: Kind
+    start: int
+    end: int
+    value: str
+
+
+class Example(BaseModel):
+    id: str
+    text: str
+    known_names: list[str]
+    spans: list[LabelledSpan]
+    hard: list[str]
+
+    @property
+    def known(self) -> KnownPersonalData:
+        return KnownPersonalData(names=tuple(self.known_names))
+
+
+def load(half: Half) -> list[Example]:
+    lines = (HERE / f"{half}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [Example.model_validate_json(line) for line in lines if line.strip()]
+
+
+@dataclass
+class Score:
+    texts: int = 0
+    labelled: Counter[str] = field(default_factory=Counter)
+    leaks: list[tuple[str, Kind, str]] = field(default_factory=list)  # (id, kind, value)
+    leaked_chars: int = 0  # labelled characters left visible
+    personal_chars: int = 0
+    non_personal_chars: int = 0
+    over_redacted_chars: int = 0
+
+    @property
+    def over_redaction_pct(self) -> float:
+        return 100.0 * self.over_redacted_chars / max(1, self.non_personal_chars)
+
+
+def score(examples: list[Example], redacted: list[Redacted]) -> Score:
+    """A leak: a labelled span not wholly inside redacted spans. Over-redaction: redacted
+    characters outside every labelled span, over all such (non-whitespace) characters."""
+    sc = Score(texts=len(examples))
+    for ex, out in zip(examples, redacted, strict=True):
+        covered = {i for s in out.spans for i in range(s.start, s.end)}
+        personal = {i for s in ex.spans for i in range(s.start, s.end)}
+        for s in ex.spans:
+            sc.labelled[s.kind] += 1
+            visible = set(range(s.start, s.end)) - covered
+            if visible:
+                sc.leaks.append((ex.id, s.kind, s.value))
+                sc.leaked_chars += len(visible)
+            sc.personal_chars += s.end - s.start
+        rest = [i for i in range(len(ex.text)) if i not in personal and not ex.text[i].isspace()]
+        sc.non_personal_chars += len(rest)
+        sc.over_redacted_chars += sum(1 for i in rest if i in covered)
+    return sc

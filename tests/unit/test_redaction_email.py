@@ -1,0 +1,33 @@
+"""E-mail addresses, including full-width ＠ and upper case."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.redaction.email import find_emails
+from shared.redaction.width import fold_width
+
+
+def emails(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in find_emails(fold_width(text))]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "oymingyue@163.com",
+        "WANG.Zihao@Gmail.com",
+        "tuo_chunmei@qq.com",
+        "a+b@law-firm.cn",
+        "bao.wenting@stu.nju.edu.cn",
+        "xuanlizhen＠163.com",
+        "ｚｈａｎｇ＠１６３．ｃｏｍ",
+    ],
+)
+def test_found(written: str) -> None:
+    assert emails(f"邮箱{written}，") == [written]
+
+
+@pytest.mark.parametrize("text", ["发@了", "user@localhost", "价格@3.5元"])
+def test_not_emails(text: str) -> None:
+    assert emails(text) == []

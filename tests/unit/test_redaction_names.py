@@ -1,0 +1,79 @@
+"""Person names: known names always, the offline recogniser's judged, name-like words not."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.redaction.names import default_recogniser, find_names, is_brand_use, is_reference
+from shared.redaction.width import fold_width
+
+
+def names(text: str, known: tuple[str, ...] = (), *, recognise: bool = True) -> list[str]:
+    folded = fold_width(text)
+    spans = find_names(folded, known, default_recogniser() if recognise else None)
+    return sorted({text[s.start : s.end] for s in spans})
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("窗口的覃丽华态度很差。", "覃丽华"),
+        ("我叫禤海燕，来办退休。", "禤海燕"),
+        ("隗建国科长一直推诿。", "隗建国"),
+        ("找仉志强主任也没用。", "仉志强"),
+        ("请联系欧阳明月。", "欧阳明月"),
+        ("摆摊的老人麻桂芝，被推倒了。", "麻桂芝"),
+        ("执勤交警闪国强说不行。", "闪国强"),
+    ],
+)
+def test_recognised(text: str, name: str) -> None:
+    assert names(text) == [name]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "周先生说材料不全。",
+        "某女士来电反映。",
+        "接访的刘某某只说回去等。",
+        "街道办的小李说归住建局。",
+        "王科长一直推诿。",
+        "黄金周期间王府井大街人很多。",
+        "高新区社保分局窗口只开一个。",
+        "王府井大街的李宁专卖店门口。",
+        "穿着李宁运动服的工作人员。",
+        "建议检查李宁、安踏等品牌专卖店。",
+        "区卫健委说诊所有资质。",
+    ],
+)
+def test_name_like_words_are_not_names(text: str) -> None:
+    assert names(text) == []
+
+
+def test_a_person_called_like_a_brand_is_a_person() -> None:
+    assert names("工作人员李宁让我提供十年前的证明。") == ["李宁"]
+
+
+def test_known_names_are_found_without_the_recogniser() -> None:
+    assert names("本人禤海燕，电话略。", ("禤海燕",), recognise=False) == ["禤海燕"]
+
+
+def test_known_names_win_over_every_rule() -> None:
+    # A known person called 李宁, even where the words around would make it the brand.
+    assert names("李宁专卖店的店员", ("李宁",)) == ["李宁"]
+
+
+def test_known_names_across_spaces_and_lines() -> None:
+    assert names("投诉人禤 海\n燕。", ("禤海燕",), recognise=False) == ["禤 海\n燕"]
+
+
+def test_every_occurrence_of_a_found_name() -> None:
+    text = "工作人员王建军拒绝受理。我第二天又去，王建军还是不在。"
+    spans = find_names(fold_width(text), (), default_recogniser())
+    assert [text[s.start : s.end] for s in spans] == ["王建军", "王建军"]
+
+
+def test_rules() -> None:
+    assert is_reference("周先生") and is_reference("小王") and is_reference("张某")
+    assert not is_reference("周建国")
+    assert is_brand_use("李宁专卖店", 0, 2) and not is_brand_use("李宁让我", 0, 2)

@@ -1,0 +1,70 @@
+"""Mobile numbers and landlines in their written forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.redaction.phone import find_landlines, find_mobiles
+from shared.redaction.width import fold_width
+
+
+def mobiles(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in find_mobiles(fold_width(text))]
+
+
+def landlines(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in find_landlines(fold_width(text))]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "13807715526",
+        "138-0771-5526",
+        "138 0771 5526",
+        "+86 138 0771 5526",
+        "+86-13807715526",
+        "+8613807715526",
+        "0086 13807715526",
+        "(+86)13807715526",
+        "１３８０７７１５５２６",
+        "１３８ ０７７１ ５５２６",
+        "（＋８６）１３８０７７１５５２６",
+        "138\n0771\n5526",
+        "1 3 8 0 7 7 1 5 5 2 6",
+        "1 3 8 0 7 7 1 5 5 2 6 2",  # spaced out, one digit too many: still all of it
+    ],
+)
+def test_mobile_variants(written: str) -> None:
+    assert mobiles(f"电话{written}，谢谢") == [written]
+
+
+@pytest.mark.parametrize("text", ["12807715526", "1380771552", "138077155267", "工号0327"])
+def test_not_mobiles(text: str) -> None:
+    assert mobiles(text) == []
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "028-85551234",
+        "028 8555 1234",
+        "(0771)5831026",
+        "010-6512 3456",
+        "0755-86001234转8023",
+        "020-8335 1122 转 306",
+        "0311-86693210-8012",
+        "０２５－８４５６２２１０",
+    ],
+)
+def test_landline_variants(written: str) -> None:
+    assert landlines(f"座机：{written}。") == [written]
+
+
+def test_a_bare_local_number_only_after_a_telephone_word() -> None:
+    assert landlines("家里座机85561234，") == ["85561234"]
+    assert landlines("罚款85561234元") == []
+
+
+def test_a_mobile_is_not_a_landline() -> None:
+    assert landlines("13807715526") == []
