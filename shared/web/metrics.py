@@ -6,8 +6,16 @@ register the same metric twice.
 
 from __future__ import annotations
 
+import hmac
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from shared.web.auth import AUTH_MARK, bearer_scheme
+from shared.web.context import get_context
+from shared.web.problems import UNAUTHENTICATED, ProblemError
 
 METRICS_MEDIA_TYPE = CONTENT_TYPE_LATEST
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -49,3 +57,24 @@ class HttpMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def scrape_access(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)
+) -> None:
+    """/metrics is open unless ``LEDGER_METRICS_TOKEN`` is set; then only a scraper sending
+    that token (``Authorization: Bearer …``, Prometheus' ``authorization`` setting) reads it."""
+    token = get_context(request).settings.metrics_token
+    if token is None:
+        return
+    expected = token.get_secret_value().encode()
+    given = credentials.credentials.encode() if credentials else b""
+    if not hmac.compare_digest(expected, given):
+        raise ProblemError(
+            UNAUTHENTICATED,
+            "需要监控抓取令牌",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+
+
+setattr(scrape_access, AUTH_MARK, "scrape")
