@@ -101,7 +101,11 @@ def create_app(
     ensure_demo_operators(identity, settings, service)
     secret = ServiceSecret.at(settings.secret_file(service))
     rate_limits = RateLimits(settings.rate_limit_storage)
-    gate = PasswordGate(settings.password_hash_concurrency, settings.password_hash_queue)
+    gate = PasswordGate(
+        settings.password_hash_concurrency,
+        settings.password_hash_queue,
+        settings.password_hash_nice,
+    )
     context = WebContext(
         service=service,
         title=title,

@@ -28,6 +28,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Header, Request
 from starlette.responses import HTMLResponse
@@ -126,11 +127,19 @@ def public_form(form: str) -> Callable[..., Any]:
 
     async def dependency(request: Request) -> None:
         await spend_public_limit(request)
-        body = await request.body()  # first: the form is then parsed from the cached body
-        submitted = (await request.form()).get(FORM_FIELD)
+        # FastAPI has already parsed the form (the stream is gone); Starlette keeps it.
+        fields = await request.form()
+        submitted = fields.get(FORM_FIELD)
         if not form_token_valid(request, form, visitor_of(request), submitted):
             raise ProblemError(CSRF)
         assert isinstance(submitted, str)
+        # Same submission = same fields, in any order (files by name and size).
+        body = urlencode(
+            sorted(
+                (name, value if isinstance(value, str) else f"{value.filename}:{value.size}")
+                for name, value in fields.multi_items()
+            )
+        ).encode()
         secret = get_context(request).secret
         await claim_or_answer(
             request, "form:" + form, submitted, fingerprint(request, body, secret)

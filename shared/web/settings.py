@@ -97,6 +97,9 @@ class WebSettings(StoreSettings):
     password_hash_queue: int = Field(
         16, ge=0, description="Password checks allowed to wait for a slot; more get 503 busy"
     )
+    password_hash_nice: int = Field(
+        10, ge=0, le=19, description="CPU priority (nice) of the password-check threads (Linux)"
+    )
     public_rate_limit: str = Field(
         "20/minute",
         description="Anonymous form views and submissions per client address (public kit)",
