@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from shared.web.auth import require_roles
@@ -24,19 +25,21 @@ class LockoutView(BaseModel):
     until: datetime
 
 
-class LiftRequest(BaseModel):
+class LiftAccount(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    staff_id: str | None = Field(None, min_length=1, max_length=64, description="工号")
-    client: str | None = Field(
-        None, min_length=1, max_length=64, description="Client address as in the log"
-    )
+    kind: Literal["account"]
+    staff_id: str = Field(min_length=1, max_length=64, description="工号")
 
-    @model_validator(mode="after")
-    def _one_of(self) -> LiftRequest:
-        if self.staff_id is None and self.client is None:
-            raise ValueError("staff_id or client")
-        return self
+
+class LiftClient(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["client"]
+    client: str = Field(min_length=1, max_length=64, description="Client address as logged")
+
+
+LiftRequest = Annotated[LiftAccount | LiftClient, Field(discriminator="kind")]
 
 
 class LiftResult(BaseModel):
@@ -74,5 +77,9 @@ async def list_lockouts(
 async def lift_lockouts(
     request: Request, body: LiftRequest, _: Operator = Depends(command(Role.ADMIN))
 ) -> LiftResult:
-    lifted = await get_context(request).signin_guard.lift(body.staff_id, body.client)
+    guard = get_context(request).signin_guard
+    if isinstance(body, LiftAccount):
+        lifted = await guard.lift(body.staff_id, None)
+    else:
+        lifted = await guard.lift(None, body.client)
     return LiftResult(lifted=lifted)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from shared.web.auth import AUTH_MARK, bearer_scheme
+from shared.web.auth import AUTH_MARK
 from shared.web.context import get_context
 from shared.web.problems import UNAUTHENTICATED, ProblemError
 
@@ -59,16 +58,17 @@ class HttpMetrics:
         return generate_latest(self.registry)
 
 
-def scrape_access(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)
-) -> None:
+def scrape_access(request: Request) -> None:
     """/metrics is open unless ``LEDGER_METRICS_TOKEN`` is set; then only a scraper sending
-    that token (``Authorization: Bearer …``, Prometheus' ``authorization`` setting) reads it."""
+    that token (``Authorization: Bearer …``, Prometheus' ``authorization`` setting) reads it.
+    The header is read here, not declared: the OpenAPI document cannot say "required only when
+    configured"."""
     token = get_context(request).settings.metrics_token
     if token is None:
         return
     expected = token.get_secret_value().encode()
-    given = credentials.credentials.encode() if credentials else b""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    given = value.strip().encode() if scheme.lower() == "bearer" else b""
     if not hmac.compare_digest(expected, given):
         raise ProblemError(
             UNAUTHENTICATED,

@@ -105,12 +105,16 @@ async def test_an_administrator_lifts_a_lockout(tmp_path: Path) -> None:
         # Only an administrator may see or lift lockouts.
         assert_problem(await desk.get("/auth/lockouts", headers=bearer(auditor)), 403, "forbidden")
         refused = await desk.post(
-            "/auth/lockouts/lift", json={"staff_id": AUDITOR}, headers=bearer(auditor, "l0")
+            "/auth/lockouts/lift",
+            json={"kind": "account", "staff_id": AUDITOR},
+            headers=bearer(auditor, "l0"),
         )
         assert_problem(refused, 403, "forbidden")
 
         lifted = await desk.post(
-            "/auth/lockouts/lift", json={"staff_id": AUDITOR}, headers=bearer(admin, "l1")
+            "/auth/lockouts/lift",
+            json={"kind": "account", "staff_id": AUDITOR},
+            headers=bearer(admin, "l1"),
         )
         assert lifted.status_code == 200 and lifted.json() == {"lifted": 1}
         assert (await desk.get("/auth/lockouts", headers=bearer(admin))).json() == []
@@ -141,6 +145,16 @@ async def test_spraying_many_accounts_locks_the_client(tmp_path: Path) -> None:
             assert_problem(await sign_in(sprayer, staff_id, "x"), 401, "invalid-credentials")
         assert_problem(await sign_in(sprayer, CLERK, right[CLERK]), 429, "too-many-requests")
         assert (await sign_in(other, CLERK, right[CLERK])).status_code == 200
+        # An office behind one address is locked out with the sprayer; an administrator lifts
+        # the client's lockout by the address the log names.
+        admin = (await sign_in(other, ADMIN, right[ADMIN])).json()["access_token"]
+        lifted = await other.post(
+            "/auth/lockouts/lift",
+            json={"kind": "client", "client": "203.0.113.50"},
+            headers=bearer(admin, "lift-client"),
+        )
+        assert lifted.json() == {"lifted": 1}
+        assert (await sign_in(sprayer, CLERK, right[CLERK])).status_code == 200
 
 
 async def test_attempt_rate_is_limited_per_client_before_hashing(
