@@ -270,11 +270,21 @@ class IdentityStore:
             ).fetchone()
         return float(until) if until is not None else None
 
+    def end_if_over(self, account: str, client: str) -> bool:
+        """Remove this exact lockout if it has ended; whether there was one to remove."""
+        with self._connect() as db:
+            cur = db.execute(
+                "DELETE FROM lockouts WHERE account = ? AND client = ? AND until <= ?",
+                (account, client, self.clock()),
+            )
+        return cur.rowcount > 0
+
     def lockouts(self) -> list[Lockout]:
         with self._connect() as db:
-            db.execute("DELETE FROM lockouts WHERE until <= ?", (self.clock(),))
             rows = db.execute(
-                "SELECT account, client, locked_at, until FROM lockouts ORDER BY locked_at"
+                "SELECT account, client, locked_at, until FROM lockouts WHERE until > ?"
+                " ORDER BY locked_at",
+                (self.clock(),),
             ).fetchall()
         return [Lockout(str(a), str(c), float(at), float(u)) for a, c, at, u in rows]
 

@@ -1,5 +1,8 @@
-"""Per-client rate limits on the ``limits`` library (moving windows; memory storage by default,
-any ``limits`` async storage by URI), the client address they count by, and the 429 answer.
+"""Per-client rate limits on the ``limits`` library (sliding-window counters; memory storage by
+default, any ``limits`` async storage by URI), the client address they count by, and the 429
+answer. Sliding-window counters, not the moving window: the async memory storage's moving
+window races its own expiry task when a key is cleared (a KeyError in a background task), and
+a successful sign-in clears its count; the counters have no such race.
 
 A client is its address as the server sees it (``request.client``; put the service behind a
 proxy only with uvicorn's ``--proxy-headers --forwarded-allow-ips`` so that is the real one).
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.requests import HTTPConnection
 
@@ -57,7 +60,7 @@ class RateLimits:
         if not isinstance(storage, Storage):
             raise ValueError("LEDGER_RATE_LIMIT_STORAGE must be an async storage (async+…://)")
         self.storage = storage
-        self.limiter = MovingWindowRateLimiter(storage)
+        self.limiter = SlidingWindowCounterRateLimiter(storage)
 
     @staticmethod
     def parse(notation: str) -> tuple[RateLimitItem, ...]:

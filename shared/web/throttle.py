@@ -5,7 +5,7 @@
    any account), kept in the identity file so a restart does not lift them;
 3. the password gate (bounded argon2id concurrency, ``password_gate.py``);
 
-and a failure is counted three ways in moving windows (``limits``): account × client, account,
+and a failure is counted three ways in sliding windows (``limits``): account × client, account,
 client. Reaching a threshold writes a lockout for ``LEDGER_SIGNIN_LOCKOUT_SECONDS``; until it
 ends (or an administrator lifts it) the right password is refused too, with 429 and
 ``Retry-After``. Locking the pair first means a guesser on one account does not lock its owner
@@ -116,7 +116,30 @@ class SignInGuard:
                 Refusal(max(1, math.ceil(until - self.clock()))),
                 "登录失败次数过多，账号已暂时锁定，请稍后再试或联系系统管理员",
             )
-        operator = await self.gate.run(self.identity.authenticate, staff_id, password)
+        # The pair's count is charged before hashing (and cleared by the right password), so
+        # concurrent guesses cannot overshoot it: the (N+1)th is refused here even while the
+        # first N are still being checked.
+        pair = self._key("account_client", caller)
+        pair_item = self.failures["account_client"]
+        if not await self.limits.limiter.hit(pair_item, *pair):
+            # A full count after its lockout has ended starts afresh; otherwise this is a
+            # guess racing the ones that filled it.
+            ended = await run_in_threadpool(
+                self.identity.end_if_over, caller.account_hash, caller.client_hash
+            )
+            if ended:
+                await self.limits.limiter.clear(pair_item, *pair)
+            if not ended or not await self.limits.limiter.hit(pair_item, *pair):
+                await self._lock(caller, "account_client")
+                raise too_many(
+                    Refusal(self.lockout_seconds),
+                    "登录失败次数过多，账号已暂时锁定，请稍后再试或联系系统管理员",
+                )
+        try:
+            operator = await self.gate.run(self.identity.authenticate, staff_id, password)
+        except BaseException:
+            await self.limits.limiter.clear(self.failures["account_client"], *pair)
+            raise
         if operator is None:
             await self._failed(caller, channel)
             return None
@@ -135,20 +158,23 @@ class SignInGuard:
         )
         for scope, item in self.failures.items():
             key = self._key(scope, caller)
-            await self.limits.limiter.hit(item, *key)
-            if await self.limits.limiter.test(item, *key):
-                continue
-            account = caller.account_hash if scope != "client" else _EVERY
-            client = caller.client_hash if scope != "account" else _EVERY
-            until = self.clock() + self.lockout_seconds
-            await run_in_threadpool(self.identity.lock, account, client, until)
-            log.warning(
-                "signin.locked",
-                scope=scope,
-                account=caller.account_label if account else None,
-                client=caller.client if client else None,
-                seconds=self.lockout_seconds,
-            )
+            if scope != "account_client":  # that one was charged before hashing
+                await self.limits.limiter.hit(item, *key)
+            if not await self.limits.limiter.test(item, *key):
+                await self._lock(caller, scope)
+
+    async def _lock(self, caller: Caller, scope: Scope) -> None:
+        account = caller.account_hash if scope != "client" else _EVERY
+        client = caller.client_hash if scope != "account" else _EVERY
+        until = self.clock() + self.lockout_seconds
+        await run_in_threadpool(self.identity.lock, account, client, until)
+        log.warning(
+            "signin.locked",
+            scope=scope,
+            account=caller.account_label if account else None,
+            client=caller.client if client else None,
+            seconds=self.lockout_seconds,
+        )
 
     async def lift(self, staff_id: str | None, client: str | None) -> int:
         """An administrator ends lockouts (and their failure counts) of an account or a client."""

@@ -233,3 +233,14 @@ async def test_password_gate_bounds_concurrency_and_queue() -> None:
     release.set()
     assert await asyncio.gather(first, second) == [1, 2]
     assert peak == 1 and gate.refused == 1
+
+
+async def test_concurrent_guesses_cannot_overshoot_the_lockout(tmp_path: Path) -> None:
+    app = build_app(tmp_path, password_hash_concurrency=2, password_hash_queue=64)
+    async with from_client(app, "203.0.113.77") as attacker:
+        answers = await asyncio.gather(
+            *(sign_in(attacker, AUDITOR, f"burst-{i}") for i in range(30))
+        )
+    statuses = [r.status_code for r in answers]
+    assert statuses.count(401) == 10  # exactly the threshold reached the password check
+    assert statuses.count(429) == 20
