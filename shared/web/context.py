@@ -16,7 +16,10 @@ if TYPE_CHECKING:
     from shared.web.identity import IdentityStore, Operator
     from shared.web.metrics import HttpMetrics
     from shared.web.pages import Pages
+    from shared.web.ratelimit import RateLimits
+    from shared.web.service_secret import ServiceSecret
     from shared.web.settings import WebSettings
+    from shared.web.throttle import SignInGuard
 
 # Keys in the ASGI scope; namespaced so they cannot collide with Starlette's own.
 REQUEST_ID = "ledger.request_id"
@@ -35,6 +38,9 @@ class WebContext:
     idempotency: IdempotencyStore
     metrics: HttpMetrics
     pages: Pages
+    secret: ServiceSecret
+    rate_limits: RateLimits
+    signin_guard: SignInGuard
     readiness_checks: Sequence[ReadinessCheck] = field(default_factory=tuple)
     read_model: ReadModel | None = None  # the service's read store, if it keeps one
 

@@ -1,15 +1,14 @@
 """CSRF protection for forms.
 
 Signed-in forms use a synchronizer token: a random value stored with the session on the
-server, rendered into each form, and compared on every unsafe request. The sign-in form itself
-has no session yet, so it uses a double-submit cookie (random value in an HttpOnly, SameSite
-cookie and in the form) to stop login CSRF.
+server, rendered into each form, and compared on every unsafe request. Forms without a session
+(the sign-in form, citizens' forms) use the public kit's tokens, bound on the server to the
+visitor cookie and the form (``public_kit.py``).
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
 
 from starlette.requests import Request
 
@@ -18,10 +17,6 @@ from shared.web.problems import CSRF, ProblemError
 FORM_FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def tokens_match(expected: str | None, submitted: str | None) -> bool:

@@ -1,6 +1,9 @@
 """OpenAPI UI at /docs served from the service itself (government intranets are often closed,
 so nothing may load from a CDN). The assets come from the ``swagger-ui-bundle-v2`` package; if
-it is missing, /docs falls back to a plain page linking the OpenAPI document."""
+it is missing, /docs falls back to a plain page linking the OpenAPI document.
+
+Only the three files /docs uses are served from that package: its stock ``index.html`` and
+``swagger-initializer.js`` point at an outside demo API, and are not ours to serve."""
 
 from __future__ import annotations
 
@@ -8,13 +11,18 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
-from starlette.staticfiles import StaticFiles
+from fastapi.responses import FileResponse, HTMLResponse
 
 from shared.web.auth import public
+from shared.web.problems import NOT_FOUND, ProblemError
 
 DOCS_PATH = "/docs"
 ASSETS_PATH = "/docs/assets"
+ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
 
 
 def _swagger_dir() -> Path | None:
@@ -46,6 +54,14 @@ def install_docs(app: FastAPI, title: str) -> None:
             swagger_favicon_url=f"{ASSETS_PATH}/favicon-32x32.png",
         )
 
+    @router.get(ASSETS_PATH + "/{name}")
+    async def asset(name: str) -> FileResponse:
+        if assets is None or name not in ASSETS:
+            raise ProblemError(NOT_FOUND)
+        return FileResponse(
+            assets / name,
+            media_type=ASSETS[name],
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     app.include_router(router)
-    if assets is not None:
-        app.mount(ASSETS_PATH, StaticFiles(directory=assets), name="docs-assets")

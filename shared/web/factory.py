@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from shared.projection import Projection
 from shared.readiness import CheckFunction, ReadinessCheck, as_readiness_check
 from shared.web import health, sessions, tokens
-from shared.web.auth import audit_routes, public
+from shared.web.auth import audit_routes
 from shared.web.context import WebContext, get_context
 from shared.web.demo_operators import ensure_demo_operators
 from shared.web.docs import install_docs
@@ -30,19 +30,24 @@ from shared.web.idempotency import (
     handle_replay,
 )
 from shared.web.identity import IdentityStore
+from shared.web.lockouts import router as lockouts_router
 from shared.web.logging import configure_logging
-from shared.web.metrics import METRICS_MEDIA_TYPE, HttpMetrics
+from shared.web.metrics import METRICS_MEDIA_TYPE, HttpMetrics, scrape_access
 from shared.web.middleware import RequestContextMiddleware
 from shared.web.openapi import build_openapi
 from shared.web.pages import STATIC_DIR, NavItem, Pages
+from shared.web.password_gate import PasswordGate
 from shared.web.problems import (
     ProblemError,
     handle_http_exception,
     handle_problem_error,
     handle_validation_error,
 )
+from shared.web.ratelimit import RateLimits
 from shared.web.service_read_model import ServiceReadModel
+from shared.web.service_secret import ServiceSecret
 from shared.web.settings import WebSettings
+from shared.web.throttle import SignInGuard
 
 SERVICE_TITLES = {
     "intake": "统一受理",
@@ -68,6 +73,7 @@ def create_app(
     readiness_checks: Sequence[ReadinessCheck | CheckFunction] = (),
     title: str | None = None,
     nav: Sequence[NavItem] = (),
+    public_nav: Sequence[NavItem] = (),
     template_dirs: Sequence[Path] = (),
     version: str = "0.1.0",
     clock: Callable[[], float] = time.time,
@@ -78,7 +84,8 @@ def create_app(
     ``routers`` carry the service's API and pages; every route in them must declare
     ``require_roles``/``command``/``page`` or ``public`` (checked here). ``readiness_checks``
     are async callables returning :class:`CheckResult`; /readyz answers 503 naming the ones
-    that fail. ``nav`` lists the pages in the layout's navigation. ``projections`` given, the
+    that fail. ``nav`` lists the pages in the layout's navigation, ``public_nav`` those in the
+    public layout's (shown to everyone). ``projections`` given, the
     app keeps a read model: a projector follows the log into it while the app runs, its lag
     and the store gate /readyz, and its position is on /metrics.
     """
@@ -88,8 +95,17 @@ def create_app(
     service_dir = settings.service_dir(service)
     service_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    identity = IdentityStore(settings.identity_file(service), password_hasher(settings), clock)
+    identity = IdentityStore(
+        settings.identity_file(service), password_hasher(settings), clock, service=service
+    )
     ensure_demo_operators(identity, settings, service)
+    secret = ServiceSecret.at(settings.secret_file(service))
+    rate_limits = RateLimits(settings.rate_limit_storage)
+    gate = PasswordGate(
+        settings.password_hash_concurrency,
+        settings.password_hash_queue,
+        settings.password_hash_nice,
+    )
     context = WebContext(
         service=service,
         title=title,
@@ -100,9 +116,19 @@ def create_app(
             ttl_seconds=settings.idempotency_ttl_seconds,
             lock_seconds=settings.idempotency_lock_seconds,
             clock=clock,
+            secret=secret,
         ),
         metrics=HttpMetrics(service),
-        pages=Pages(service, title, [NavItem("首页", "/"), *nav], template_dirs),
+        pages=Pages(
+            service,
+            title,
+            [NavItem("首页", "/"), *nav],
+            template_dirs,
+            public_nav=[NavItem("公众服务", "/public"), *public_nav],
+        ),
+        secret=secret,
+        rate_limits=rate_limits,
+        signin_guard=SignInGuard(settings, identity, secret, rate_limits, gate, clock),
         readiness_checks=tuple(as_readiness_check(c) for c in readiness_checks),
     )
     served = ServiceReadModel(settings, service, projections) if projections else None
@@ -152,6 +178,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(_metrics_router())
     app.include_router(tokens.router)
+    app.include_router(lockouts_router)
     app.include_router(sessions.router)
     install_docs(app, title)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -162,15 +189,16 @@ def create_app(
 
 
 def _metrics_router() -> APIRouter:
-    router = APIRouter(tags=["health"], dependencies=[Depends(public)])
+    router = APIRouter(tags=["health"], dependencies=[Depends(scrape_access)])
 
     @router.get(
         "/metrics",
-        summary="Prometheus metrics of this service",
+        summary="Prometheus metrics of this service (a scrape token if LEDGER_METRICS_TOKEN)",
         response_class=Response,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
     async def metrics(request: Request) -> Response:
         return Response(get_context(request).metrics.render(), media_type=METRICS_MEDIA_TYPE)
 
+    router.add_api_route("/metrics", metrics, methods=["HEAD"], include_in_schema=False)
     return router

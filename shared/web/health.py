@@ -83,3 +83,9 @@ async def readyz(request: Request) -> Response:
             extensions={"checks": results},
         )
     return JSONResponse({"status": "ready", "service": ctx.service, "checks": results})
+
+
+# HEAD answers like GET without a body (load balancers and uptime probes use it); kept out of
+# the OpenAPI document, where it would repeat the GET operation.
+for _path, _endpoint in (("/healthz", healthz), ("/readyz", readyz)):
+    router.add_api_route(_path, _endpoint, methods=["HEAD"], include_in_schema=False)

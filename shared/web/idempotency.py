@@ -1,5 +1,9 @@
 """Idempotent commands: ``Depends(command(role, ...))`` on a POST/PUT/PATCH/DELETE route.
 
+Keys are chosen by clients and may be anything (someone will type a phone number), so the
+file holds only keyed hashes of them and of the request fingerprint (HMAC under the service's
+secret, ``service_secret.py``).
+
 The first request with an ``Idempotency-Key`` claims the key (per operator) in a small SQLite
 file; the response it produces is stored and replayed, status and body, to every repeat with
 the same key and body, without running the handler again. The same key with another body is a
@@ -10,7 +14,6 @@ both win: the loser waits briefly for the winner's result, then gets a 409 if th
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -38,6 +41,7 @@ from shared.web.problems import (
     ProblemError,
 )
 from shared.web.roles import Role
+from shared.web.service_secret import ServiceSecret
 
 log = structlog.get_logger("ledger.web")
 
@@ -101,8 +105,11 @@ class IdempotencyStore:
         ttl_seconds: float,
         lock_seconds: float,
         clock: Callable[[], float] = time.time,
+        *,
+        secret: ServiceSecret,
     ) -> None:
         self.path = path
+        self.secret = secret
         self.ttl_seconds = ttl_seconds
         self.lock_seconds = lock_seconds
         self.clock = clock
@@ -111,8 +118,12 @@ class IdempotencyStore:
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         return sqlite_file.connect(self.path)
 
+    def _key(self, scope: str, key: str) -> str:
+        return self.secret.digest("idempotency-key", scope, key)
+
     def claim(self, scope: str, key: str, fingerprint: str) -> ClaimOutcome:
         now = self.clock()
+        key = self._key(scope, key)
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -153,6 +164,7 @@ class IdempotencyStore:
         return outcome
 
     def complete(self, scope: str, key: str, response: StoredResponse) -> None:
+        key = self._key(scope, key)
         with self._connect() as db:
             db.execute(
                 "UPDATE idempotency SET state = 'done', status = ?, headers = ?, body = ?,"
@@ -168,6 +180,7 @@ class IdempotencyStore:
             )
 
     def release(self, scope: str, key: str) -> None:
+        key = self._key(scope, key)
         with self._connect() as db:
             db.execute(
                 "DELETE FROM idempotency WHERE scope = ? AND key = ? AND state = 'pending'",
@@ -193,18 +206,47 @@ async def handle_replay(_request: Request, exc: Exception) -> Response:
     return response
 
 
-def fingerprint(request: Request, body: bytes) -> str:
+def fingerprint(request: Request, body: bytes, secret: ServiceSecret) -> str:
     """Same request = same method, path, query and body (JSON compared as data, so key order and
-    whitespace do not matter)."""
+    whitespace do not matter); keyed, since the body may be short and personal."""
     try:
         canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS) if body else b""
     except orjson.JSONDecodeError:
         canonical = body
-    digest = hashlib.sha256()
-    for part in (request.method, request.url.path, request.url.query):
-        digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
-    digest.update(canonical)
-    return digest.hexdigest()
+    return secret.digest(
+        "idempotency-fingerprint", request.method, request.url.path, request.url.query, canonical
+    )
+
+
+async def claim_or_answer(request: Request, scope_key: str, key: str, fp: str) -> None:
+    """Claim ``key`` for this request, or answer for it: the stored response (a replay), 409
+    for another body, 409 in-progress after waiting for a concurrent twin. Shared by signed-in
+    commands and the public kit's anonymous submissions."""
+    ctx = get_context(request)
+    store = ctx.idempotency
+    deadline = time.monotonic() + ctx.settings.idempotency_wait_seconds
+    delay = 0.02
+    while True:
+        outcome = await anyio.to_thread.run_sync(store.claim, scope_key, key, fp)
+        if isinstance(outcome, Claimed):
+            request.scope[IDEMPOTENCY_CLAIM] = (scope_key, key)
+            return
+        if isinstance(outcome, Replay):
+            log.info("command.replayed")
+            raise IdempotentReplay(outcome.response)
+        if isinstance(outcome, Mismatch):
+            raise ProblemError(IDEMPOTENCY_KEY_REUSED, "同一幂等键只能用于同一请求内容")
+        if time.monotonic() >= deadline:
+            raise ProblemError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"})
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.25)
+
+
+async def json_body(request: Request) -> bytes:
+    body = await request.body()
+    if body and not _is_json(request.headers.get("content-type", "")):
+        raise ProblemError(UNSUPPORTED_MEDIA_TYPE, "请求体应为 application/json")
+    return body
 
 
 def _is_json(content_type: str) -> bool:
@@ -232,29 +274,12 @@ def command(*roles: Role | str) -> Callable[..., Any]:
         ],
         operator: Operator = Depends(role_check),
     ) -> Operator:
-        body = await request.body()
-        if body and not _is_json(request.headers.get("content-type", "")):
-            raise ProblemError(UNSUPPORTED_MEDIA_TYPE, "请求体应为 application/json")
-        store = get_context(request).idempotency
-        settings = get_context(request).settings
-        scope_key = operator.staff_id
-        fp = fingerprint(request, body)
-        deadline = time.monotonic() + settings.idempotency_wait_seconds
-        delay = 0.02
-        while True:
-            outcome = await anyio.to_thread.run_sync(store.claim, scope_key, idempotency_key, fp)
-            if isinstance(outcome, Claimed):
-                request.scope[IDEMPOTENCY_CLAIM] = (scope_key, idempotency_key)
-                return operator
-            if isinstance(outcome, Replay):
-                log.info("command.replayed")
-                raise IdempotentReplay(outcome.response)
-            if isinstance(outcome, Mismatch):
-                raise ProblemError(IDEMPOTENCY_KEY_REUSED, "同一幂等键只能用于同一请求内容")
-            if time.monotonic() >= deadline:
-                raise ProblemError(IDEMPOTENCY_IN_PROGRESS, headers={"Retry-After": "1"})
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.25)
+        body = await json_body(request)
+        secret = get_context(request).secret
+        await claim_or_answer(
+            request, operator.staff_id, idempotency_key, fingerprint(request, body, secret)
+        )
+        return operator
 
     setattr(dependency, AUTH_MARK, "bearer")
     setattr(dependency, COMMAND_MARK, True)

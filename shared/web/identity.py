@@ -75,10 +75,28 @@ CREATE TABLE IF NOT EXISTS credentials (
     issued_at REAL NOT NULL,
     expires_at REAL NOT NULL,
     revoked_at REAL,
-    csrf_token TEXT
+    csrf_token TEXT,
+    service TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS credentials_expiry ON credentials(expires_at);
+-- Sign-in lockouts, by keyed hashes only (what was typed as a staff id may be anything).
+-- client = '' locks the account for every client; account = '' locks a client for every account.
+CREATE TABLE IF NOT EXISTS lockouts (
+    account TEXT NOT NULL,
+    client TEXT NOT NULL,
+    locked_at REAL NOT NULL,
+    until REAL NOT NULL,
+    PRIMARY KEY (account, client)
+);
 """
+
+
+@dataclass(frozen=True)
+class Lockout:
+    account: str  # keyed hash of the staff id, or '' (every account)
+    client: str  # keyed hash of the client address, or '' (every client)
+    locked_at: float
+    until: float
 
 
 class IdentityStore:
@@ -89,11 +107,20 @@ class IdentityStore:
         path: Path,
         hasher: PasswordHasher | None = None,
         clock: Callable[[], float] = time.time,
+        service: str = "",
     ) -> None:
         self.path = path
         self.hasher = hasher or PasswordHasher()
         self.clock = clock
+        # Credentials are bound to the service that issued them: a shared identity file (one
+        # directory of persons for several services) must not make one service's token or
+        # session work on another.
+        self.service = service
         sqlite_file.create(path, _SCHEMA)
+        with self._connect() as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(credentials)")}
+            if "service" not in columns:  # a file from before credentials were bound
+                db.execute("ALTER TABLE credentials ADD COLUMN service TEXT NOT NULL DEFAULT ''")
         # Verified against when the staff id is unknown, so both paths cost the same time.
         self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
 
@@ -184,8 +211,16 @@ class IdentityStore:
             db.execute("DELETE FROM credentials WHERE expires_at < ?", (now - 86400,))
             db.execute(
                 "INSERT INTO credentials(token_hash, kind, staff_id, issued_at, expires_at,"
-                " csrf_token) VALUES (?, ?, ?, ?, ?, ?)",
-                (token_digest(token), kind, operator.staff_id, now, now + ttl_seconds, csrf),
+                " csrf_token, service) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    token_digest(token),
+                    kind,
+                    operator.staff_id,
+                    now,
+                    now + ttl_seconds,
+                    csrf,
+                    self.service,
+                ),
             )
         return IssuedCredential(token=token, expires_at=now + ttl_seconds, csrf_token=csrf)
 
@@ -196,9 +231,9 @@ class IdentityStore:
             row = db.execute(
                 "SELECT o.staff_id, o.body, o.roles, o.display_name, c.expires_at, c.csrf_token"
                 " FROM credentials c JOIN operators o ON o.staff_id = c.staff_id"
-                " WHERE c.token_hash = ? AND c.kind = ? AND c.revoked_at IS NULL"
-                " AND o.disabled = 0",
-                (token_digest(token), kind),
+                " WHERE c.token_hash = ? AND c.kind = ? AND c.service = ?"
+                " AND c.revoked_at IS NULL AND o.disabled = 0",
+                (token_digest(token), kind, self.service),
             ).fetchone()
         if row is None or row[4] <= self.clock():
             return None
@@ -210,7 +245,59 @@ class IdentityStore:
         with self._connect() as db:
             cur = db.execute(
                 "UPDATE credentials SET revoked_at = ? WHERE token_hash = ? AND kind = ?"
-                " AND revoked_at IS NULL",
-                (self.clock(), token_digest(token), kind),
+                " AND service = ? AND revoked_at IS NULL",
+                (self.clock(), token_digest(token), kind, self.service),
             )
         return cur.rowcount > 0
+
+    # --- lockouts (written and read by shared/web/throttle.py) ---------------------------------
+
+    def lock(self, account: str, client: str, until: float) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO lockouts(account, client, locked_at, until) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(account, client) DO UPDATE SET until = max(until, excluded.until)",
+                (account, client, self.clock(), until),
+            )
+
+    def locked_until(self, account: str, client: str) -> float | None:
+        """The latest end of a lockout that applies to this account from this client."""
+        with self._connect() as db:
+            (until,) = db.execute(
+                "SELECT max(until) FROM lockouts WHERE until > ? AND ("
+                " (account = ? AND client IN (?, '')) OR (account = '' AND client = ?))",
+                (self.clock(), account, client, client),
+            ).fetchone()
+        return float(until) if until is not None else None
+
+    def end_if_over(self, account: str, client: str) -> bool:
+        """Remove this exact lockout if it has ended; whether there was one to remove."""
+        with self._connect() as db:
+            cur = db.execute(
+                "DELETE FROM lockouts WHERE account = ? AND client = ? AND until <= ?",
+                (account, client, self.clock()),
+            )
+        return cur.rowcount > 0
+
+    def lockouts(self) -> list[Lockout]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT account, client, locked_at, until FROM lockouts WHERE until > ?"
+                " ORDER BY locked_at",
+                (self.clock(),),
+            ).fetchall()
+        return [Lockout(str(a), str(c), float(at), float(u)) for a, c, at, u in rows]
+
+    def lift(self, account: str | None = None, client: str | None = None) -> int:
+        """End the lockouts of an account (every client) or of a client; returns how many."""
+        with self._connect() as db:
+            cur = db.execute(
+                "DELETE FROM lockouts WHERE (? IS NOT NULL AND account = ?)"
+                " OR (? IS NOT NULL AND client = ?)",
+                (account, account, client, client),
+            )
+        return cur.rowcount
+
+    def staff_ids(self) -> list[str]:
+        with self._connect() as db:
+            return [str(r[0]) for r in db.execute("SELECT staff_id FROM operators")]

@@ -6,8 +6,15 @@ register the same metric twice.
 
 from __future__ import annotations
 
+import hmac
+
+from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from shared.web.auth import AUTH_MARK
+from shared.web.context import get_context
+from shared.web.problems import UNAUTHENTICATED, ProblemError
 
 METRICS_MEDIA_TYPE = CONTENT_TYPE_LATEST
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -49,3 +56,25 @@ class HttpMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def scrape_access(request: Request) -> None:
+    """/metrics is open unless ``LEDGER_METRICS_TOKEN`` is set; then only a scraper sending
+    that token (``Authorization: Bearer …``, Prometheus' ``authorization`` setting) reads it.
+    The header is read here, not declared: the OpenAPI document cannot say "required only when
+    configured"."""
+    token = get_context(request).settings.metrics_token
+    if token is None:
+        return
+    expected = token.get_secret_value().encode()
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    given = value.strip().encode() if scheme.lower() == "bearer" else b""
+    if not hmac.compare_digest(expected, given):
+        raise ProblemError(
+            UNAUTHENTICATED,
+            "需要监控抓取令牌",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+
+
+setattr(scrape_access, AUTH_MARK, "scrape")

@@ -1,6 +1,7 @@
 """The request envelope, outermost around every service: a request id (accepted from
-``X-Request-ID`` when well-formed, else new), the body size limit, the catch-all that turns any
-unexpected exception into a 500 problem, metrics by route template, and one access-log line."""
+``X-Request-ID`` only when it is a UUID, else new), the body size limit, the catch-all that
+turns any unexpected exception into a 500 problem, metrics by route template, and one
+access-log line."""
 
 from __future__ import annotations
 
@@ -32,8 +33,20 @@ from shared.web.routes import matched_template
 
 log = structlog.get_logger("ledger.web")
 
-# A propagated id is logged and echoed, so only a plain token shape is accepted.
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# A propagated id is echoed in every response and error body and bound to every log line, so
+# only a UUID is taken: any other shape could be an ID or phone number a client put there.
+_REQUEST_ID = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+)
+
+
+def request_id_from(supplied: str) -> str:
+    """The supplied id in canonical form if it is a UUID, else a new random one."""
+    if _REQUEST_ID.match(supplied):
+        return str(uuid.UUID(supplied))
+    return str(uuid.uuid4())
+
+
 _SECURITY_HEADERS = (
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "same-origin"),
@@ -87,8 +100,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        supplied = headers.get("x-request-id", "")
-        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        request_id = request_id_from(headers.get("x-request-id", ""))
         scope[REQUEST_ID] = request_id
         status = 0
         started = False

@@ -66,10 +66,12 @@ class Pages:
         title: str,
         nav: Sequence[NavItem] = (),
         template_dirs: Sequence[Path] = (),
+        public_nav: Sequence[NavItem] = (),
     ) -> None:
         self.service = service
         self.title = title
         self.nav = tuple(nav)
+        self.public_nav = tuple(public_nav)
         loader = ChoiceLoader(
             [FileSystemLoader(str(d)) for d in template_dirs]
             + [FileSystemLoader(str(TEMPLATES_DIR))]
@@ -93,6 +95,7 @@ class Pages:
             "service": self.service,
             "service_title": self.title,
             "nav": self.nav,
+            "public_nav": self.public_nav,
             "operator": operator_of(request),
             "csrf_token": request.scope.get(CSRF_TOKEN),
             "current_path": request.url.path,

@@ -63,6 +63,7 @@ VALIDATION = ProblemType("validation", 422, "请求内容不符合要求")
 TOO_MANY_REQUESTS = ProblemType("too-many-requests", 429, "请求过于频繁")
 INTERNAL = ProblemType("internal", 500, "服务器内部错误")
 NOT_READY = ProblemType("not-ready", 503, "服务尚未就绪")
+BUSY = ProblemType("busy", 503, "服务繁忙，请稍后重试")
 
 # The documented list (README): every ``type`` a service may answer with.
 CATALOGUE: tuple[ProblemType, ...] = (
@@ -84,6 +85,7 @@ CATALOGUE: tuple[ProblemType, ...] = (
     TOO_MANY_REQUESTS,
     INTERNAL,
     NOT_READY,
+    BUSY,
 )
 
 _BY_STATUS: dict[int, ProblemType] = {
@@ -371,10 +373,10 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 async def handle_problem_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
     if isinstance(exc, SignInRequired) and wants_html(request) and request.method == "GET":
-        target = request.url.path
-        if request.url.query:
-            target += "?" + request.url.query
-        return RedirectResponse("/signin?next=" + quote(target, safe=""), status_code=303)
+        # The path only: a query string may hold what was searched for (an ID number, a
+        # phone number), and it would travel on through the Location header, the sign-in
+        # form and the browser's history.
+        return RedirectResponse("/signin?next=" + quote(request.url.path, safe=""), status_code=303)
     log.info("request.refused", problem=exc.problem.slug)
     return problem_response(
         request, exc.problem, exc.detail, headers=exc.headers, extensions=exc.extensions

@@ -1,5 +1,9 @@
 """Page sign-in: session cookies (HttpOnly, SameSite=Lax, one name per service since cookies
-ignore ports), the ``page(...)`` dependency with its CSRF check, and the sign-in/out routes."""
+ignore ports), the ``page(...)`` dependency with its CSRF check, and the sign-in/out routes.
+
+The sign-in form is an anonymous form of the public kit: its anti-forgery token is bound on the
+server to the visitor cookie (``public_kit.py``), and each attempt goes through the sign-in guard
+(throttle, lockouts, bounded hashing: ``throttle.py``)."""
 
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ from shared.web import csrf
 from shared.web.auth import AUTH_MARK, check_roles, public, role_set
 from shared.web.context import CSRF_TOKEN, OPERATOR, get_context
 from shared.web.identity import Operator
-from shared.web.problems import SignInRequired
+from shared.web.problems import BUSY, TOO_MANY_REQUESTS, ProblemError, SignInRequired
+from shared.web.public_kit import FORM_FIELD, form_token_valid, render_form, visitor_of
 from shared.web.roles import Role
 
 SIGNIN_PATH = "/signin"
@@ -27,8 +32,7 @@ def session_cookie(service: str) -> str:
     return f"ledger_{service}_session"
 
 
-def signin_cookie(service: str) -> str:
-    return f"ledger_{service}_signin"
+SIGNIN_FORM = "signin"
 
 
 def page(*roles: Role | str) -> Callable[..., Any]:
@@ -58,13 +62,15 @@ def page(*roles: Role | str) -> Callable[..., Any]:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a local path may follow sign-in (no open redirect to another site)."""
+    """Only a local path may follow sign-in (no open redirect to another site), and only the
+    path: a query string may hold what someone searched for, and must not travel on through
+    the form and the redirect."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return "/"
-    return target
+    return parts.path or "/"
 
 
 def _form_text(value: Any, limit: int = 512) -> str:
@@ -75,26 +81,20 @@ router = APIRouter(include_in_schema=False)
 
 
 def _signin_page(
-    request: Request, next_path: str, error: str | None = None, status_code: int = 200
+    request: Request,
+    next_path: str,
+    error: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
-    ctx = get_context(request)
-    token = csrf.new_token()
-    response = ctx.pages.render(
+    return render_form(
         request,
         "signin.html",
-        {"signin_token": token, "next": next_path, "error": error},
+        SIGNIN_FORM,
+        {"next": next_path, "error": error},
         status_code=status_code,
+        headers=headers,
     )
-    response.set_cookie(
-        signin_cookie(ctx.service),
-        token,
-        max_age=3600,
-        path=SIGNIN_PATH,
-        httponly=True,
-        samesite="strict",
-        secure=ctx.settings.cookie_secure,
-    )
-    return response
 
 
 @router.get(SIGNIN_PATH, dependencies=[Depends(public)])
@@ -114,21 +114,29 @@ async def signin_form(request: Request) -> Response:
 async def signin(request: Request) -> Response:
     ctx = get_context(request)
     form = await request.form()
-    if not csrf.tokens_match(
-        request.cookies.get(signin_cookie(ctx.service)), _form_text(form.get(csrf.FORM_FIELD))
-    ):
-        # A stale form (cookie expired) or a cross-site post: show a fresh form.
+    if not form_token_valid(request, SIGNIN_FORM, visitor_of(request), form.get(FORM_FIELD)):
+        # A stale form, a cross-site post, a token from another browser: show a fresh form.
         return _signin_page(request, "/", "表单已失效，请重新登录", status_code=403)
     next_path = safe_next(_form_text(form.get("next"), 2048))
     staff_id = _form_text(form.get("staff_id"), 64).strip()
     password = _form_text(form.get("password"), 256)
-    operator = (
-        await run_in_threadpool(ctx.identity.authenticate, staff_id, password)
-        if staff_id and password
-        else None
-    )
+    try:
+        operator = (
+            await ctx.signin_guard.attempt(request, staff_id, password, "page")
+            if staff_id and password
+            else None
+        )
+    except ProblemError as refused:
+        if refused.problem not in (TOO_MANY_REQUESTS, BUSY):
+            raise
+        return _signin_page(
+            request,
+            next_path,
+            refused.detail,
+            status_code=refused.problem.status,
+            headers=refused.headers,
+        )
     if operator is None:
-        log.info("signin.failed", channel="page")
         return _signin_page(request, next_path, "工号或密码错误", status_code=401)
     old = request.cookies.get(session_cookie(ctx.service))
     if old:
@@ -148,7 +156,6 @@ async def signin(request: Request) -> Response:
         samesite="lax",
         secure=ctx.settings.cookie_secure,
     )
-    response.delete_cookie(signin_cookie(ctx.service), path=SIGNIN_PATH)
     return response
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.store_settings import StoreSettings
@@ -66,6 +66,58 @@ class WebSettings(StoreSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Lowest level written to the JSON log"
     )
+    # --- guessing and floods (shared/web/throttle.py, password_gate.py, ratelimit.py) -----------
+    rate_limit_storage: str = Field(
+        "async+memory://",
+        description="Where rate-limit counters live (a `limits` async storage URI; "
+        "async+redis://… to share them between processes)",
+    )
+    signin_rate_limit: str = Field(
+        "30/minute",
+        description="Sign-in attempts per client address, counted before any password is hashed",
+    )
+    signin_failure_window_seconds: int = Field(
+        900, ge=1, description="Window in which failed sign-ins are counted"
+    )
+    signin_max_failures_account_client: int = Field(
+        10, ge=1, description="Failures of one account from one client before that pair is locked"
+    )
+    signin_max_failures_account: int = Field(
+        50, ge=1, description="Failures of one account from any client before it is locked"
+    )
+    signin_max_failures_client: int = Field(
+        30, ge=1, description="Failures from one client over any accounts before it is locked"
+    )
+    signin_lockout_seconds: int = Field(
+        900, ge=1, description="How long a lockout lasts (an administrator can lift it sooner)"
+    )
+    password_hash_concurrency: int = Field(
+        2, ge=1, description="Password checks (argon2id) running at once in one process"
+    )
+    password_hash_queue: int = Field(
+        16, ge=0, description="Password checks allowed to wait for a slot; more get 503 busy"
+    )
+    password_hash_nice: int = Field(
+        10, ge=0, le=19, description="CPU priority (nice) of the password-check threads (Linux)"
+    )
+    public_rate_limit: str = Field(
+        "20/minute",
+        description="Anonymous form views and submissions per client address (public kit)",
+    )
+    public_form_ttl_seconds: int = Field(
+        3600, ge=60, description="How long an issued anonymous form token can be submitted"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="If set, /metrics requires `Authorization: Bearer <this token>`"
+    )
+
+    @field_validator("signin_rate_limit", "public_rate_limit")
+    @classmethod
+    def _rate_limit_notation(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # raises ValueError on a malformed limit
+        return value
 
     def service_dir(self, service: str) -> Path:
         return self.var_dir / service
@@ -75,6 +127,12 @@ class WebSettings(StoreSettings):
 
     def idempotency_file(self, service: str) -> Path:
         return self.idempotency_db_path or self.service_dir(service) / "idempotency.sqlite3"
+
+    def secret_file(self, service: str) -> Path:
+        return self.service_dir(service) / "service-secret.key"
+
+    def forms_file(self, service: str) -> Path:
+        return self.service_dir(service) / "forms.sqlite3"
 
     def demo_operators_file(self, service: str) -> Path:
         return self.service_dir(service) / "demo-operators.txt"

@@ -19,6 +19,7 @@ from shared.web.problems import INVALID_CREDENTIALS, ProblemError
 from shared.web.roles import Role
 
 log = structlog.get_logger("ledger.web")
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class TokenRequest(BaseModel):
@@ -54,16 +55,20 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     summary="Sign in: exchange staff id and password for a bearer token",
     response_model=TokenResponse,
 )
-async def issue_token(request: Request, credentials: TokenRequest) -> TokenResponse:
+async def issue_token(
+    request: Request, response: Response, credentials: TokenRequest
+) -> TokenResponse:
     ctx = get_context(request)
-    # argon2 is deliberately slow: keep it off the event loop.
-    operator = await run_in_threadpool(
-        ctx.identity.authenticate, credentials.staff_id, credentials.password
+    # A token must never sit in a cache (RFC 6749 §5.1), nor a refusal that names it.
+    response.headers.update(NO_STORE)
+    # Throttled and locked before hashing; argon2 itself runs gated, off the event loop.
+    operator = await ctx.signin_guard.attempt(
+        request, credentials.staff_id, credentials.password, "api"
     )
     if operator is None:
-        log.info("signin.failed", channel="api")
         raise ProblemError(
-            INVALID_CREDENTIALS, headers={"WWW-Authenticate": 'Bearer realm="ledger"'}
+            INVALID_CREDENTIALS,
+            headers={"WWW-Authenticate": 'Bearer realm="ledger"', **NO_STORE},
         )
     ttl = ctx.settings.token_ttl_seconds
     issued = await run_in_threadpool(ctx.identity.issue, "bearer", operator, ttl)

@@ -249,6 +249,8 @@ def test_dates_in_chinese_and_shanghai_time() -> None:
 
 
 def test_only_local_paths_follow_sign_in() -> None:
-    assert safe_next("/cases?page=2") == "/cases?page=2"
+    # The path only: a query string (what was searched for) does not travel on.
+    assert safe_next("/cases?page=2") == "/cases"
+    assert safe_next("/cases/C-1") == "/cases/C-1"
     for bad in ("//evil.example/x", "https://evil.example", "/\\evil", "evil", "", None):
         assert safe_next(bad) == "/"

@@ -4,6 +4,7 @@ error body or a log line — checked for every field type."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.web_fixtures import (
 )
 
 OFFICER = demo_staff_id(Role.DISPATCH_OFFICER)
+SUPPORT_ID = "0b6f4c1e-2f0a-4d8e-9d57-5a1f0c3b7e21"
 
 # (field type, the bad body, the submitted values that must not come back, expected location)
 BAD_BODIES: list[tuple[str, dict[str, Any], list[str], list[str | int]]] = [
@@ -197,14 +199,14 @@ async def test_unexpected_error_is_a_500_with_correlation_id_only(
     async with client(app) as c:
         token = await token_for(c, app, OFFICER)
         capsys.readouterr()
-        r = await c.get("/boom", headers={**bearer(token), "X-Request-ID": "support-case-42"})
+        r = await c.get("/boom", headers={**bearer(token), "X-Request-ID": SUPPORT_ID})
     body = assert_problem(r, 500, "internal")
-    assert body["correlation_id"] == "support-case-42"
+    assert body["correlation_id"] == SUPPORT_ID
     assert set(body) == {"type", "title", "status", "correlation_id"}
     assert "Traceback" not in r.text and "RuntimeError" not in r.text and "SECRET" not in r.text
     out = capsys.readouterr().out
     failed = [line for line in log_lines(out) if line["event"] == "request.failed"]
-    assert failed and failed[0]["request_id"] == "support-case-42"
+    assert failed and failed[0]["request_id"] == SUPPORT_ID
     assert failed[0]["error_kind"] == "RuntimeError"
     assert "SECRET_EXC" not in out and "Traceback" not in out
 
@@ -251,15 +253,24 @@ async def test_body_limit_holds_without_content_length(tmp_path: Path) -> None:
     assert_problem(r, 413, "payload-too-large")
 
 
-async def test_request_id_is_propagated_or_replaced(tmp_path: Path) -> None:
+async def test_request_id_is_honoured_only_as_a_uuid(tmp_path: Path) -> None:
     app = build_app(tmp_path)
     async with client(app) as c:
-        kept = await c.get("/healthz", headers={"X-Request-ID": "abc-123.x"})
-        replaced = await c.get("/healthz", headers={"X-Request-ID": "SECRET with spaces"})
+        kept = await c.get("/healthz", headers={"X-Request-ID": SUPPORT_ID.upper()})
+        compact = await c.get("/healthz", headers={"X-Request-ID": SUPPORT_ID.replace("-", "")})
+        replaced = {
+            value: await c.get("/healthz", headers={"X-Request-ID": value})
+            for value in ("SECRET with spaces", "13812345678", "110101199003074218", "abc-123.x")
+        }
         fresh = await c.get("/healthz")
-    assert kept.headers["x-request-id"] == "abc-123.x"
-    assert "SECRET" not in replaced.headers["x-request-id"]
-    assert len(fresh.headers["x-request-id"]) == 32
+    # Taken in canonical form (lowercase, hyphenated), so it is always the same string.
+    assert kept.headers["x-request-id"] == SUPPORT_ID
+    assert compact.headers["x-request-id"] == SUPPORT_ID
+    for value, r in replaced.items():
+        assert value not in r.headers["x-request-id"]
+        assert str(uuid.UUID(r.headers["x-request-id"])) == r.headers["x-request-id"]
+    assert len({r.headers["x-request-id"] for r in replaced.values()}) == len(replaced)
+    assert str(uuid.UUID(fresh.headers["x-request-id"])) == fresh.headers["x-request-id"]
 
 
 async def test_readiness_names_the_failing_check(tmp_path: Path) -> None:
