@@ -33,8 +33,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import os
-import signal
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,6 +41,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from shared.crash_points import PROJECTOR_POINTS, Crasher, plan
 from shared.crypto.signing import PublicKey
 from shared.events.envelope import stream_kind
 from shared.events.partitioner import partition_for
@@ -62,35 +61,13 @@ PARKED = "parked"
 RESERVED = frozenset({POSITION, DEAD_LETTERS, PARKED})
 """Collections the projector keeps beside the read model (names must start with a letter)."""
 
-CRASH_POINTS = ("after_doc_before_position", "between_docs_of_one_event", "mid_batch")
+CRASH_POINTS = PROJECTOR_POINTS
 ID = "_id"
 
 
-# -- crash injection ---------------------------------------------------------------------------
+# -- crash injection (test only: shared/crash_points.py) ------------------------------------
 
-
-def _crash_plan() -> tuple[str, int] | None:
-    spec = os.environ.get("LEDGER_CRASH_AT", "")
-    if not spec:
-        return None
-    point, _, n = spec.partition(":")
-    if point not in CRASH_POINTS:
-        raise ValueError(f"LEDGER_CRASH_AT names no crash point: {point}")
-    return point, int(n or 1)
-
-
-class _Crasher:
-    """Counts arrivals at the named point; SIGKILLs this process at the chosen one."""
-
-    def __init__(self, plan: tuple[str, int] | None) -> None:
-        self.point, self.at = plan if plan else ("", 0)
-        self.seen = 0
-
-    def __call__(self, point: str) -> None:
-        if point == self.point:
-            self.seen += 1
-            if self.seen == self.at:
-                os.kill(os.getpid(), signal.SIGKILL)
+_crash_plan = plan
 
 
 def _no_crash(point: str) -> None:
@@ -257,8 +234,8 @@ class Projector:
         self._warm: OrderedDict[str, None] = OrderedDict()  # streams with state in memory (LRU)
         self._docs: dict[tuple[str, str], Doc | None] = {}  # (projection, stream) -> its doc
         self._reconciled = 0.0
-        plan = _crash_plan()
-        self._crash: Callable[[str], None] = _Crasher(plan) if plan else _no_crash
+        planned = plan()
+        self._crash: Callable[[str], None] = Crasher(planned) if planned else _no_crash
 
     # -- state ----------------------------------------------------------------------------
 
