@@ -45,6 +45,7 @@ from shared.crash_points import PROJECTOR_POINTS, Crasher, plan
 from shared.crypto.signing import PublicKey
 from shared.events.envelope import stream_kind
 from shared.events.partitioner import partition_for
+from shared.ledger.live import LiveFold
 from shared.ledger.reader import fold_stream, registry_fold
 from shared.log.port import EventLog, Positions, StoredRecord
 from shared.projection import GUARD_FIELD, Accepted, Projection, Write
@@ -228,6 +229,8 @@ class Projector:
         self.parked: set[str] = set()
         self.stats = Stats()
         self._fold: LedgerFold | None = None
+        # The judged stream states, shared with the service's writer once started.
+        self.live = LiveFold(log, genesis, owned_by_projector=True)
         self._sealed: dict[int, int] = {}  # positions of the last seal, when trusted
         self._sealed_rejected: dict[tuple[int, int], str] = {}  # its rejections
         self._cold: dict[int, bool] = {}  # partition may hold history of streams not in memory
@@ -269,6 +272,7 @@ class Projector:
         self.parked.update(d["stream"] for d in await self.store.find(DEAD_LETTERS))
         self._cold = {p: n > 0 for p, n in self.position.items()}
         self._fold = await registry_fold(self.log, self.genesis)
+        self.live.adopt(self._fold)
         if self.trust_seal:
             await self._read_seal()
         self.head = await self.log.head()
@@ -297,10 +301,12 @@ class Projector:
             self.stats.lazy_folds += 1
         else:
             self.fold.streams.pop(s, None)
+        self.live.mark(s, rec.offset)
         self._warm[s] = None
         while len(self._warm) > self.max_streams:
             old, _ = self._warm.popitem(last=False)
             self.fold.streams.pop(old, None)
+            self.live.forget(old)
             for p in self.projections:
                 self._docs.pop((p.name, old), None)
             self._cold[partition_for(old, self.log.partitions)] = True
@@ -321,6 +327,7 @@ class Projector:
             rejected = self._sealed_rejected.get((rec.partition, rec.offset))
             env = orjson.loads(rec.record)
             verdict = fold.apply_sealed(rec, record_hash, rejected, env)
+            self.live.mark(rec.stream, rec.offset + 1)
             return verdict, env if verdict.accepted else {}
         parsed: Parsed | Verdict = parse(rec.record, record_hash)
         if isinstance(parsed, Parsed):
@@ -329,6 +336,7 @@ class Projector:
                 # Signed under a registry version appended after our last read of it.
                 await fold_stream(self.log, fold, REGISTRY_STREAM)
         verdict = fold.apply(rec, parsed=parsed)
+        self.live.mark(rec.stream, rec.offset + 1)
         env = parsed.env if isinstance(parsed, Parsed) else {}
         return verdict, env
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.intake import api
+from shared.ledger.deployments import spec
 from shared.projections import projections_for
 from shared.web import Role, WebSettings, create_app
 from shared.web.demo import demo_router
@@ -20,6 +22,7 @@ def create(settings: WebSettings | None = None) -> FastAPI:
     return create_app(
         "intake",
         settings,
-        routers=[demo_router("intake", Role.INTAKE_CLERK, DUTIES)],
+        routers=[api.router, demo_router("intake", Role.INTAKE_CLERK, DUTIES)],
         projections=projections_for("intake"),
+        deployment=spec("intake"),
     )

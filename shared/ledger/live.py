@@ -95,6 +95,11 @@ class LiveFold:
 
     # -- the projector's side ---------------------------------------------------------------
 
+    def adopt(self, fold: LedgerFold) -> None:
+        """Share ``fold`` (the projector's, once it has read the registry)."""
+        self._fold = fold
+        self.folded.clear()
+
     def mark(self, stream: str, next_offset: int) -> None:
         """The live state of ``stream`` now holds every record before ``next_offset``."""
         self.folded[stream] = next_offset

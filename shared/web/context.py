@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 if TYPE_CHECKING:
     from shared.read_model import ReadModel
     from shared.readiness import ReadinessCheck
+    from shared.web.command_path import ServiceWriter
     from shared.web.idempotency import IdempotencyStore
     from shared.web.identity import IdentityStore, Operator
     from shared.web.metrics import HttpMetrics
@@ -37,6 +38,7 @@ class WebContext:
     pages: Pages
     readiness_checks: Sequence[ReadinessCheck] = field(default_factory=tuple)
     read_model: ReadModel | None = None  # the service's read store, if it keeps one
+    writer: ServiceWriter | None = None  # the service's command path, if it writes
 
 
 def get_context(conn: HTTPConnection) -> WebContext:

@@ -16,10 +16,13 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
+from shared.ledger.deployments import DeploymentSpec
+from shared.ledger.live import LiveFold
 from shared.projection import Projection
 from shared.readiness import CheckFunction, ReadinessCheck, as_readiness_check
 from shared.web import health, sessions, tokens
 from shared.web.auth import audit_routes, public
+from shared.web.command_path import ServiceWriter
 from shared.web.context import WebContext, get_context
 from shared.web.demo_operators import ensure_demo_operators
 from shared.web.docs import install_docs
@@ -72,6 +75,7 @@ def create_app(
     version: str = "0.1.0",
     clock: Callable[[], float] = time.time,
     projections: Sequence[Projection] = (),
+    deployment: DeploymentSpec | None = None,
 ) -> FastAPI:
     """Build a service app.
 
@@ -80,7 +84,8 @@ def create_app(
     are async callables returning :class:`CheckResult`; /readyz answers 503 naming the ones
     that fail. ``nav`` lists the pages in the layout's navigation. ``projections`` given, the
     app keeps a read model: a projector follows the log into it while the app runs, its lag
-    and the store gate /readyz, and its position is on /metrics.
+    and the store gate /readyz, and its position is on /metrics. ``deployment`` given, the app
+    writes to the log as that deployment, with its key (``shared/web/command_path.py``).
     """
     settings = settings or WebSettings()
     configure_logging(settings.log_level)
@@ -110,6 +115,13 @@ def create_app(
         context.read_model = served.read_model
         context.readiness_checks = (*context.readiness_checks, *served.readiness_checks())
         served.register_metrics(context.metrics.registry)
+    if deployment is not None:
+
+        def live() -> LiveFold | None:
+            p = served.projector if served is not None else None
+            return p.live if p is not None else None
+
+        context.writer = ServiceWriter(settings, deployment.name, deployment.deployment, live)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,6 +132,8 @@ def create_app(
         try:
             yield
         finally:
+            if context.writer is not None:
+                await context.writer.close()
             if served is not None:
                 await served.stop()
 
