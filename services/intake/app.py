@@ -1,14 +1,18 @@
-"""Intake service wiring (统一受理)."""
+"""Intake service wiring: its declaration, once (统一受理)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
-from services.intake import api
-from shared.ledger.deployments import spec
-from shared.projections import projections_for
-from shared.web import Role, WebSettings, create_app
+from services.intake import api, projection
+from shared.ledger.deployments import BODY, DeploymentSpec
+from shared.service import ServiceDeclaration
+from shared.web import Role, WebSettings
 from shared.web.demo import demo_router
+
+NAME = "intake"
 
 DUTIES = (
     "统一受理各渠道（热线、网站、信件、来访）的投诉，一件一号，发放查询码",
@@ -18,11 +22,23 @@ DUTIES = (
 )
 
 
+SERVICE = ServiceDeclaration(
+    name=NAME,
+    title="统一受理",
+    deployment=DeploymentSpec(
+        NAME,
+        f"/bodies/{BODY}/{NAME}",
+        BODY,
+        NAME,
+        (BODY, "complainant"),
+        ("ledger.complaint.*", "ledger.complainant.*"),
+    ),
+    port=8001,
+    routers=[api.router, demo_router(NAME, Role.INTAKE_CLERK, DUTIES)],
+    projections=projection.PROJECTIONS,
+    pages=Path(__file__).parent / "pages",
+)
+
+
 def create(settings: WebSettings | None = None) -> FastAPI:
-    return create_app(
-        "intake",
-        settings,
-        routers=[api.router, demo_router("intake", Role.INTAKE_CLERK, DUTIES)],
-        projections=projections_for("intake"),
-        deployment=spec("intake"),
-    )
+    return SERVICE.create_app(settings)

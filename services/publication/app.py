@@ -1,12 +1,18 @@
-"""Publication service wiring (结果公开)."""
+"""Publication service wiring: its declaration, once (结果公开)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
-from shared.projections import projections_for
-from shared.web import Role, WebSettings, create_app
+from services.publication import projection
+from shared.ledger.deployments import BODY, DeploymentSpec
+from shared.service import ServiceDeclaration
+from shared.web import Role, WebSettings
 from shared.web.demo import demo_router
+
+NAME = "publication"
 
 DUTIES = (
     "起草通报与公告，经审核后公开，不含秘密与任何个人信息",
@@ -15,10 +21,23 @@ DUTIES = (
 )
 
 
+SERVICE = ServiceDeclaration(
+    name=NAME,
+    title="结果公开",
+    deployment=DeploymentSpec(
+        NAME,
+        f"/bodies/{BODY}/{NAME}",
+        BODY,
+        NAME,
+        (BODY,),
+        ("ledger.publication.*",),
+    ),
+    port=8004,
+    routers=[demo_router(NAME, Role.PUBLICATION_REVIEWER, DUTIES)],
+    projections=projection.PROJECTIONS,
+    pages=Path(__file__).parent / "pages",
+)
+
+
 def create(settings: WebSettings | None = None) -> FastAPI:
-    return create_app(
-        "publication",
-        settings,
-        routers=[demo_router("publication", Role.PUBLICATION_REVIEWER, DUTIES)],
-        projections=projections_for("publication"),
-    )
+    return SERVICE.create_app(settings)

@@ -270,10 +270,10 @@ def tail(
 
 
 def _service(service: str) -> str:
-    from shared.projections import SERVICES
+    from shared.service import declared
 
-    if service not in SERVICES:
-        raise typer.BadParameter(f"one of {', '.join(SERVICES)}")
+    if service not in declared():
+        raise typer.BadParameter(f"one of {', '.join(declared())}")
     return service
 
 
@@ -286,7 +286,7 @@ def _run_read_model(fn: Callable[[EventLog, Any], Awaitable[T]]) -> T:
 
 @app.command()
 def project(
-    service: Annotated[str, typer.Argument(help="intake, dispatch, oversight or publication")],
+    service: Annotated[str, typer.Argument(help="a declared service (shared/service.py)")],
     follow: Annotated[bool, typer.Option(help="Keep following the log")] = False,
 ) -> None:
     """Project the log into the service's read model (up to the head, or following it)."""
@@ -332,7 +332,7 @@ def project(
 
 @app.command()
 def rebuild(
-    service: Annotated[str, typer.Argument(help="intake, dispatch, oversight or publication")],
+    service: Annotated[str, typer.Argument(help="a declared service (shared/service.py)")],
     drop_old: Annotated[
         bool, typer.Option(help="Remove the old copy once its digests match the new one's")
     ] = False,
@@ -411,15 +411,15 @@ _SERVICE_OPTION = typer.Option(
 
 
 def _services_with_read_models(only: str | None) -> list[str]:
-    from shared.projections import SERVICES
+    from shared.service import declared
     from shared.store_settings import StoreSettings
 
     if only is not None:
         return [_service(only)]
     s = StoreSettings()
     if s.store_url:
-        return list(SERVICES)
-    return [x for x in SERVICES if s.service_dir(x).exists()]
+        return list(declared())
+    return [x for x in declared() if s.service_dir(x).exists()]
 
 
 @dead_letters_app.callback()

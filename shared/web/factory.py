@@ -47,13 +47,6 @@ from shared.web.problems import (
 from shared.web.service_read_model import ServiceReadModel
 from shared.web.settings import WebSettings
 
-SERVICE_TITLES = {
-    "intake": "统一受理",
-    "dispatch": "统一转办",
-    "oversight": "统一督办",
-    "publication": "结果公开",
-}
-
 
 def password_hasher(settings: WebSettings) -> PasswordHasher:
     return PasswordHasher(
@@ -89,7 +82,7 @@ def create_app(
     """
     settings = settings or WebSettings()
     configure_logging(settings.log_level)
-    title = title or SERVICE_TITLES.get(service, service)
+    title = title or service
     service_dir = settings.service_dir(service)
     service_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
