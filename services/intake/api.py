@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Request
 
 from services.intake import commands
+from shared.projections.case_summary import CASES
+from shared.web.auth import require_roles
 from shared.web.command_path import CommandAnswer, LedgerDep
+from shared.web.context import get_context
 from shared.web.idempotency import command
+from shared.web.problems import NOT_FOUND, ProblemError
+from shared.web.read_your_writes import FreshRead
 from shared.web.roles import Role
 
 router = APIRouter(tags=["complaints"])
@@ -25,3 +31,22 @@ async def receive_complaint(body: commands.ReceiveComplaint, ledger: LedgerDep) 
     # The tracking code is the command's own keyed id: a retry gives the same code.
     tracking = hashlib.sha256(ledger.event_id(-2).encode()).hexdigest()
     return await ledger.run(stream, lambda st: commands.receive(st, body, ledger.actor, tracking))
+
+
+@router.get(
+    "/complaints/{case_id}",
+    summary="A complaint's case as the read model holds it (?after= waits for a command)",
+    dependencies=[Depends(require_roles(Role.INTAKE_CLERK))],
+)
+async def complaint_case(
+    case_id: Annotated[str, Path(pattern=r"^case-[0-9a-f-]{36}$")],
+    fresh: FreshRead,
+    request: Request,
+) -> dict[str, Any]:
+    read_model = get_context(request).read_model
+    assert read_model is not None
+    doc = await (await read_model.store()).get(CASES, case_id)
+    if doc is None:
+        detail = "读模型尚未更新到该位置" if fresh.gave_up else None
+        raise ProblemError(NOT_FOUND, detail)
+    return {k: v for k, v in doc.items() if not k.startswith("_")} | {"case_id": case_id}

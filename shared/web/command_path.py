@@ -77,11 +77,13 @@ class ServiceWriter:
         key_name: str,
         deployment: str,
         live: Callable[[], LiveFold | None] | None = None,
+        on_appended: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.key_name = key_name
         self.deployment = deployment
         self._live = live
+        self.on_appended = on_appended  # e.g. wake the projector: a read may wait for it
         self._writer: EventWriter | None = None
         self._log: EventLog | None = None
         self._secret = b""
@@ -133,7 +135,10 @@ class Ledger:
 
     async def submit(self, stream: str, decide: Decide) -> Submission:
         writer = await self.service.writer()
-        return await writer.submit(stream, decide, ids=self.event_id)
+        result = await writer.submit(stream, decide, ids=self.event_id)
+        if result.accepted and self.service.on_appended is not None:
+            self.service.on_appended()
+        return result
 
     async def run(self, stream: str, decide: Decide) -> CommandAnswer:
         """Submit and answer: the accepted events, or a 409 problem naming the reason."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from shared.web.identity import IdentityStore, Operator
     from shared.web.metrics import HttpMetrics
     from shared.web.pages import Pages
+    from shared.web.service_read_model import ServiceReadModel
     from shared.web.settings import WebSettings
 
 # Keys in the ASGI scope; namespaced so they cannot collide with Starlette's own.
@@ -39,6 +40,7 @@ class WebContext:
     readiness_checks: Sequence[ReadinessCheck] = field(default_factory=tuple)
     read_model: ReadModel | None = None  # the service's read store, if it keeps one
     writer: ServiceWriter | None = None  # the service's command path, if it writes
+    served: ServiceReadModel | None = None  # its projector, for read-your-writes waits
 
 
 def get_context(conn: HTTPConnection) -> WebContext:

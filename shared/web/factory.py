@@ -106,6 +106,7 @@ def create_app(
     served = ServiceReadModel(settings, service, projections) if projections else None
     if served is not None:
         context.read_model = served.read_model
+        context.served = served
         context.readiness_checks = (*context.readiness_checks, *served.readiness_checks())
         served.register_metrics(context.metrics.registry)
     if deployment is not None:
@@ -114,7 +115,13 @@ def create_app(
             p = served.projector if served is not None else None
             return p.live if p is not None else None
 
-        context.writer = ServiceWriter(settings, deployment.name, deployment.deployment, live)
+        def appended() -> None:
+            if served is not None and served.runner is not None:
+                served.runner.wake()
+
+        context.writer = ServiceWriter(
+            settings, deployment.name, deployment.deployment, live, appended
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -239,3 +239,44 @@ async def test_killed_between_append_and_answer_the_retry_gets_the_first_result(
     assert body["events"][0]["id"] == stored["id"]
     p, o = body["events"][0]["partition"], body["events"][0]["offset"]
     assert after_crash[p] == o + 1
+
+
+# -- read-your-writes --------------------------------------------------------------------------
+
+
+async def test_a_read_after_a_command_sees_its_effect_and_a_timed_out_wait_says_so(
+    tmp_path: Path,
+) -> None:
+    # A slow poll: without the wait (and the nudge a command gives), the read would miss it.
+    settings = fast_settings(
+        tmp_path / "var", log_partitions=3, projector_poll_seconds=5.0, read_your_writes_seconds=3
+    )
+    log = await open_log(settings)
+    try:
+        await init_ledger(log, settings)
+        app = create(settings)
+        async with client(app) as c, app.router.lifespan_context(app):
+            token = await token_for(c, app, CLERK)
+            r = await c.post("/complaints", json=COMPLAINT, headers=bearer(token, "ryw-1"))
+            assert r.status_code == 201, r.text
+            body = r.json()
+            after = ",".join(f"{p}:{n}" for p, n in body["position"].items())
+            read = await c.get(
+                f"/complaints/{body['stream']}", params={"after": after}, headers=bearer(token)
+            )
+            assert read.status_code == 200, read.text
+            assert read.headers["ledger-read-position"] == "reached"
+            assert read.json()["status"] == "received"
+
+            p, n = next(iter(body["position"].items()))
+            started = time.monotonic()
+            ahead = await c.get(
+                f"/complaints/{body['stream']}",
+                params={"after": f"{p}:{int(n) + 1000}"},
+                headers=bearer(token),
+            )
+            assert time.monotonic() - started >= 2.9  # it waited the bound, then gave up
+            assert ahead.status_code == 200
+            assert ahead.headers["ledger-read-position"] == "timeout"
+    finally:
+        await log.close()
