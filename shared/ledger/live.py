@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from shared.crypto.signing import PublicKey
 from shared.events.partitioner import partition_for
 from shared.ledger.reader import fold_stream, highest_regseq, registry_fold
+from shared.ledger.snapshots import StreamSnapshots
 from shared.log.port import EventLog, StoredRecord
 from shared.rules.fold import LedgerFold
 from shared.rules.stream import REGISTRY_STREAM, StreamState
@@ -79,6 +80,7 @@ class LiveFold:
         self._lru: OrderedDict[str, None] = OrderedDict()
         self._registry_lock = asyncio.Lock()
         self.cold_folds = 0  # streams folded from the log for a writer (a metric for tests)
+        self.snapshot_hits = 0  # streams taken from a snapshot
 
     async def fold(self) -> LedgerFold:
         if self._fold is None:
@@ -109,8 +111,9 @@ class LiveFold:
 
     # -- the writer's side ----------------------------------------------------------------
 
-    async def tracked(self, stream: str) -> Tracked:
-        """A private copy of ``stream``'s state at the log head now."""
+    async def tracked(self, stream: str, snapshots: StreamSnapshots | None = None) -> Tracked:
+        """A private copy of ``stream``'s state at the log head now (from the live state, else
+        from a snapshot checked against the log, else folded from the log)."""
         live = await self.fold()
         p = partition_for(stream, self.log.partitions)
         scratch = LedgerFold(live.registry, live.partitions, live.genesis)
@@ -120,14 +123,20 @@ class LiveFold:
             scratch.streams[stream] = copy_state(st)
             t = Tracked(stream, p, at, scratch)
         else:
-            head = await self.log.head()
-            end = head.get(p, 0)
-            await self._fold_records(scratch, await self._stream_records(stream, 0, end))
-            self.cold_folds += 1
-            t = Tracked(stream, p, end, scratch)
-            if not self.owned_by_projector:
-                self._keep(stream, t)
-            return t
+            snap = await snapshots.load(self.log, stream) if snapshots is not None else None
+            if snap is not None:
+                scratch.streams[stream] = snap.state
+                t = Tracked(stream, p, snap.next_offset, scratch)
+                self.snapshot_hits += 1
+            else:
+                head = await self.log.head()
+                end = head.get(p, 0)
+                await self._fold_records(scratch, await self._stream_records(stream, 0, end))
+                self.cold_folds += 1
+                t = Tracked(stream, p, end, scratch)
+                if not self.owned_by_projector:
+                    self._keep(stream, t)
+                return t
         await self.catch_up(t)
         return t
 

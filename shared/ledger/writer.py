@@ -30,6 +30,7 @@ from shared.crash_points import crash_point
 from shared.crypto.signing import PublicKey
 from shared.ledger.live import LiveFold, Tracked, copy_state
 from shared.ledger.signer import Draft, Signed, Signer, UnknownEventType, now_rfc3339
+from shared.ledger.snapshots import Snapshot, StreamSnapshots
 from shared.log.port import Appended, EventLog
 from shared.rules.fold import LedgerFold
 from shared.rules.stream import REGISTRY_STREAM, StreamState, admit, parse
@@ -77,6 +78,7 @@ class EventWriter:
         retry_seconds: float = 60.0,
         live: LiveFold | Callable[[], LiveFold | None] | None = None,
         clock: Callable[[], float] = time.time,
+        snapshots: StreamSnapshots | None = None,
     ) -> None:
         self.log = log
         self.retry_seconds = retry_seconds
@@ -86,6 +88,7 @@ class EventWriter:
         self.clock = clock
         self._own = LiveFold(log, genesis)
         self._live = live
+        self.snapshots = snapshots
 
     @property
     def live(self) -> LiveFold:
@@ -112,7 +115,7 @@ class EventWriter:
     async def _tracked(self, stream: str) -> Tracked:
         if stream == REGISTRY_STREAM:
             return await self._own.tracked_registry()
-        return await self.live.tracked(stream)
+        return await self.live.tracked(stream, self.snapshots)
 
     async def submit(
         self, stream: str, decide: Decide, *, ids: EventIds | None = None
@@ -194,6 +197,9 @@ class EventWriter:
             if verdict is None:
                 raise RuntimeError(f"appended records of {t.stream} not found on read-back")
             out.append(Written(s.id, verdict, pos, s.record))
+        if self.snapshots is not None and all(w.verdict.accepted for w in out):
+            snap = Snapshot(copy_state(t.state), t.partition, positions[-1].offset, t.next_offset)
+            self.snapshots.save(snap)
         return out
 
     async def _answer_from_log(self, t: Tracked, ids: EventIds, attempts: int) -> Submission:

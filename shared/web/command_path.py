@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -30,6 +31,7 @@ from shared.events.ids import command_event_id
 from shared.ledger import keystore
 from shared.ledger.live import LiveFold
 from shared.ledger.signer import Signer
+from shared.ledger.snapshots import StreamSnapshots
 from shared.ledger.writer import Decide, EventWriter, Submission
 from shared.log.factory import open_log
 from shared.log.port import EventLog
@@ -39,6 +41,8 @@ from shared.web.identity import Operator
 from shared.web.problems import CONFLICT, ProblemError
 
 ID_SECRET_PURPOSE = "command-event-ids"
+SNAPSHOT_SECRET_PURPOSE = "stream-snapshots"
+SNAPSHOTS_FILE = "stream-snapshots.sqlite3"
 
 
 class Refusal(Exception):
@@ -78,15 +82,18 @@ class ServiceWriter:
         deployment: str,
         live: Callable[[], LiveFold | None] | None = None,
         on_appended: Callable[[], None] | None = None,
+        snapshots_path: Path | None = None,
     ) -> None:
         self.settings = settings
         self.key_name = key_name
         self.deployment = deployment
         self._live = live
+        self.snapshots_path = snapshots_path or settings.var_dir / key_name / SNAPSHOTS_FILE
         self.on_appended = on_appended  # e.g. wake the projector: a read may wait for it
         self._writer: EventWriter | None = None
         self._log: EventLog | None = None
         self._secret = b""
+        self._snapshots: StreamSnapshots | None = None
         self._lock = asyncio.Lock()
 
     async def writer(self) -> EventWriter:
@@ -96,11 +103,16 @@ class ServiceWriter:
                     key: SigningKey = keystore.load(self.settings, self.key_name)
                     self._log = await open_log(self.settings)
                     self._secret = key.derived_secret(ID_SECRET_PURPOSE)
+                    self._snapshots = StreamSnapshots(
+                        self.snapshots_path,
+                        key.derived_secret(SNAPSHOT_SECRET_PURPOSE),
+                    )
                     self._writer = EventWriter(
                         self._log,
                         Signer(self.deployment, key),
                         keystore.genesis_public(self.settings),
                         live=self._live,
+                        snapshots=self._snapshots,
                     )
         return self._writer
 
@@ -110,7 +122,9 @@ class ServiceWriter:
     async def close(self) -> None:
         if self._log is not None:
             await self._log.close()
-        self._log = self._writer = None
+        if self._snapshots is not None:
+            self._snapshots.close()
+        self._log = self._writer = self._snapshots = None
 
 
 class Ledger:

@@ -22,7 +22,7 @@ from shared.projection import Projection
 from shared.readiness import CheckFunction, ReadinessCheck, as_readiness_check
 from shared.web import health, sessions, tokens
 from shared.web.auth import audit_routes, public
-from shared.web.command_path import ServiceWriter
+from shared.web.command_path import SNAPSHOTS_FILE, ServiceWriter
 from shared.web.context import WebContext, get_context
 from shared.web.demo_operators import ensure_demo_operators
 from shared.web.docs import install_docs
@@ -120,7 +120,12 @@ def create_app(
                 served.runner.wake()
 
         context.writer = ServiceWriter(
-            settings, deployment.name, deployment.deployment, live, appended
+            settings,
+            deployment.name,
+            deployment.deployment,
+            live,
+            appended,
+            settings.service_dir(service) / SNAPSHOTS_FILE,
         )
 
     @asynccontextmanager
