@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared.ledger.deployments import DeploymentSpec
-from shared.projection import Projection
+from shared.readside.projection import Projection
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 
 from services.intake import commands
-from shared.projections.case_summary import CASES
+from shared.readside.projections.case_summary import CASES
 from shared.web.auth import require_roles
 from shared.web.command_path import CommandAnswer, LedgerDep
 from shared.web.context import get_context

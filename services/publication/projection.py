@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.projection import Projection
-from shared.projections.case_summary import CaseSummary
+from shared.readside.projection import Projection
+from shared.readside.projections.case_summary import CaseSummary
 
 PROJECTIONS: tuple[Projection, ...] = (CaseSummary(),)

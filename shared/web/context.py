@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
-    from shared.read_model import ReadModel
     from shared.readiness import ReadinessCheck
+    from shared.readside.read_model import ReadModel
     from shared.web.command_path import ServiceWriter
     from shared.web.idempotency import IdempotencyStore
     from shared.web.identity import IdentityStore, Operator

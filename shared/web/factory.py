@@ -18,8 +18,8 @@ from starlette.staticfiles import StaticFiles
 
 from shared.ledger.deployments import DeploymentSpec
 from shared.ledger.live import LiveFold
-from shared.projection import Projection
 from shared.readiness import CheckFunction, ReadinessCheck, as_readiness_check
+from shared.readside.projection import Projection
 from shared.web import health, sessions, tokens
 from shared.web.auth import audit_routes, public
 from shared.web.command_path import SNAPSHOTS_FILE, ServiceWriter

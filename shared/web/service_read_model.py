@@ -20,12 +20,12 @@ from prometheus_client import CollectorRegistry
 from shared.ledger import keystore
 from shared.log.factory import open_log
 from shared.log.port import EventLog
-from shared.projection import Projection
-from shared.projector import Projector
-from shared.projector_metrics import lag_check, register_projector_metrics
-from shared.read_model import ProjectorRunner, ReadModel
 from shared.readiness import CheckResult, ReadinessCheck
-from shared.store_settings import StoreSettings
+from shared.readside.copies import StoreSettings
+from shared.readside.metrics import lag_check, register_projector_metrics
+from shared.readside.projection import Projection
+from shared.readside.projector import Projector
+from shared.readside.read_model import ProjectorRunner, ReadModel
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.store_settings import StoreSettings
+from shared.readside.copies import StoreSettings
 
 
 class WebSettings(StoreSettings):

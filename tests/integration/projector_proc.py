@@ -31,8 +31,8 @@ import shared.log.sqlite
 import shared.store.mongo
 from shared.ledger import keystore
 from shared.log.factory import open_log
-from shared.projections.case_summary import CaseSummary
-from shared.projector import Projector
+from shared.readside.projections.case_summary import CaseSummary
+from shared.readside.projector import Projector
 from shared.settings import LedgerSettings
 from shared.store import open_store
 

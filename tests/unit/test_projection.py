@@ -7,9 +7,9 @@ import copy
 import pytest
 
 from shared.log.port import StoredRecord
-from shared.projection import Accepted, UnknownEvent
-from shared.projections.case_summary import CASES, TIMELINE, CaseSummary
-from shared.projector import _crash_plan, scrubbed_message
+from shared.readside.projection import Accepted, UnknownEvent
+from shared.readside.projections.case_summary import CASES, TIMELINE, CaseSummary
+from shared.readside.projector import _crash_plan, scrubbed_message
 from tests.samples import CASE, SAMPLES, UNIT
 
 

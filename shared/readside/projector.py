@@ -48,11 +48,11 @@ from shared.events.partitioner import partition_for
 from shared.ledger.live import LiveFold
 from shared.ledger.reader import fold_stream, registry_fold
 from shared.log.port import EventLog, Positions, StoredRecord
-from shared.projection import GUARD_FIELD, Accepted, Projection, Write
+from shared.readside.projection import GUARD_FIELD, Accepted, Projection, Write
 from shared.rules.fold import LedgerFold
 from shared.rules.stream import REGISTRY_STREAM, Parsed, parse
 from shared.rules.verdict import Verdict
-from shared.store.canonical import normalise
+from shared.store.json_form import normalise
 from shared.store.port import Doc, DocumentStore
 from shared.store.query import check_collection
 

@@ -21,10 +21,7 @@ from dataclasses import dataclass, field
 
 from shared.crypto.signing import PublicKey
 from shared.log.port import EventLog, Positions
-from shared.projection import Projection
-from shared.projector import DEAD_LETTERS, PARKED, POSITION, Projector
-from shared.store.port import DocumentStore
-from shared.store_settings import (
+from shared.readside.copies import (
     StoreRef,
     StoreSettings,
     current_ref,
@@ -33,6 +30,9 @@ from shared.store_settings import (
     open_ref,
     switch_to,
 )
+from shared.readside.projection import Projection
+from shared.readside.projector import DEAD_LETTERS, PARKED, POSITION, Projector
+from shared.store.port import DocumentStore
 
 log = logging.getLogger(__name__)
 

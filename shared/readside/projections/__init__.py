@@ -5,7 +5,7 @@ the operator's tools (``ledger project``, ``ledger rebuild``), which see what th
 
 from __future__ import annotations
 
-from shared.projection import Projection
+from shared.readside.projection import Projection
 
 
 def projections_for(service: str) -> list[Projection]:

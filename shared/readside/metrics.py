@@ -19,8 +19,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from shared.projector import Projector
 from shared.readiness import CheckFunction, CheckResult
+from shared.readside.projector import Projector
 
 Source = Callable[[], Projector | None]
 
