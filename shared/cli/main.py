@@ -430,7 +430,7 @@ def dead_letters_list(
     if ctx.invoked_subcommand is not None:
         return
     from shared.readside.copies import StoreSettings
-    from shared.readside.projector import dead_letters
+    from shared.readside.dead_letters import dead_letters
     from shared.readside.read_model import ReadModel
 
     async def go(log: EventLog, s: StoreSettings) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -474,8 +474,9 @@ def dead_letters_retry(
 
     A stream whose events all apply is unparked. Run it after deploying the fix."""
     from shared.readside.copies import StoreSettings
+    from shared.readside.dead_letters import DeadLetter
     from shared.readside.projections import projections_for
-    from shared.readside.projector import DeadLetter, Projector
+    from shared.readside.projector import Projector
     from shared.readside.read_model import ReadModel
 
     async def go(log: EventLog, s: StoreSettings) -> int:

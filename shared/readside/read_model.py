@@ -30,8 +30,9 @@ from shared.readside.copies import (
     open_ref,
     switch_to,
 )
+from shared.readside.dead_letters import DEAD_LETTERS, PARKED
 from shared.readside.projection import Projection
-from shared.readside.projector import DEAD_LETTERS, PARKED, POSITION, Projector
+from shared.readside.projector import POSITION, Projector
 from shared.store.port import DocumentStore
 
 log = logging.getLogger(__name__)

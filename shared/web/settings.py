@@ -1,6 +1,6 @@
 """Settings of a web service (pydantic-settings, prefix ``LEDGER_``).
 
-Extends :class:`shared.store_settings.StoreSettings` (the ledger's settings and the read
+Extends :class:`shared.readside.copies.StoreSettings` (the ledger's settings and the read
 model's); every field here is listed in the
 README's configuration table.
 """

@@ -5,7 +5,7 @@ one store until caught up with the head it saw at start, then write its stats as
     python -m tests.integration.projector_proc --out F --store mongodb://host:port/ --database N
     python -m tests.integration.projector_proc --zygote
 
-``LEDGER_CRASH_AT=<point>:<n>`` makes it kill itself there (see shared.projector).
+``LEDGER_CRASH_AT=<point>:<n>`` makes it kill itself there (see shared/crash_points.py).
 
 With ``--zygote`` it imports everything once and then forks one projector per request: each
 line on stdin is ``{"args": [...], "env": {...}}``; it answers ``{"pid": N}`` when the child

@@ -27,10 +27,11 @@ from shared.ledger.verify import verify_log
 from shared.log.factory import open_log
 from shared.log.port import Appended, EventLog, Positions, StoredRecord, read_all
 from shared.readside.copies import StoreSettings, current_ref, open_ref
+from shared.readside.dead_letters import DEAD_LETTERS, PARKED, dead_letters
 from shared.readside.metrics import lag_check, register_projector_metrics
 from shared.readside.projection import Accepted, Write
 from shared.readside.projections.case_summary import CASES, TIMELINE, CaseSummary, status_counts
-from shared.readside.projector import DEAD_LETTERS, PARKED, Projector, dead_letters
+from shared.readside.projector import Projector
 from shared.readside.read_model import ProjectorRunner, ReadModel, rebuild, saved_position
 from shared.rules.verdict import Outcome
 from shared.settings import LedgerSettings
