@@ -6,20 +6,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.dispatch import projection
+from services.dispatch import api, projection
 from shared.ledger.deployments import BODY, DeploymentSpec
 from shared.service import ServiceDeclaration
-from shared.web import Role, WebSettings
-from shared.web.demo import demo_router
+from shared.web import WebSettings
 
 NAME = "dispatch"
-
-DUTIES = (
-    "按转办规则直接交办或并联交办，写明办结时限（限时办结）",
-    "受理退单申请并作出裁定，裁定前承办单位时限照常计算（首接负责）",
-    "召集联席会议，记录各成员意见，缺席视为同意（缺席默认）",
-)
-
 
 SERVICE = ServiceDeclaration(
     name=NAME,
@@ -33,7 +25,7 @@ SERVICE = ServiceDeclaration(
         ("ledger.dispatch.*", "ledger.conference.*"),
     ),
     port=8002,
-    routers=[demo_router(NAME, Role.DISPATCH_OFFICER, DUTIES)],
+    routers=[api.router],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
 )

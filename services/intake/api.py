@@ -12,12 +12,23 @@ from shared.readside.projections.case_summary import CASES
 from shared.web.auth import require_roles
 from shared.web.command_path import CommandAnswer, LedgerDep
 from shared.web.context import get_context
+from shared.web.demo import demo_router
 from shared.web.idempotency import command
 from shared.web.problems import NOT_FOUND, ProblemError
 from shared.web.read_your_writes import FreshRead
 from shared.web.roles import Role
 
 router = APIRouter(tags=["complaints"])
+
+DUTIES = (
+    "统一受理各渠道（热线、网站、信件、来访）的投诉，一件一号，发放查询码",
+    "在写入账本前去除投诉人个人信息，原件存入加密保管库",
+    "识别重复投诉与越级投诉，合并为同一件",
+    "向每位投诉人按其渠道回复，并收集确认、异议与满意度",
+)
+
+# The service home page (its duties) until intake's own pages arrive.
+home = demo_router("intake", Role.INTAKE_CLERK, DUTIES)
 
 
 @router.post(

@@ -6,20 +6,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.publication import projection
+from services.publication import api, projection
 from shared.ledger.deployments import BODY, DeploymentSpec
 from shared.service import ServiceDeclaration
-from shared.web import Role, WebSettings
-from shared.web.demo import demo_router
+from shared.web import WebSettings
 
 NAME = "publication"
-
-DUTIES = (
-    "起草通报与公告，经审核后公开，不含秘密与任何个人信息",
-    "公开网站：无需脚本即可浏览，图表由服务器生成",
-    "公开透明日志：可验证每份通报已发布且未被改动",
-)
-
 
 SERVICE = ServiceDeclaration(
     name=NAME,
@@ -33,7 +25,7 @@ SERVICE = ServiceDeclaration(
         ("ledger.publication.*",),
     ),
     port=8004,
-    routers=[demo_router(NAME, Role.PUBLICATION_REVIEWER, DUTIES)],
+    routers=[api.router],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
 )

@@ -92,12 +92,13 @@ async def http(ws: Workspace, workers: int = 32, per: int = 15, repeat: int = 3)
         await log.close()
     port = _free_port()
     env = {**os.environ, "LEDGER_VAR_DIR": str(var)}
+    server_log = open(var / "server.log", "wb")  # noqa: SIM115 - closed with the server
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.bench.command_server", str(var), str(port)],
         cwd=REPO,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -134,6 +135,7 @@ async def http(ws: Workspace, workers: int = 32, per: int = 15, repeat: int = 3)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        server_log.close()
     return {
         "ours": statistics.median(ours_rates),
         "bare": statistics.median(bare_rates),
