@@ -101,6 +101,14 @@ class EventWriter:
             await self.live.refresh_registry()
         return await self.live.fold()
 
+    async def warm_up(self) -> None:
+        """Prepare for the first command as a service starts: the registry read, and the
+        log's own warm-up where it has one (Kafka: metadata and its stream index)."""
+        await self.registry()
+        warm = getattr(self.log, "warm_up", None)
+        if warm is not None:
+            await warm()
+
     async def append_signed(self, signed: list[Signed], *, retries: int = 3) -> list[Appended]:
         """Append exact bytes; on a transport error send the same bytes again."""
         for attempt in range(retries + 1):

@@ -283,6 +283,16 @@ class KafkaLog:
         for rec in records:
             yield rec
 
+    async def warm_up(self) -> None:
+        """What a first command would otherwise pay: the producer's metadata, and every
+        partition's stream index checked against the log and extended to the head."""
+        assert self._producer is not None
+        await self._producer.partitions_for(self.topic)
+        async with self._read_lock:
+            end = await self._head()
+            for p in range(self._partitions):
+                await self._index_to(p, end[p])
+
     async def _index_to(self, p: int, hi: int) -> None:
         """Extend the persistent index of partition ``p`` to ``hi`` (after checking it)."""
         upto, last = self._index.indexed(p)

@@ -18,6 +18,8 @@ of deployment, operator, idempotency key and index) and answers from there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +41,8 @@ from shared.settings import LedgerSettings
 from shared.web.context import IDEMPOTENCY_CLAIM, OPERATOR, get_context
 from shared.web.identity import Operator
 from shared.web.problems import CONFLICT, ProblemError
+
+log = logging.getLogger(__name__)
 
 ID_SECRET_PURPOSE = "command-event-ids"
 SNAPSHOT_SECRET_PURPOSE = "stream-snapshots"
@@ -95,6 +99,7 @@ class ServiceWriter:
         self._secret = b""
         self._snapshots: StreamSnapshots | None = None
         self._lock = asyncio.Lock()
+        self._warming: asyncio.Task[None] | None = None
 
     async def writer(self) -> EventWriter:
         if self._writer is None:
@@ -119,7 +124,24 @@ class ServiceWriter:
     def event_id(self, operator: str, idempotency_key: str, index: int) -> str:
         return command_event_id(self._secret, self.deployment, operator, idempotency_key, index)
 
+    def start(self) -> None:
+        """Warm up in the background as the app starts (the key, the log, the registry and,
+        on Kafka, the stream index), so the first command costs what later ones do. A ledger
+        that is away now is opened by the first command instead."""
+        self._warming = asyncio.create_task(self._warm_up(), name="writer-warm-up")
+
+    async def _warm_up(self) -> None:
+        try:
+            await (await self.writer()).warm_up()
+        except Exception as exc:
+            log.warning("command path: warm-up failed (%s)", type(exc).__name__)
+
     async def close(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
+            with contextlib.suppress(BaseException):
+                await self._warming
+            self._warming = None
         if self._log is not None:
             await self._log.close()
         if self._snapshots is not None:

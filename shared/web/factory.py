@@ -134,6 +134,8 @@ def create_app(
         audit_routes(app)
         if served is not None:
             await served.start()
+        if context.writer is not None:
+            context.writer.start()
         try:
             yield
         finally:

@@ -249,11 +249,11 @@ async def build_large_log(settings: LedgerSettings, total: int, events: int = 20
 
 async def first_and_hundredth(settings: LedgerSettings, case: str, next_flag: int) -> dict:
     """A writer as a restarted service has it (fresh log client, empty memory, the stream
-    snapshots its previous run kept): its first command on the case, then 99 more; the
-    hundredth is the median of the 91st–100th."""
+    snapshots its previous run kept, warmed up as the service starts: ServiceWriter.start):
+    its first command on the case, then 99 more; the hundredth is the median of the
+    91st–100th."""
     t0 = time.perf_counter()
     log = await open_log(settings)
-    opened = time.perf_counter() - t0
     key = keystore.load(settings, "intake")
     snapshots = StreamSnapshots(
         settings.var_dir / "intake" / SNAPSHOTS_FILE, key.derived_secret(SNAPSHOT_SECRET_PURPOSE)
@@ -261,6 +261,8 @@ async def first_and_hundredth(settings: LedgerSettings, case: str, next_flag: in
     try:
         signer = Signer(spec("intake").deployment, key)
         writer = EventWriter(log, signer, keystore.genesis_public(settings), snapshots=snapshots)
+        await writer.warm_up()
+        opened = time.perf_counter() - t0
         times = [await _timed(writer, case, _flag(next_flag + i)) for i in range(100)]
     finally:
         await log.close()
@@ -268,7 +270,7 @@ async def first_and_hundredth(settings: LedgerSettings, case: str, next_flag: in
     return {
         "first_ms": times[0] * 1000,
         "hundredth_ms": statistics.median(times[90:]) * 1000,
-        "open_and_registry_ms": opened * 1000,
+        "start_up_ms": opened * 1000,
         "partition": partition_for(case, settings.log_partitions),
     }
 
@@ -293,6 +295,7 @@ async def restart(ws: Workspace, total: int, kafka_bootstrap: str | None = None)
         f.unlink()
     first_ever = await first_and_hundredth(settings, case, 1000)
     out["first_ever_ms"] = first_ever["first_ms"]
+    out["first_ever_start_up_ms"] = first_ever["start_up_ms"]
     # Then a restart of that service: its snapshots and index checked against the log.
     r = await first_and_hundredth(settings, case, 2000)
     out |= r
