@@ -1,7 +1,11 @@
-"""``python -m shared.run`` (``make run``): every service on loopback in one process.
+"""``python -m shared.run`` (``make run``): every declared service on loopback, one process each.
 
-Each service gets its own uvicorn server (ports 8001–8004 by default, ``LEDGER_<SERVICE>_PORT``
-to change); one signal handler stops them all, so Ctrl-C shuts down cleanly.
+A service's key, its memory and a flood of requests on it stay its own: each runs in its own
+process (``python -m shared.run --serve NAME``) on its port (its declaration's, or
+``LEDGER_<NAME>_PORT``). This parent creates the ledger first (keys and registrations, unless
+``LEDGER_INIT_LEDGER=false``), binds every port (so a taken port fails before anything starts)
+and hands each socket to its process; Ctrl-C (or SIGTERM) stops them all, a second Ctrl-C at
+once. A child whose parent dies stops too.
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
+import os
 import signal
 import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 
 import uvicorn
@@ -21,9 +27,9 @@ from pydantic_settings import SettingsConfigDict
 
 from shared.ledger.bootstrap import init_ledger
 from shared.log.factory import open_log
+from shared.service import ServiceDeclaration, declaration, declared
+from shared.web.protocol import ProblemH11Protocol
 from shared.web.settings import WebSettings
-
-SERVICES = ("intake", "dispatch", "oversight", "publication")
 
 
 class RunSettings(WebSettings):
@@ -34,24 +40,12 @@ class RunSettings(WebSettings):
         description="Create keys and register deployments before starting (the embedded "
         "default); deployments whose genesis key is held offline set it false",
     )
-    intake_port: int = Field(8001, ge=1, le=65535, description="Port of intake under make run")
-    dispatch_port: int = Field(8002, ge=1, le=65535, description="Port of dispatch under make run")
-    oversight_port: int = Field(
-        8003, ge=1, le=65535, description="Port of oversight under make run"
-    )
-    publication_port: int = Field(
-        8004, ge=1, le=65535, description="Port of publication under make run"
-    )
-
-    def port_of(self, service: str) -> int:
-        return int(getattr(self, f"{service}_port"))
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # uvicorn's own handler would stop only the server that installed it last.
-        yield
+def port_of(service: ServiceDeclaration) -> int:
+    """``LEDGER_<NAME>_PORT`` if set, else the declared port."""
+    raw = os.environ.get(f"LEDGER_{service.name.upper()}_PORT")
+    return int(raw) if raw else service.port
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -60,20 +54,6 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
-
-
-async def _serve(servers: Sequence[tuple[_Server, socket.socket]]) -> None:
-    loop = asyncio.get_running_loop()
-
-    def stop() -> None:
-        for server, _ in servers:
-            # A second Ctrl-C stops at once, without waiting for open connections.
-            server.force_exit = server.should_exit
-            server.should_exit = True
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
-    await asyncio.gather(*(server.serve(sockets=[sock]) for server, sock in servers))
 
 
 async def _init_ledger(settings: RunSettings) -> None:
@@ -88,57 +68,144 @@ async def _init_ledger(settings: RunSettings) -> None:
     print(f"ledger: {backend} log at {where}; {len(result.registered)} deployments registered now")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.run", description=__doc__)
-    parser.add_argument("services", nargs="*", choices=[*SERVICES, []], help="default: all")
-    args = parser.parse_args(argv)
-    chosen = list(args.services) or list(SERVICES)
+# -- one service (the child) -------------------------------------------------------------------
+
+
+class _ChildServer(uvicorn.Server):
+    async def main_loop(self) -> None:
+        """uvicorn's own loop, plus a look at the parent: orphaned, the service stops."""
+        parent = os.getppid()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864_000
+            await asyncio.sleep(0.1)
+            if os.getppid() != parent:
+                self.should_exit = True
+
+
+def serve_one(name: str, fd: int) -> int:
+    service = declaration(name)
+    settings = WebSettings()
+    settings = settings.model_copy(update={"port": port_of(service)})
+    app = service.create_app(settings)
+    config = uvicorn.Config(
+        app,
+        fd=fd,
+        log_config=None,  # keep our JSON logging
+        access_log=False,  # raw paths are submitted values; we log route templates
+        server_header=False,
+        lifespan="on",
+        http=ProblemH11Protocol,  # uvicorn's own 400s as problem+json
+    )
+    _ChildServer(config).run()
+    return 0
+
+
+# -- every service (the parent) ----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _signals_forwarded(children: Sequence[subprocess.Popen[bytes]]) -> Iterator[None]:
+    stops = 0
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal stops
+        stops += 1
+        for child in children:
+            if child.poll() is None:
+                # Once: a graceful stop; twice: at once, without waiting for open connections.
+                child.send_signal(signal.SIGTERM if stops == 1 else signal.SIGKILL)
+
+    old = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def serve_all(names: Sequence[str]) -> int:
     settings = RunSettings()
+    chosen = [declaration(n) for n in names] if names else list(declared().values())
     if settings.init_ledger:
         asyncio.run(_init_ledger(settings))
-
-    servers: list[tuple[_Server, socket.socket]] = []
-    lines: list[str] = []
-    for name in chosen:
-        port = settings.port_of(name)
+    sockets: list[tuple[ServiceDeclaration, socket.socket]] = []
+    for service in chosen:
+        port = port_of(service)
         try:
-            sock = _bind(settings.host, port)
+            sockets.append((service, _bind(settings.host, port)))
         except OSError as exc:
             print(
-                f"{name}: cannot listen on {settings.host}:{port} ({exc.strerror})", file=sys.stderr
+                f"{service.name}: cannot listen on {settings.host}:{port} ({exc.strerror})",
+                file=sys.stderr,
             )
             return 1
-        module = importlib.import_module(f"services.{name}.app")
-        service_settings = WebSettings(
-            **settings.model_dump(exclude={f"{s}_port" for s in SERVICES}) | {"port": port}
+    children: list[subprocess.Popen[bytes]] = []
+    lines: list[str] = []
+    with _signals_forwarded(children):
+        for service, sock in sockets:
+            child = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "shared.run",
+                    "--serve",
+                    service.name,
+                    "--fd",
+                    str(sock.fileno()),
+                ],
+                pass_fds=[sock.fileno()],
+                start_new_session=True,  # Ctrl-C reaches the parent only, which forwards it
+            )
+            children.append(child)
+            url = f"http://{settings.host}:{port_of(service)}/"
+            lines.append(f"  {service.name:<12} {url:<26} API docs: {url}docs  (pid {child.pid})")
+        for _, sock in sockets:
+            sock.close()  # the children hold them now
+        print("\n效能监督账本 Supervision Ledger is running, one process per service:")
+        print("\n".join(lines))
+        print(
+            "\nSign in (页面登录): open a URL above and use a demo staff id and password, printed\n"
+            f"on first run and kept in {settings.var_dir}/<service>/demo-operators.txt"
+            " (mode 0600).\n"
+            'API: POST /auth/token with {"staff_id": ..., "password": ...}, then send\n'
+            "'Authorization: Bearer <access_token>'. Press Ctrl-C to stop.\n",
+            flush=True,
         )
-        app = module.create(service_settings)
-        config = uvicorn.Config(
-            app,
-            log_config=None,  # keep our JSON logging
-            access_log=False,  # raw paths are submitted values; we log route templates
-            server_header=False,
-            lifespan="on",
-        )
-        servers.append((_Server(config), sock))
-        url = f"http://{settings.host}:{port}/"
-        lines.append(f"  {name:<12} {url:<26} API docs: {url}docs")
-
-    print("\n效能监督账本 Supervision Ledger is running:")
-    print("\n".join(lines))
-    print(
-        "\nSign in (页面登录): open a URL above and use a demo staff id and password, printed\n"
-        f"above on first run and kept in {settings.var_dir}/<service>/demo-operators.txt"
-        " (mode 0600).\n"
-        'API: POST /auth/token with {"staff_id": ..., "password": ...}, then send\n'
-        "'Authorization: Bearer <access_token>'. Press Ctrl-C to stop.\n",
-        flush=True,
-    )
-    asyncio.run(_serve(servers))
-    for _, sock in servers:
-        sock.close()
+        failed = _wait(children, [s.name for s, _ in sockets])
     print("stopped.", flush=True)
-    return 0
+    return 1 if failed else 0
+
+
+def _wait(children: Sequence[subprocess.Popen[bytes]], names: Sequence[str]) -> bool:
+    """Wait for every child; if one dies on its own, stop the others. True if one failed."""
+    failed: set[int] = set()
+    while True:
+        for c, name in zip(children, names, strict=True):
+            code = c.poll()
+            if code not in (None, 0, -signal.SIGTERM) and c.pid not in failed:
+                failed.add(c.pid)
+                print(f"{name} (pid {c.pid}) ended with status {code}", file=sys.stderr)
+                for other in children:
+                    if other.poll() is None:
+                        other.send_signal(signal.SIGTERM)
+        if all(c.poll() is not None for c in children):
+            return bool(failed)
+        time.sleep(0.1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.run", description=__doc__)
+    parser.add_argument("services", nargs="*", help="declared services to run (default: all)")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)  # the child: one service
+    parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        return serve_one(args.serve, args.fd)
+    unknown = [n for n in args.services if n not in declared()]
+    if unknown:
+        parser.error(f"unknown service(s) {', '.join(unknown)}: one of {', '.join(declared())}")
+    return serve_all(args.services)
 
 
 if __name__ == "__main__":

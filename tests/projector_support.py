@@ -11,9 +11,10 @@ from pathlib import Path
 from shared.ledger import keystore
 from shared.ledger.reader import registry_fold
 from shared.log.port import EventLog
-from shared.projection import Projection
-from shared.projections.case_summary import CaseSummary
-from shared.projector import DEAD_LETTERS, PARKED, Projector
+from shared.readside.dead_letters import DEAD_LETTERS, PARKED
+from shared.readside.projection import Projection
+from shared.readside.projections.case_summary import CaseSummary
+from shared.readside.projector import Projector
 from shared.settings import LedgerSettings
 from shared.store import DocumentStore, open_store
 from tests.samples import LIFECYCLE, sign_steps, signers

@@ -224,18 +224,20 @@ class MemoryLedger:
     def __init__(self, partitions: int = 3) -> None:
         from shared.crypto.signing import SigningKey
         from shared.ledger.bootstrap import registration_drafts
-        from shared.ledger.deployments import DEFAULT_DEPLOYMENTS, GENESIS_ACTOR
+        from shared.ledger.deployments import GENESIS_ACTOR, default_deployments
         from shared.rules.registry import GENESIS_DEPLOYMENT
 
         self.partitions = partitions
         self.genesis_key = SigningKey.generate()
         self.genesis = self.genesis_key.public
-        self.keys = {s.name: SigningKey.generate() for s in DEFAULT_DEPLOYMENTS}
+        self.keys = {s.name: SigningKey.generate() for s in default_deployments()}
         self.signers = {
-            s.name: Signer(s.deployment, self.keys[s.name]) for s in DEFAULT_DEPLOYMENTS
+            s.name: Signer(s.deployment, self.keys[s.name]) for s in default_deployments()
         }
         genesis_signer = Signer(GENESIS_DEPLOYMENT, self.genesis_key)
-        drafts = [d for s in DEFAULT_DEPLOYMENTS for d in registration_drafts(s, self.keys[s.name])]
+        drafts = [
+            d for s in default_deployments() for d in registration_drafts(s, self.keys[s.name])
+        ]
         pairs = []
         prev = None
         for i, d in enumerate(drafts):

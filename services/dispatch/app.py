@@ -1,24 +1,35 @@
-"""Dispatch service wiring (统一转办)."""
+"""Dispatch service wiring: its declaration, once (统一转办)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 
-from shared.projections import projections_for
-from shared.web import Role, WebSettings, create_app
-from shared.web.demo import demo_router
+from services.dispatch import api, projection
+from shared.ledger.deployments import BODY, DeploymentSpec
+from shared.service import ServiceDeclaration
+from shared.web import WebSettings
 
-DUTIES = (
-    "按转办规则直接交办或并联交办，写明办结时限（限时办结）",
-    "受理退单申请并作出裁定，裁定前承办单位时限照常计算（首接负责）",
-    "召集联席会议，记录各成员意见，缺席视为同意（缺席默认）",
+NAME = "dispatch"
+
+SERVICE = ServiceDeclaration(
+    name=NAME,
+    title="统一转办",
+    deployment=DeploymentSpec(
+        NAME,
+        f"/bodies/{BODY}/{NAME}",
+        BODY,
+        NAME,
+        (BODY,),
+        ("ledger.dispatch.*", "ledger.conference.*"),
+    ),
+    port=8002,
+    routers=[api.router],
+    projections=projection.PROJECTIONS,
+    pages=Path(__file__).parent / "pages",
 )
 
 
 def create(settings: WebSettings | None = None) -> FastAPI:
-    return create_app(
-        "dispatch",
-        settings,
-        routers=[demo_router("dispatch", Role.DISPATCH_OFFICER, DUTIES)],
-        projections=projections_for("dispatch"),
-    )
+    return SERVICE.create_app(settings)

@@ -270,29 +270,29 @@ def tail(
 
 
 def _service(service: str) -> str:
-    from shared.projections import SERVICES
+    from shared.service import declared
 
-    if service not in SERVICES:
-        raise typer.BadParameter(f"one of {', '.join(SERVICES)}")
+    if service not in declared():
+        raise typer.BadParameter(f"one of {', '.join(declared())}")
     return service
 
 
 def _run_read_model(fn: Callable[[EventLog, Any], Awaitable[T]]) -> T:
     """``_run`` with the read-store settings (``LEDGER_STORE_*``, ``LEDGER_PROJECTOR_*``)."""
-    from shared.store_settings import StoreSettings
+    from shared.readside.copies import StoreSettings
 
     return _run(fn, StoreSettings())
 
 
 @app.command()
 def project(
-    service: Annotated[str, typer.Argument(help="intake, dispatch, oversight or publication")],
+    service: Annotated[str, typer.Argument(help="a declared service (shared/service.py)")],
     follow: Annotated[bool, typer.Option(help="Keep following the log")] = False,
 ) -> None:
     """Project the log into the service's read model (up to the head, or following it)."""
-    from shared.projections import projections_for
-    from shared.read_model import ProjectorRunner, ReadModel
-    from shared.store_settings import StoreSettings
+    from shared.readside.copies import StoreSettings
+    from shared.readside.projections import projections_for
+    from shared.readside.read_model import ProjectorRunner, ReadModel
 
     _service(service)
 
@@ -304,7 +304,7 @@ def project(
                 runner = ProjectorRunner(s, log, rm, projections_for(service), genesis)
                 await runner.run(asyncio.Event())
                 return
-            from shared.projector import Projector
+            from shared.readside.projector import Projector
 
             p = Projector(
                 log,
@@ -332,7 +332,7 @@ def project(
 
 @app.command()
 def rebuild(
-    service: Annotated[str, typer.Argument(help="intake, dispatch, oversight or publication")],
+    service: Annotated[str, typer.Argument(help="a declared service (shared/service.py)")],
     drop_old: Annotated[
         bool, typer.Option(help="Remove the old copy once its digests match the new one's")
     ] = False,
@@ -341,10 +341,10 @@ def rebuild(
 
     The switch happens only once the copy has caught up with the log head; the old and new
     copies' digests are then compared at one position (exit 1 if they differ)."""
-    from shared.projections import projections_for
-    from shared.read_model import Rebuilt
-    from shared.read_model import rebuild as do_rebuild
-    from shared.store_settings import StoreSettings, discard_ref
+    from shared.readside.copies import StoreSettings, discard_ref
+    from shared.readside.projections import projections_for
+    from shared.readside.read_model import Rebuilt
+    from shared.readside.read_model import rebuild as do_rebuild
 
     _service(service)
 
@@ -411,15 +411,15 @@ _SERVICE_OPTION = typer.Option(
 
 
 def _services_with_read_models(only: str | None) -> list[str]:
-    from shared.projections import SERVICES
-    from shared.store_settings import StoreSettings
+    from shared.readside.copies import StoreSettings
+    from shared.service import declared
 
     if only is not None:
         return [_service(only)]
     s = StoreSettings()
     if s.store_url:
-        return list(SERVICES)
-    return [x for x in SERVICES if s.service_dir(x).exists()]
+        return list(declared())
+    return [x for x in declared() if s.service_dir(x).exists()]
 
 
 @dead_letters_app.callback()
@@ -429,9 +429,9 @@ def dead_letters_list(
     """List dead letters (stream, position, event, error) and how many events wait behind each."""
     if ctx.invoked_subcommand is not None:
         return
-    from shared.projector import dead_letters
-    from shared.read_model import ReadModel
-    from shared.store_settings import StoreSettings
+    from shared.readside.copies import StoreSettings
+    from shared.readside.dead_letters import dead_letters
+    from shared.readside.read_model import ReadModel
 
     async def go(log: EventLog, s: StoreSettings) -> list[tuple[str, list[dict[str, Any]]]]:
         out = []
@@ -473,10 +473,11 @@ def dead_letters_retry(
     """Reapply dead letters, then their streams' parked events, in order.
 
     A stream whose events all apply is unparked. Run it after deploying the fix."""
-    from shared.projections import projections_for
-    from shared.projector import DeadLetter, Projector
-    from shared.read_model import ReadModel
-    from shared.store_settings import StoreSettings
+    from shared.readside.copies import StoreSettings
+    from shared.readside.dead_letters import DeadLetter
+    from shared.readside.projections import projections_for
+    from shared.readside.projector import Projector
+    from shared.readside.read_model import ReadModel
 
     async def go(log: EventLog, s: StoreSettings) -> int:
         genesis = keystore.genesis_public(s)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,11 @@ class SigningKey:
 
     def raw(self) -> bytes:
         return self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+
+    def derived_secret(self, purpose: str) -> bytes:
+        """A secret for another purpose (e.g. keyed event ids), derived from this key: only
+        the key's holder can compute it, and it reveals nothing about the key."""
+        return hmac.new(self.raw(), b"ledger/" + purpose.encode(), hashlib.sha256).digest()
 
     def save(self, path: Path) -> None:
         """Write the key with owner-only permissions; never overwrite an existing key."""

@@ -6,6 +6,8 @@ stream has already seen, so the rule book rejects it as a replay instead of appl
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 
 from uuid6 import uuid7
@@ -23,6 +25,22 @@ def derived_event_id(cause_id: str, rule: str) -> str:
     return str(uuid.uuid5(DERIVED_NAMESPACE, f"{cause_id}|{rule}"))
 
 
-def idempotent_event_id(deployment: str, idempotency_key: str, index: int = 0) -> str:
-    """The id of the `index`-th event a command with this idempotency key produces."""
-    return str(uuid.uuid5(DERIVED_NAMESPACE, f"cmd|{deployment}|{idempotency_key}|{index}"))
+def command_event_id(
+    secret: bytes, deployment: str, operator: str, idempotency_key: str, index: int
+) -> str:
+    """The id of the ``index``-th event of one command: a keyed hash (HMAC-SHA256 under the
+    deployment's own secret) of who sent it and the key they chose, as a UUIDv8.
+
+    A retry after a crash derives the same id (the rule book then rejects the copy as a
+    replay), two operators' equal keys never collide, and the raw key — which may carry
+    anything a client typed — never reaches the log: only this hash of it does. ``index`` -1
+    names the stream a command opens.
+    """
+    mac = hmac.new(secret, digestmod=hashlib.sha256)
+    for part in (deployment, operator, idempotency_key, str(index)):
+        raw = part.encode("utf-8", "surrogatepass")
+        mac.update(len(raw).to_bytes(4, "big") + raw)  # length-prefixed: no ambiguous joins
+    b = bytearray(mac.digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x80  # version 8 (RFC 9562: custom)
+    b[8] = (b[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return str(uuid.UUID(bytes=bytes(b)))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from shared.crypto.signing import SigningKey
 from shared.ledger import keystore
-from shared.ledger.deployments import DEFAULT_DEPLOYMENTS, GENESIS_ACTOR, DeploymentSpec
+from shared.ledger.deployments import GENESIS_ACTOR, DeploymentSpec, default_deployments
 from shared.ledger.signer import Draft, Signer
 from shared.ledger.writer import EventWriter
 from shared.log.port import EventLog
@@ -51,8 +51,10 @@ def registration_drafts(spec: DeploymentSpec, key: SigningKey) -> list[Draft]:
 
 
 async def init_ledger(
-    log: EventLog, settings: LedgerSettings, specs: tuple[DeploymentSpec, ...] = DEFAULT_DEPLOYMENTS
+    log: EventLog, settings: LedgerSettings, specs: tuple[DeploymentSpec, ...] | None = None
 ) -> InitResult:
+    if specs is None:
+        specs = default_deployments()
     genesis_key = keystore.load_or_create(settings, keystore.GENESIS)
     genesis = keystore.genesis_public(settings)
     if genesis.kid != genesis_key.kid:

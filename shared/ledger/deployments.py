@@ -1,7 +1,7 @@
-"""The deployments of the embedded default: one key per service of one body, plus the auditor.
-
-Their registration, keys and rights are registry events signed by the genesis key; this table
-is only what ``ledger init`` writes on a fresh log.
+"""Deployments: who signs (a key file under var/keys/), as which CloudEvents source, for whom,
+with which rights. Each service declares its own (``services/<name>/app.py``); the auditor is
+the ledger's. Their registration, keys and rights are registry events signed by the genesis
+key; this is only what ``ledger init`` writes on a fresh log.
 """
 
 from __future__ import annotations
@@ -19,60 +19,27 @@ class DeploymentSpec:
     rights: tuple[str, ...]
 
 
-BODY = "efficiency-office"
+BODY = "efficiency-office"  # the body of the single-machine demonstration
 
-DEFAULT_DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
-    DeploymentSpec(
-        "intake",
-        f"/bodies/{BODY}/intake",
-        BODY,
-        "intake",
-        (BODY, "complainant"),
-        ("ledger.complaint.*", "ledger.complainant.*"),
-    ),
-    DeploymentSpec(
-        "dispatch",
-        f"/bodies/{BODY}/dispatch",
-        BODY,
-        "dispatch",
-        (BODY,),
-        ("ledger.dispatch.*", "ledger.conference.*"),
-    ),
-    DeploymentSpec(
-        "oversight",
-        f"/bodies/{BODY}/oversight",
-        BODY,
-        "oversight",
-        # Units under supervision act through oversight's workbench, which signs for them.
-        (BODY, "unit:*"),
-        (
-            "ledger.handling.*",
-            "ledger.deadline.*",
-            "ledger.supervision.*",
-            "ledger.penalty.*",
-            "ledger.inspection.*",
-            "ledger.figures.*",
-        ),
-    ),
-    DeploymentSpec(
-        "publication",
-        f"/bodies/{BODY}/publication",
-        BODY,
-        "publication",
-        (BODY,),
-        ("ledger.publication.*",),
-    ),
-    DeploymentSpec(
-        "auditor", "/ledger/auditor", "ledger", "auditor", ("ledger",), ("ledger.audit.*",)
-    ),
+AUDITOR = DeploymentSpec(
+    "auditor", "/ledger/auditor", "ledger", "auditor", ("ledger",), ("ledger.audit.*",)
 )
+"""The ledger's own deployment (digests, seals); every service declares its own
+(``shared/service.py``)."""
 
 GENESIS_ACTOR = "ledger/genesis"
 AUDITOR_ACTOR = "ledger/auditor"
 
 
+def default_deployments() -> tuple[DeploymentSpec, ...]:
+    """Every declared service's deployment, then the auditor's: what ``ledger init`` writes."""
+    from shared.service import declared
+
+    return (*(d.deployment for d in declared().values()), AUDITOR)
+
+
 def spec(name: str) -> DeploymentSpec:
-    for s in DEFAULT_DEPLOYMENTS:
+    for s in default_deployments():
         if s.name == name:
             return s
     raise KeyError(name)

@@ -42,7 +42,7 @@ async def fold_stream(
         fold.streams[REGISTRY_STREAM] = fresh.streams[REGISTRY_STREAM]
         return fold.streams[REGISTRY_STREAM]
     records = [r async for r in _records(log, stream, until, as_of)]
-    if _highest_regseq(records) > fold.registry.version:
+    if highest_regseq(records) > fold.registry.version:
         # Another writer signed under a registry version this reader has not read yet: it is
         # in the log (it was appended before that event), so catch up before judging.
         await fold_stream(log, fold, REGISTRY_STREAM)
@@ -77,7 +77,7 @@ async def _fold_records(
             observe[(rec.partition, rec.offset)] = verdict
 
 
-def _highest_regseq(records: list[StoredRecord]) -> int:
+def highest_regseq(records: list[StoredRecord]) -> int:
     top = 0
     for rec in records:
         try:

@@ -48,7 +48,7 @@ class Signer:
     deployment: str  # the CloudEvents source, e.g. /bodies/efficiency-office/intake
     key: SigningKey
 
-    def sign(
+    def envelope(
         self,
         stream: str,
         draft: Draft,
@@ -57,12 +57,13 @@ class Signer:
         regseq: int,
         reghash: str | None,
         time: str | None = None,
-    ) -> Signed:
+    ) -> dict[str, Any]:
+        """The event as it will be signed (payload validated, no ``sig`` yet)."""
         model = payload_model(draft.type)
         if model is None:
             raise UnknownEventType(draft.type)
         data = model.model_validate(draft.data).model_dump(mode="json")
-        env = Envelope(
+        return Envelope(
             id=draft.id or new_event_id(),
             source=self.deployment,
             type=draft.type,
@@ -77,12 +78,48 @@ class Signer:
             prev=prev,
             partitionkey=stream,
         ).as_dict()
+
+    def sign(
+        self,
+        stream: str,
+        draft: Draft,
+        *,
+        prev: str | None,
+        regseq: int,
+        reghash: str | None,
+        time: str | None = None,
+    ) -> Signed:
+        env = self.envelope(stream, draft, prev=prev, regseq=regseq, reghash=reghash, time=time)
         message = canonical(env)
         env["sig"] = self.key.sign(message)
         stored = canonical_checked(env)  # the domain was checked above; sig is a string
         # JCS guarantees the stored bytes minus sig are the signed bytes; prove it cheaply.
         assert signed_part(stored, env["sig"]) == message
         return Signed(env["id"], stream, stored, record_hash(stored))
+
+    def unsigned_chain(
+        self,
+        stream: str,
+        drafts: list[Draft],
+        *,
+        head: str | None,
+        regseq: int,
+        reghash: str | None,
+        time: str,
+    ) -> list[Signed]:
+        """The drafts as ``sign_chain`` would chain them, with an empty ``sig``: what the rule
+        book judges before anything is signed (the chain links are the unsigned records'
+        hashes, consistent among themselves; ids, times, data and registry version are the
+        ones that will be signed)."""
+        out: list[Signed] = []
+        prev = head
+        for d in drafts:
+            env = self.envelope(stream, d, prev=prev, regseq=regseq, reghash=reghash, time=time)
+            env["sig"] = ""
+            stored = canonical_checked(env)
+            out.append(Signed(env["id"], stream, stored, record_hash(stored)))
+            prev = out[-1].hash
+        return out
 
     def sign_chain(
         self,
@@ -92,12 +129,13 @@ class Signer:
         head: str | None,
         regseq: int,
         reghash: str | None,
+        time: str | None = None,
     ) -> list[Signed]:
         """Sign drafts as consecutive events of one stream, each naming the one before."""
         out: list[Signed] = []
         prev = head
         for d in drafts:
-            s = self.sign(stream, d, prev=prev, regseq=regseq, reghash=reghash)
+            s = self.sign(stream, d, prev=prev, regseq=regseq, reghash=reghash, time=time)
             out.append(s)
             prev = s.hash
         return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -23,6 +24,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shared.events.partitioner import partition_for
 from shared.log.port import Appended, Positions, StoredRecord
+from shared.log.stream_index import StreamIndex, record_hash
 from shared.settings import LedgerSettings
 
 LOG_APPEND_TIME = 1  # aiokafka's timestamp_type for LogAppendTime
@@ -58,10 +60,13 @@ class KafkaLog:
         self.stall_seconds = 10.0
         self.retry_seconds = 120.0  # how long reads wait for an unavailable broker
         self.reconnects = 0  # consumers replaced after a stall
-        # Stream index: offsets of each stream's records, built by scanning (values carry no
-        # separate key index in Kafka); covers offsets [0, _indexed[p]) of each partition.
-        self._index: dict[str, list[int]] = {}
-        self._indexed: dict[int, int] = dict.fromkeys(range(self._partitions), 0)
+        # Stream index: offsets of each stream's records (Kafka has no key index), persisted
+        # beside the service's state and checked against the log before it is trusted.
+        where = hashlib.sha256(settings.kafka_bootstrap.encode()).hexdigest()[:12]
+        self._index = StreamIndex(
+            settings.var_dir / "kafka-index" / f"{self.topic}-{where}.sqlite3"
+        )
+        self._checked: set[int] = set()
 
     @classmethod
     async def open(cls, settings: LedgerSettings) -> KafkaLog:
@@ -264,7 +269,7 @@ class KafkaLog:
             end = await self._head_at_least(until)
             hi = min(end[p], until.get(p, 0)) if until is not None else end[p]
             await self._index_to(p, hi)
-            offsets = [o for o in self._index.get(stream, ()) if o < hi]
+            offsets = self._index.offsets(stream, p, hi)
             records: list[StoredRecord] = []
             i = 0
             while i < len(offsets):
@@ -278,12 +283,34 @@ class KafkaLog:
         for rec in records:
             yield rec
 
+    async def warm_up(self) -> None:
+        """What a first command would otherwise pay: the producer's metadata, and every
+        partition's stream index checked against the log and extended to the head."""
+        assert self._producer is not None
+        await self._producer.partitions_for(self.topic)
+        async with self._read_lock:
+            end = await self._head()
+            for p in range(self._partitions):
+                await self._index_to(p, end[p])
+
     async def _index_to(self, p: int, hi: int) -> None:
-        while self._indexed[p] < hi:
-            chunk = await self._read_range(p, self._indexed[p], hi, 5000)
-            for rec in chunk:
-                self._index.setdefault(rec.stream, []).append(rec.offset)
-            self._indexed[p] = chunk[-1].offset + 1 if chunk else hi
+        """Extend the persistent index of partition ``p`` to ``hi`` (after checking it)."""
+        upto, last = self._index.indexed(p)
+        if p not in self._checked:
+            if upto > 0:
+                end = (await self._head())[p]
+                got = await self._read_range(p, upto - 1, upto, 1) if upto <= end else []
+                if not got or record_hash(got[0].record) != last:
+                    self._index.reset(p)  # not the log it was built from: index it again
+                    upto = 0
+            self._checked.add(p)
+        while upto < hi:
+            chunk = await self._read_range(p, upto, hi, 5000)
+            if not chunk:
+                break
+            upto = chunk[-1].offset + 1
+            entries = [(r.stream, r.offset) for r in chunk]
+            self._index.add(p, entries, upto, record_hash(chunk[-1].record))
 
     async def close(self) -> None:
         if self._producer is not None:
@@ -291,3 +318,4 @@ class KafkaLog:
         if self._consumer is not None:
             await self._consumer.stop()
         self._producer = self._consumer = None
+        self._index.close()

@@ -26,7 +26,7 @@ from pymongo import AsyncMongoClient, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from shared.store.canonical import Digest, guarded, guarded_batch, normalise
+from shared.store.json_form import Digest, guarded, guarded_batch, normalise
 from shared.store.port import (
     TOKENS_FIELD,
     Doc,

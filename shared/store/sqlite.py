@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 import orjson
 
-from shared.store.canonical import Digest, decode, encode_body, guarded, guarded_batch
+from shared.store.json_form import Digest, decode, encode_body, guarded, guarded_batch
 from shared.store.port import Doc, DocumentStore, Filter, IndexSpec, InvalidQuery, Scalar, SortSpec
 from shared.store.query import (
     ID_FIELD,

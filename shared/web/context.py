@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
-    from shared.read_model import ReadModel
     from shared.readiness import ReadinessCheck
+    from shared.readside.read_model import ReadModel
+    from shared.web.command_path import ServiceWriter
     from shared.web.idempotency import IdempotencyStore
     from shared.web.identity import IdentityStore, Operator
     from shared.web.metrics import HttpMetrics
     from shared.web.pages import Pages
     from shared.web.ratelimit import RateLimits
+    from shared.web.service_read_model import ServiceReadModel
     from shared.web.service_secret import ServiceSecret
     from shared.web.settings import WebSettings
     from shared.web.throttle import SignInGuard
@@ -43,6 +45,8 @@ class WebContext:
     signin_guard: SignInGuard
     readiness_checks: Sequence[ReadinessCheck] = field(default_factory=tuple)
     read_model: ReadModel | None = None  # the service's read store, if it keeps one
+    writer: ServiceWriter | None = None  # the service's command path, if it writes
+    served: ServiceReadModel | None = None  # its projector, for read-your-writes waits
 
 
 def get_context(conn: HTTPConnection) -> WebContext:

@@ -16,10 +16,13 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
-from shared.projection import Projection
+from shared.ledger.deployments import DeploymentSpec
+from shared.ledger.live import LiveFold
 from shared.readiness import CheckFunction, ReadinessCheck, as_readiness_check
+from shared.readside.projection import Projection
 from shared.web import health, sessions, tokens
 from shared.web.auth import audit_routes
+from shared.web.command_path import SNAPSHOTS_FILE, ServiceWriter
 from shared.web.context import WebContext, get_context
 from shared.web.demo_operators import ensure_demo_operators
 from shared.web.docs import install_docs
@@ -49,13 +52,6 @@ from shared.web.service_secret import ServiceSecret
 from shared.web.settings import WebSettings
 from shared.web.throttle import SignInGuard
 
-SERVICE_TITLES = {
-    "intake": "统一受理",
-    "dispatch": "统一转办",
-    "oversight": "统一督办",
-    "publication": "结果公开",
-}
-
 
 def password_hasher(settings: WebSettings) -> PasswordHasher:
     return PasswordHasher(
@@ -78,6 +74,7 @@ def create_app(
     version: str = "0.1.0",
     clock: Callable[[], float] = time.time,
     projections: Sequence[Projection] = (),
+    deployment: DeploymentSpec | None = None,
 ) -> FastAPI:
     """Build a service app.
 
@@ -87,11 +84,12 @@ def create_app(
     that fail. ``nav`` lists the pages in the layout's navigation, ``public_nav`` those in the
     public layout's (shown to everyone). ``projections`` given, the
     app keeps a read model: a projector follows the log into it while the app runs, its lag
-    and the store gate /readyz, and its position is on /metrics.
+    and the store gate /readyz, and its position is on /metrics. ``deployment`` given, the app
+    writes to the log as that deployment, with its key (``shared/web/command_path.py``).
     """
     settings = settings or WebSettings()
     configure_logging(settings.log_level)
-    title = title or SERVICE_TITLES.get(service, service)
+    title = title or service
     service_dir = settings.service_dir(service)
     service_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -134,8 +132,27 @@ def create_app(
     served = ServiceReadModel(settings, service, projections) if projections else None
     if served is not None:
         context.read_model = served.read_model
+        context.served = served
         context.readiness_checks = (*context.readiness_checks, *served.readiness_checks())
         served.register_metrics(context.metrics.registry)
+    if deployment is not None:
+
+        def live() -> LiveFold | None:
+            p = served.projector if served is not None else None
+            return p.live if p is not None else None
+
+        def appended() -> None:
+            if served is not None and served.runner is not None:
+                served.runner.wake()
+
+        context.writer = ServiceWriter(
+            settings,
+            deployment.name,
+            deployment.deployment,
+            live,
+            appended,
+            settings.service_dir(service) / SNAPSHOTS_FILE,
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -143,9 +160,13 @@ def create_app(
         audit_routes(app)
         if served is not None:
             await served.start()
+        if context.writer is not None:
+            context.writer.start()
         try:
             yield
         finally:
+            if context.writer is not None:
+                await context.writer.close()
             if served is not None:
                 await served.stop()
 

@@ -13,19 +13,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from prometheus_client import CollectorRegistry
 
 from shared.ledger import keystore
 from shared.log.factory import open_log
 from shared.log.port import EventLog
-from shared.projection import Projection
-from shared.projector import Projector
-from shared.projector_metrics import lag_check, register_projector_metrics
-from shared.read_model import ProjectorRunner, ReadModel
 from shared.readiness import CheckResult, ReadinessCheck
-from shared.store_settings import StoreSettings
+from shared.readside.copies import StoreSettings
+from shared.readside.metrics import lag_check, register_projector_metrics
+from shared.readside.projection import Projection
+from shared.readside.projector import Projector
+from shared.readside.read_model import ProjectorRunner, ReadModel
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,28 @@ class ServiceReadModel:
             self.settings, self._log, self.read_model, self.projections, genesis
         )
         await self.runner.run(self._stop)
+
+    def reached(self, target: Mapping[int, int]) -> bool:
+        """Whether the read model holds every record before ``target`` (per partition)."""
+        p = self.projector
+        return p is not None and all(p.position.get(q, 0) >= n for q, n in target.items())
+
+    async def wait_for(self, target: Mapping[int, int], timeout: float) -> bool:
+        """Read-your-writes: wait (at most ``timeout`` seconds) until the read model has
+        applied the log up to ``target``; False when it gave up."""
+        if self.reached(target):
+            return True
+        if self.runner is not None:
+            self.runner.wake()
+        deadline = asyncio.get_running_loop().time() + timeout
+        delay = 0.005
+        while not self.reached(target):
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return False
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 2, 0.05)
+        return True
 
     async def stop(self) -> None:
         self._stop.set()

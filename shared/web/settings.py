@@ -1,6 +1,6 @@
 """Settings of a web service (pydantic-settings, prefix ``LEDGER_``).
 
-Extends :class:`shared.store_settings.StoreSettings` (the ledger's settings and the read
+Extends :class:`shared.readside.copies.StoreSettings` (the ledger's settings and the read
 model's); every field here is listed in the
 README's configuration table.
 """
@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.store_settings import StoreSettings
+from shared.readside.copies import StoreSettings
 
 
 class WebSettings(StoreSettings):
@@ -57,6 +57,9 @@ class WebSettings(StoreSettings):
         5.0, ge=0, description="How long a duplicate waits for the first to finish before 409"
     )
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Largest accepted request body")
+    read_your_writes_seconds: float = Field(
+        5.0, ge=0, le=60, description="How long a read naming a command's position waits for it"
+    )
     readiness_timeout_seconds: float = Field(
         2.0, gt=0, description="Time limit of each readiness check"
     )

@@ -29,8 +29,9 @@ from typing import Any
 
 from shared.crypto.signing import PublicKey
 from shared.log.port import EventLog, Positions
-from shared.projections.case_summary import CaseSummary
-from shared.projector import DEAD_LETTERS, PARKED, POSITION, Projector
+from shared.readside.dead_letters import DEAD_LETTERS, PARKED
+from shared.readside.projections.case_summary import CaseSummary
+from shared.readside.projector import POSITION, Projector
 from shared.store import DocumentStore
 from shared.store.port import Doc
 

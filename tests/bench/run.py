@@ -27,6 +27,7 @@ from rich.table import Table
 from tests.bench import (
     append,
     calendar,
+    commands,
     corpus,
     kafka,
     ledger,
@@ -38,7 +39,17 @@ from tests.bench import (
 )
 from tests.bench.common import BENCH_DIR, Row, Workspace, cores, fstype
 
-GROUPS = ("append", "pipeline", "ledger", "peer", "kafka", "store", "calendar", "redaction")
+GROUPS = (
+    "append",
+    "pipeline",
+    "ledger",
+    "peer",
+    "kafka",
+    "store",
+    "command",
+    "calendar",
+    "redaction",
+)
 # Groups that need no signed corpus: with only these, none is built.
 CORPUS_FREE = frozenset({"calendar", "redaction"})
 
@@ -93,6 +104,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=2_000,
         help="due times computed (15 working days each); default 2000",
+    )
+    p.add_argument(
+        "--restart-events",
+        type=int,
+        default=1_000_000,
+        help="records in the log behind the first-command-after-restart rows; default 1000000",
     )
     p.add_argument("--json", type=Path, default=BENCH_DIR / "last.json", help="JSON output")
     p.add_argument("--keep", action="store_true", help="keep the run's database files")
@@ -316,6 +333,9 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
                 await ledger.seal(log, c, report, ws)
             rows += await measure_stores(args, ws, console, c, log)
 
+        if "command" in args.only:
+            rows += await measure_commands(args, ws, console)
+
         if "peer" in args.only:
             say("eventsourcing peer: saves")
             first = next(iter(c.cases.values()))
@@ -347,6 +367,69 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
             )
     finally:
         await log.close()
+    return rows
+
+
+async def measure_commands(args: argparse.Namespace, ws: Workspace, console: Console) -> list[Row]:
+    """The command path: HTTP vs a bare endpoint, a long case vs a new one, restarts."""
+    say = console.log
+    rows: list[Row] = []
+    say(f"HTTP command under {args.writers} concurrent connections")
+    h = await commands.http(ws, workers=args.writers, repeat=args.repeat)
+    rows.append(
+        Row(
+            "command.http",
+            f"HTTP command, {args.writers} connections (bare FastAPI endpoint, same body)",
+            h["ours"],
+            h["bare"],
+            "requests/s",
+            0.5,
+            target_note=f"p99 {h['ours_p99_ms']:,.0f} ms (bare {h['bare_p99_ms']:,.0f} ms)",
+            notes=h,
+        )
+    )
+    say("command on a 200-event case vs a new case")
+    lv = await commands.long_vs_new(ws)
+    rows.append(
+        Row(
+            "command.long_case",
+            f"command on a {lv['long_events']}-event case (one on a new case)",
+            lv["ours"],
+            lv["new"],
+            "ms median",
+            0.8,
+            lower_is_better=True,
+            target_note=f"first on the long case {lv['first_on_long_ms']:,.1f} ms",
+            notes=lv,
+        )
+    )
+    n = args.restart_events
+    backends: list[tuple[str, str | None]] = [("SQLite", None)]
+    bootstrap = os.environ.get("LEDGER_TEST_KAFKA_BOOTSTRAP")
+    if bootstrap:
+        backends.append(("Kafka", bootstrap))
+    else:
+        say("Kafka restart row skipped: no broker (run through `make bench`)")
+    for name, boot in backends:
+        say(f"first command after a restart over {n:,} records on {name} (building the log)")
+        rs = await commands.restart(ws, n, boot)
+        note = (
+            f"start-up {rs['start_up_ms']:,.0f} ms; very first start (no snapshot"
+            f"{', no index' if boot else ''}): start-up {rs['first_ever_start_up_ms']:,.0f} ms,"
+            f" first command {rs['first_ever_ms']:,.0f} ms"
+        )
+        rows.append(
+            Row(
+                f"command.restart.{name.lower()}",
+                f"first command after restart, {n:,}-record log, {name} (the 100th)",
+                rs["ours"],
+                rs["hundredth"],
+                "ms",
+                lower_is_better=True,
+                target_note=note,
+                notes=rs,
+            )
+        )
     return rows
 
 

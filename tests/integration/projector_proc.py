@@ -5,7 +5,7 @@ one store until caught up with the head it saw at start, then write its stats as
     python -m tests.integration.projector_proc --out F --store mongodb://host:port/ --database N
     python -m tests.integration.projector_proc --zygote
 
-``LEDGER_CRASH_AT=<point>:<n>`` makes it kill itself there (see shared.projector).
+``LEDGER_CRASH_AT=<point>:<n>`` makes it kill itself there (see shared/crash_points.py).
 
 With ``--zygote`` it imports everything once and then forks one projector per request: each
 line on stdin is ``{"args": [...], "env": {...}}``; it answers ``{"pid": N}`` when the child
@@ -31,8 +31,8 @@ import shared.log.sqlite
 import shared.store.mongo
 from shared.ledger import keystore
 from shared.log.factory import open_log
-from shared.projections.case_summary import CaseSummary
-from shared.projector import Projector
+from shared.readside.projections.case_summary import CaseSummary
+from shared.readside.projector import Projector
 from shared.settings import LedgerSettings
 from shared.store import open_store
 

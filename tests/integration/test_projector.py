@@ -26,15 +26,16 @@ from shared.ledger.seal import record_seal
 from shared.ledger.verify import verify_log
 from shared.log.factory import open_log
 from shared.log.port import Appended, EventLog, Positions, StoredRecord, read_all
-from shared.projection import Accepted, Write
-from shared.projections.case_summary import CASES, TIMELINE, CaseSummary, status_counts
-from shared.projector import DEAD_LETTERS, PARKED, Projector, dead_letters
-from shared.projector_metrics import lag_check, register_projector_metrics
-from shared.read_model import ProjectorRunner, ReadModel, rebuild, saved_position
+from shared.readside.copies import StoreSettings, current_ref, open_ref
+from shared.readside.dead_letters import DEAD_LETTERS, PARKED, dead_letters
+from shared.readside.metrics import lag_check, register_projector_metrics
+from shared.readside.projection import Accepted, Write
+from shared.readside.projections.case_summary import CASES, TIMELINE, CaseSummary, status_counts
+from shared.readside.projector import Projector
+from shared.readside.read_model import ProjectorRunner, ReadModel, rebuild, saved_position
 from shared.rules.verdict import Outcome
 from shared.settings import LedgerSettings
 from shared.store import DocumentStore
-from shared.store_settings import StoreSettings, current_ref, open_ref
 from tests.conftest import require_env, settings_env
 from tests.projector_support import (
     clean_replay,
@@ -155,7 +156,7 @@ async def test_a_redelivered_batch_does_nothing_twice(
 
 
 def _poisoned(rules_broken: str) -> CaseSummary:
-    from shared.projections.case_summary import RULES
+    from shared.readside.projections.case_summary import RULES
 
     def broken(doc: dict[str, Any], d: Mapping[str, Any]) -> None:
         # A bug that quotes a payload value in its message.
@@ -303,7 +304,7 @@ def _store_settings(
 async def _drop_generations(s: StoreSettings, upto: int) -> None:
     if not s.store_url:
         return
-    from shared.store_settings import discard_ref, ref_for
+    from shared.readside.copies import discard_ref, ref_for
 
     for g in range(upto + 1):
         await discard_ref(s, SERVICE, ref_for(s, SERVICE, g))

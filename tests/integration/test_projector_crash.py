@@ -33,7 +33,7 @@ import pytest
 
 from shared.ledger.bootstrap import init_ledger
 from shared.log.factory import open_log
-from shared.projector import CRASH_POINTS
+from shared.readside.projector import CRASH_POINTS
 from shared.settings import LedgerSettings
 from tests.conftest import require_env, settings_env, settings_for
 from tests.projector_support import clean_replay, digests, fresh_store, write_cases

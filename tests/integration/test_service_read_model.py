@@ -14,8 +14,8 @@ import httpx
 from services.oversight.app import create
 from shared.ledger.bootstrap import init_ledger
 from shared.log.factory import open_log
-from shared.projections.case_summary import CASES
-from shared.read_model import ReadModel, saved_position
+from shared.readside.projections.case_summary import CASES
+from shared.readside.read_model import ReadModel, saved_position
 from tests.projector_support import write_cases
 from tests.web_fixtures import client, fast_settings
 

@@ -6,10 +6,11 @@ import copy
 
 import pytest
 
+from shared.crash_points import plan as _crash_plan
 from shared.log.port import StoredRecord
-from shared.projection import Accepted, UnknownEvent
-from shared.projections.case_summary import CASES, TIMELINE, CaseSummary
-from shared.projector import _crash_plan, scrubbed_message
+from shared.readside.dead_letters import scrubbed_message
+from shared.readside.projection import Accepted, UnknownEvent
+from shared.readside.projections.case_summary import CASES, TIMELINE, CaseSummary
 from tests.samples import CASE, SAMPLES, UNIT
 
 

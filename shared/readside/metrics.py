@@ -1,14 +1,8 @@
 """A projector's position and lag on ``/metrics``, and a ``/readyz`` check on its lag.
 
 Both read the projector at scrape or check time (no background updates), through a callable,
-since a :class:`~shared.read_model.ProjectorRunner` replaces its projector after a rebuild's
-switch or an error:
-
-    runner = ProjectorRunner(settings, log, read_model, projections, genesis)
-    app = create_app("oversight", settings, readiness_checks=[
-        lag_check(lambda: runner.projector, settings.projector_max_lag)])
-    register_projector_metrics(get_context(app).metrics.registry, lambda: runner.projector,
-                               "oversight")
+since a :class:`~shared.readside.read_model.ProjectorRunner` replaces its projector after a
+rebuild's switch or an error (``shared/web/service_read_model.py`` wires both for a service).
 """
 
 from __future__ import annotations
@@ -19,8 +13,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from shared.projector import Projector
 from shared.readiness import CheckFunction, CheckResult
+from shared.readside.projector import Projector
 
 Source = Callable[[], Projector | None]
 

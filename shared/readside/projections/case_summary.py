@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shared.projection import Accepted, UnknownEvent, Write
+from shared.readside.projection import Accepted, UnknownEvent, Write
 from shared.rules import case as c
 from shared.store.port import DESC, Doc, DocumentStore, Scalar
 

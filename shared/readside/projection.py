@@ -2,9 +2,9 @@
 
 A projection never touches a store. For each accepted event of a stream it wants, it gets the
 stream's current document (as stored, or None) and returns the documents to write. The
-projector (:mod:`shared.projector`) does the I/O: it judges every record with the rule book,
-hands only accepted events to projections, and writes every document guarded by the log offset
-it applies, so a redelivered event never applies twice.
+projector (:mod:`shared.readside.projector`) does the I/O: it judges every record with the rule
+book, hands only accepted events to projections, and writes every document guarded by the log
+offset it applies, so a redelivered event never applies twice.
 
 Rules a projection keeps, so that replaying the log always gives the same read model:
 

@@ -14,83 +14,57 @@ Exactly-once effect without transactions (FerretDB v1 has none):
 * The position (a per-partition vector, in collection ``projector``) is written after the
   batch's documents, guarded by its sum. A crash in between replays part of a batch: harmless.
 
-The rule book needs each stream's state. The projector keeps it in memory; after a (re)start
-it folds a stream from the log, up to the record it meets, the first time it meets it.
-
-Poison events (a projection raises: a bug, an unknown type — never a rule-book rejection, which
-is normal and simply not applied) go to ``dead_letters`` (one per stream: position, event id,
-type, error; no payload values), and the stream is parked: its later events are judged but
-only recorded (``parked``), while other streams carry on. :meth:`Projector.retry` (``ledger
-dead-letters retry``) reapplies the dead letter and then the parked events in order, and
-unparks the stream when all succeed.
-
-Crash injection for the tests: ``LEDGER_CRASH_AT=<point>:<n>`` kills the process with SIGKILL
-the n-th time the named point is reached (points: :data:`CRASH_POINTS`).
+The projector does the writing; its other concerns live beside it: judging each record with
+the rule book, stream states kept in memory (``judging.py``); dead letters and parked streams
+(``dead_letters.py``: a projection that raises — a bug, an unknown type, never a rule-book
+rejection — parks its stream until :meth:`Projector.retry`, ``ledger dead-letters retry``,
+reapplies it); and test-only crash injection (``shared/crash_points.py``:
+``LEDGER_CRASH_AT=<point>:<n>`` kills the process with SIGKILL there; points:
+:data:`CRASH_POINTS`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import os
-import signal
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import orjson
 
+from shared.crash_points import PROJECTOR_POINTS, Crasher, plan
 from shared.crypto.signing import PublicKey
 from shared.events.envelope import stream_kind
 from shared.events.partitioner import partition_for
-from shared.ledger.reader import fold_stream, registry_fold
+from shared.ledger.live import LiveFold
+from shared.ledger.reader import fold_stream
 from shared.log.port import EventLog, Positions, StoredRecord
-from shared.projection import GUARD_FIELD, Accepted, Projection, Write
+from shared.readside.dead_letters import (
+    DEAD_LETTERS,
+    PARKED,
+    DeadLetter,
+    parked_doc,
+    scrubbed_message,
+)
+from shared.readside.judging import LiveJudge
+from shared.readside.projection import GUARD_FIELD, Accepted, Projection, Write
 from shared.rules.fold import LedgerFold
-from shared.rules.stream import REGISTRY_STREAM, Parsed, parse
 from shared.rules.verdict import Verdict
-from shared.store.canonical import normalise
+from shared.store.json_form import normalise
 from shared.store.port import Doc, DocumentStore
 from shared.store.query import check_collection
 
 POSITION = "projector"
-DEAD_LETTERS = "dead_letters"
-PARKED = "parked"
 RESERVED = frozenset({POSITION, DEAD_LETTERS, PARKED})
 """Collections the projector keeps beside the read model (names must start with a letter)."""
 
-CRASH_POINTS = ("after_doc_before_position", "between_docs_of_one_event", "mid_batch")
+CRASH_POINTS = PROJECTOR_POINTS
 ID = "_id"
 
 
-# -- crash injection ---------------------------------------------------------------------------
-
-
-def _crash_plan() -> tuple[str, int] | None:
-    spec = os.environ.get("LEDGER_CRASH_AT", "")
-    if not spec:
-        return None
-    point, _, n = spec.partition(":")
-    if point not in CRASH_POINTS:
-        raise ValueError(f"LEDGER_CRASH_AT names no crash point: {point}")
-    return point, int(n or 1)
-
-
-class _Crasher:
-    """Counts arrivals at the named point; SIGKILLs this process at the chosen one."""
-
-    def __init__(self, plan: tuple[str, int] | None) -> None:
-        self.point, self.at = plan if plan else ("", 0)
-        self.seen = 0
-
-    def __call__(self, point: str) -> None:
-        if point == self.point:
-            self.seen += 1
-            if self.seen == self.at:
-                os.kill(os.getpid(), signal.SIGKILL)
+# -- crash injection (test only: shared/crash_points.py) ------------------------------------
 
 
 def _no_crash(point: str) -> None:
@@ -110,28 +84,6 @@ def _stored_form(id: str, doc: Mapping[str, Any], pos: int) -> Doc:
     return out
 
 
-def _scalars(value: Any) -> Iterable[str]:
-    if isinstance(value, Mapping):
-        for v in value.values():
-            yield from _scalars(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            yield from _scalars(v)
-    elif isinstance(value, str | int | float) and not isinstance(value, bool):
-        text = str(value)
-        if len(text) >= 2:
-            yield text
-
-
-def scrubbed_message(exc: BaseException, data: Mapping[str, Any]) -> str:
-    """The error's message with every payload value blanked out: dead letters name what went
-    wrong and where, never what a complainant wrote."""
-    message = str(exc)
-    for text in sorted(set(_scalars(data)), key=len, reverse=True):
-        message = message.replace(text, "<value>")
-    return message[:300]
-
-
 class ProjectionContractError(Exception):
     """A projection wrote outside its collections, or another stream's per-stream document."""
 
@@ -140,32 +92,6 @@ def _within(p: Projection, w: Write, stream: str) -> bool:
     if w.coll not in p.collections or (w.coll == p.stream_collection and w.id != stream):
         raise ProjectionContractError(f"{p.name} wrote {w.coll} outside its rules")
     return True
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    stream: str
-    partition: int
-    offset: int
-    event_id: str
-    type: str
-    projection: str
-    error: str
-    message: str
-    log_time: int
-
-    def doc(self) -> Doc:
-        return {
-            "stream": self.stream,
-            "partition": self.partition,
-            "offset": self.offset,
-            "event_id": self.event_id,
-            "type": self.type,
-            "projection": self.projection,
-            "error": self.error,
-            "message": self.message,
-            "log_time": self.log_time,
-        }
 
 
 @dataclass
@@ -206,8 +132,8 @@ class Stats:
 
 class Projector:
     """Applies ``projections`` to ``store`` from ``log``. Use :meth:`start` once, then
-    :meth:`step` or :meth:`catch_up` (``shared/read_model.ProjectorRunner`` follows the log with
-    :meth:`step`)."""
+    :meth:`step` or :meth:`catch_up` (``shared/readside/read_model.ProjectorRunner`` follows
+    the log with :meth:`step`)."""
 
     def __init__(
         self,
@@ -250,23 +176,35 @@ class Projector:
         self.head: Positions = dict(self.position)
         self.parked: set[str] = set()
         self.stats = Stats()
-        self._fold: LedgerFold | None = None
-        self._sealed: dict[int, int] = {}  # positions of the last seal, when trusted
-        self._sealed_rejected: dict[tuple[int, int], str] = {}  # its rejections
-        self._cold: dict[int, bool] = {}  # partition may hold history of streams not in memory
-        self._warm: OrderedDict[str, None] = OrderedDict()  # streams with state in memory (LRU)
         self._docs: dict[tuple[str, str], Doc | None] = {}  # (projection, stream) -> its doc
+        # The rule book, live (shared/readside/judging.py): stream states in memory, shared
+        # with the service's writer once started.
+        self.judge = LiveJudge(
+            log,
+            genesis,
+            self.kinds,
+            max_streams=self.max_streams,
+            trust_seal=trust_seal,
+            on_evict=self._forget_docs,
+        )
         self._reconciled = 0.0
-        plan = _crash_plan()
-        self._crash: Callable[[str], None] = _Crasher(plan) if plan else _no_crash
+        planned = plan()
+        self._crash: Callable[[str], None] = Crasher(planned) if planned else _no_crash
 
     # -- state ----------------------------------------------------------------------------
 
     @property
     def fold(self) -> LedgerFold:
-        if self._fold is None:
-            raise RuntimeError("projector not started")
-        return self._fold
+        return self.judge.fold
+
+    @property
+    def live(self) -> LiveFold:
+        """The judged stream states, which the service's writer shares."""
+        return self.judge.live
+
+    def _forget_docs(self, stream: str) -> None:
+        for p in self.projections:
+            self._docs.pop((p.name, stream), None)
 
     @property
     def lag(self) -> int:
@@ -276,7 +214,7 @@ class Projector:
     @property
     def sealed(self) -> Positions:
         """Positions of the seal whose verdicts this projector trusts (empty: none)."""
-        return dict(self._sealed)
+        return self.judge.sealed
 
     async def start(self) -> Projector:
         """Declare indexes, read the position and parked streams, fold the registry."""
@@ -290,70 +228,9 @@ class Projector:
             self._cursor = dict(self.position)
             self.parked.update(saved.get("parked", ()))
         self.parked.update(d["stream"] for d in await self.store.find(DEAD_LETTERS))
-        self._cold = {p: n > 0 for p, n in self.position.items()}
-        self._fold = await registry_fold(self.log, self.genesis)
-        if self.trust_seal:
-            await self._read_seal()
+        await self.judge.start(self.position)
         self.head = await self.log.head()
         return self
-
-    async def _read_seal(self) -> None:
-        from shared.ledger.seal import last_seal
-        from shared.rules.stream import AUDIT_STREAM
-
-        audit = LedgerFold.rooted_in(self.genesis, self.log.partitions)
-        audit.registry = self.fold.registry
-        await fold_stream(self.log, audit, AUDIT_STREAM)
-        sealed = last_seal(audit)
-        self._sealed, self._sealed_rejected = sealed if sealed else ({}, {})
-
-    # -- reading and judging ---------------------------------------------------------------
-
-    async def _warm_up(self, rec: StoredRecord) -> None:
-        s = rec.stream
-        if s in self._warm:
-            self._warm.move_to_end(s)
-            return
-        if self._cold.get(rec.partition, False):
-            # Its history before this record is in the log, not in memory: fold it once.
-            await fold_stream(self.log, self.fold, s, until={rec.partition: rec.offset})
-            self.stats.lazy_folds += 1
-        else:
-            self.fold.streams.pop(s, None)
-        self._warm[s] = None
-        while len(self._warm) > self.max_streams:
-            old, _ = self._warm.popitem(last=False)
-            self.fold.streams.pop(old, None)
-            for p in self.projections:
-                self._docs.pop((p.name, old), None)
-            self._cold[partition_for(old, self.log.partitions)] = True
-
-    async def _judge(self, rec: StoredRecord) -> tuple[Verdict, dict[str, Any]] | None:
-        """The verdict on a record of a stream some projection reads (None for other streams)."""
-        fold = self.fold
-        if rec.stream == REGISTRY_STREAM:
-            fold.apply(rec)  # replayed_id if already read; keeps the registry current
-            return None
-        if stream_kind(rec.stream) not in self.kinds:
-            return None
-        await self._warm_up(rec)
-        record_hash = hashlib.sha256(rec.record).hexdigest()
-        self.stats.judged += 1
-        if rec.offset < self._sealed.get(rec.partition, 0):
-            # Below the auditor's last seal: its verdicts stand, the chain is still checked.
-            rejected = self._sealed_rejected.get((rec.partition, rec.offset))
-            env = orjson.loads(rec.record)
-            verdict = fold.apply_sealed(rec, record_hash, rejected, env)
-            return verdict, env if verdict.accepted else {}
-        parsed: Parsed | Verdict = parse(rec.record, record_hash)
-        if isinstance(parsed, Parsed):
-            regseq = parsed.env.get("regseq")
-            if isinstance(regseq, int) and regseq > fold.registry.version:
-                # Signed under a registry version appended after our last read of it.
-                await fold_stream(self.log, fold, REGISTRY_STREAM)
-        verdict = fold.apply(rec, parsed=parsed)
-        env = parsed.env if isinstance(parsed, Parsed) else {}
-        return verdict, env
 
     async def _doc(self, projection: Projection, stream: str) -> Doc | None:
         key = (projection.name, stream)
@@ -468,10 +345,11 @@ class Projector:
             return None
         accepted: list[tuple[StoredRecord, dict[str, Any]]] = []
         for rec in batch:
-            judged = await self._judge(rec)
+            judged = await self.judge.judge(rec)
             if judged is not None and judged[0].accepted:
                 accepted.append((rec, judged[1]))
         self.fold.rejections.clear()  # kept by verify; a long-running projector needs none
+        self.stats.judged, self.stats.lazy_folds = self.judge.judged, self.judge.lazy_folds
         await self._prefetch(r.stream for r, _ in accepted if r.stream not in self.parked)
         plan = _Plan()
         parked_at: dict[str, int | None] = {}
@@ -483,7 +361,7 @@ class Projector:
                 at = parked_at[s]
                 if at is not None:
                     if rec.offset > at:  # the dead event itself is the letter, not parked
-                        plan.parked[env["id"]] = _parked_doc(rec, env)
+                        plan.parked[env["id"]] = parked_doc(rec, env)
                     continue
             dead = self._apply(Accepted.of(rec, env), plan)
             if dead is not None:
@@ -632,24 +510,3 @@ class Projector:
             if report is not None:
                 report(s, dead)
         return out
-
-
-def _parked_doc(rec: StoredRecord, env: Mapping[str, Any]) -> Doc:
-    return {
-        "stream": rec.stream,
-        "partition": rec.partition,
-        "offset": rec.offset,
-        "event_id": env["id"],
-        "type": env["type"],
-        "log_time": rec.appended_at,
-        GUARD_FIELD: rec.offset,
-    }
-
-
-async def dead_letters(store: DocumentStore) -> list[Doc]:
-    """Every dead letter, by stream, with how many events are parked behind it."""
-    letters = await store.find(DEAD_LETTERS)
-    counts = await store.grouped_count(PARKED, "stream")
-    for d in letters:
-        d["parked"] = counts.get(d["stream"], 0)
-    return letters

@@ -21,10 +21,7 @@ from dataclasses import dataclass, field
 
 from shared.crypto.signing import PublicKey
 from shared.log.port import EventLog, Positions
-from shared.projection import Projection
-from shared.projector import DEAD_LETTERS, PARKED, POSITION, Projector
-from shared.store.port import DocumentStore
-from shared.store_settings import (
+from shared.readside.copies import (
     StoreRef,
     StoreSettings,
     current_ref,
@@ -33,6 +30,10 @@ from shared.store_settings import (
     open_ref,
     switch_to,
 )
+from shared.readside.dead_letters import DEAD_LETTERS, PARKED
+from shared.readside.projection import Projection
+from shared.readside.projector import POSITION, Projector
+from shared.store.port import DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,11 @@ class ProjectorRunner:
         self.max_backoff_seconds = max_backoff_seconds
         self.projector: Projector | None = None
         self.errors = 0
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for new records now (a command was appended, a reader waits for it)."""
+        self._wake.set()
 
     async def _projector_for(self, store: DocumentStore) -> Projector:
         if self.projector is None or self.projector.store is not store:
@@ -148,8 +154,7 @@ class ProjectorRunner:
                     last_head = time.monotonic()
                 backoff = 0.5
                 if n == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.settings.projector_poll_seconds)
+                    await self._idle(stop)
             except Exception:
                 # The store or the log is away: start afresh from the saved position later.
                 self.errors += 1
@@ -158,6 +163,18 @@ class ProjectorRunner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), backoff)
                 backoff = min(backoff * 2, self.max_backoff_seconds)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Until the poll interval passes, the runner stops, or someone wakes it."""
+        waits = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
+        try:
+            await asyncio.wait(
+                waits, timeout=self.settings.projector_poll_seconds, return_when="FIRST_COMPLETED"
+            )
+        finally:
+            for w in waits:
+                w.cancel()
+        self._wake.clear()
 
 
 # -- rebuild ----------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""A service, declared once, and how the shared library finds the declarations.
+
+Each service declares itself in its own ``services/<name>/app.py`` as a
+:class:`ServiceDeclaration` (name, title, deployment, port, routers, projections, pages,
+navigation) and registers it under the ``ledger.services`` entry-point group in
+``pyproject.toml`` — the one composition root. The shared library never lists the services nor
+imports them by name: ``make run``, ``ledger init``, ``ledger project`` and ``ledger rebuild``
+find them here (a test proves it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shared.ledger.deployments import DeploymentSpec
+from shared.readside.projection import Projection
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
+
+    from shared.web.pages import NavItem
+    from shared.web.settings import WebSettings
+
+ENTRY_POINT_GROUP = "ledger.services"
+
+
+@dataclass(frozen=True)
+class ServiceDeclaration:
+    name: str  # also its directory under var/ and its entry-point name
+    title: str  # zh-CN, shown in the layout and the API docs
+    deployment: DeploymentSpec  # who it signs as, for whom, with which rights
+    port: int  # under `make run` (LEDGER_<NAME>_PORT overrides)
+    routers: Sequence[APIRouter] = ()
+    projections: Sequence[Projection] = ()
+    pages: Path | None = None  # its templates directory
+    nav: Sequence[NavItem] = field(default_factory=tuple)
+
+    def create_app(self, settings: WebSettings | None = None) -> FastAPI:
+        from shared.web.factory import create_app
+
+        return create_app(
+            self.name,
+            settings,
+            routers=self.routers,
+            title=self.title,
+            nav=self.nav,
+            template_dirs=[self.pages] if self.pages else [],
+            projections=self.projections,
+            deployment=self.deployment,
+        )
+
+
+@cache
+def declared() -> dict[str, ServiceDeclaration]:
+    """Every declared service, by name, in port order."""
+    found: list[ServiceDeclaration] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        decl = ep.load()
+        if not isinstance(decl, ServiceDeclaration) or decl.name != ep.name:
+            raise TypeError(f"entry point {ep.name} ({ep.value}) is not a ServiceDeclaration of it")
+        found.append(decl)
+    if not found:
+        raise RuntimeError(
+            f"no services declared (entry points {ENTRY_POINT_GROUP!r}): reinstall the package"
+        )
+    return {d.name: d for d in sorted(found, key=lambda d: (d.port, d.name))}
+
+
+def declaration(name: str) -> ServiceDeclaration:
+    try:
+        return declared()[name]
+    except KeyError:
+        raise KeyError(f"unknown service {name!r}: one of {', '.join(declared())}") from None

@@ -1,0 +1,230 @@
+"""The command path of a service: decide, check, sign, append, read back, answer — in two lines.
+
+A command route declares ``Depends(command(role))`` (sign-in, role, idempotency key) and takes
+a :data:`LedgerDep`; its body is then::
+
+    stream = ledger.new_stream("case")
+    return await ledger.run(stream, lambda state: commands.receive(state, body, ledger.actor))
+
+``run`` hands the stream's state to the pure ``decide``, and the writer checks its drafts
+against the rule book before signing (a refusal is a 409 problem naming the reason; nothing is
+appended), signs with the service's own key, appends, reads the verdict back through the live
+fold and answers with the event ids and log positions. A racing writer's event makes it decide
+again; a byte-identical retry gets the first answer from the idempotency store, and a retry
+after a crash between append and answer finds its events in the log by their ids (keyed hashes
+of deployment, operator, idempotency key and index) and answers from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+from fastapi import Depends, Request
+from pydantic import BaseModel, Field
+
+from shared.crypto.signing import SigningKey
+from shared.events.ids import command_event_id
+from shared.ledger import keystore
+from shared.ledger.live import LiveFold
+from shared.ledger.signer import Signer
+from shared.ledger.snapshots import StreamSnapshots
+from shared.ledger.writer import Decide, EventWriter, Submission
+from shared.log.factory import open_log
+from shared.log.port import EventLog
+from shared.settings import LedgerSettings
+from shared.web.context import IDEMPOTENCY_CLAIM, OPERATOR, get_context
+from shared.web.identity import Operator
+from shared.web.problems import CONFLICT, ProblemError
+
+log = logging.getLogger(__name__)
+
+ID_SECRET_PURPOSE = "command-event-ids"
+SNAPSHOT_SECRET_PURPOSE = "stream-snapshots"
+SNAPSHOTS_FILE = "stream-snapshots.sqlite3"
+
+
+class Refusal(Exception):
+    """Raised by a pure ``decide``: the command cannot apply in the stream's state. ``reason``
+    is a stable code, ``detail`` fixed text (zh-CN); neither carries a submitted value."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class EventAnswer(BaseModel):
+    id: str = Field(description="Event id (derived from the idempotency key: a retry is the same)")
+    type: str
+    partition: int
+    offset: int
+
+
+class CommandAnswer(BaseModel):
+    stream: str = Field(description="The stream (case or conference) the command wrote to")
+    events: list[EventAnswer]
+    position: dict[str, int] = Field(
+        description="Log position after the command ({partition: next offset}): pass it as "
+        "?after=p:n to a read to see the command's effect (read-your-writes)"
+    )
+
+
+class ServiceWriter:
+    """The service's writer: its deployment's key, the log (opened on first use) and the live
+    fold it shares with the service's projector when one runs."""
+
+    def __init__(
+        self,
+        settings: LedgerSettings,
+        key_name: str,
+        deployment: str,
+        live: Callable[[], LiveFold | None] | None = None,
+        on_appended: Callable[[], None] | None = None,
+        snapshots_path: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.key_name = key_name
+        self.deployment = deployment
+        self._live = live
+        self.snapshots_path = snapshots_path or settings.var_dir / key_name / SNAPSHOTS_FILE
+        self.on_appended = on_appended  # e.g. wake the projector: a read may wait for it
+        self._writer: EventWriter | None = None
+        self._log: EventLog | None = None
+        self._secret = b""
+        self._snapshots: StreamSnapshots | None = None
+        self._lock = asyncio.Lock()
+        self._warming: asyncio.Task[None] | None = None
+
+    async def writer(self) -> EventWriter:
+        if self._writer is None:
+            async with self._lock:
+                if self._writer is None:
+                    key: SigningKey = keystore.load(self.settings, self.key_name)
+                    self._log = await open_log(self.settings)
+                    self._secret = key.derived_secret(ID_SECRET_PURPOSE)
+                    self._snapshots = StreamSnapshots(
+                        self.snapshots_path,
+                        key.derived_secret(SNAPSHOT_SECRET_PURPOSE),
+                    )
+                    self._writer = EventWriter(
+                        self._log,
+                        Signer(self.deployment, key),
+                        keystore.genesis_public(self.settings),
+                        live=self._live,
+                        snapshots=self._snapshots,
+                    )
+        return self._writer
+
+    def event_id(self, operator: str, idempotency_key: str, index: int) -> str:
+        return command_event_id(self._secret, self.deployment, operator, idempotency_key, index)
+
+    def start(self) -> None:
+        """Warm up in the background as the app starts (the key, the log, the registry and,
+        on Kafka, the stream index), so the first command costs what later ones do. A ledger
+        that is away now is opened by the first command instead."""
+        self._warming = asyncio.create_task(self._warm_up(), name="writer-warm-up")
+
+    async def _warm_up(self) -> None:
+        try:
+            await (await self.writer()).warm_up()
+        except Exception as exc:
+            log.warning("command path: warm-up failed (%s)", type(exc).__name__)
+
+    async def close(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
+            with contextlib.suppress(BaseException):
+                await self._warming
+            self._warming = None
+        if self._log is not None:
+            await self._log.close()
+        if self._snapshots is not None:
+            self._snapshots.close()
+        self._log = self._writer = self._snapshots = None
+
+
+class Ledger:
+    """One command's handle on the log: who sends it, under which key."""
+
+    def __init__(self, service: ServiceWriter, operator: Operator, idempotency_key: str) -> None:
+        self.service = service
+        self.operator = operator
+        self.idempotency_key = idempotency_key
+
+    @property
+    def actor(self) -> str:
+        """The actor the events name: the operator's body or unit and staff id."""
+        return f"{self.operator.body}/{self.operator.staff_id}"
+
+    def event_id(self, index: int) -> str:
+        return self.service.event_id(self.operator.staff_id, self.idempotency_key, index)
+
+    def new_stream(self, kind: str) -> str:
+        """The id of the stream this command opens (a retry opens the same one)."""
+        return f"{kind}-{self.event_id(-1)}"
+
+    async def submit(self, stream: str, decide: Decide) -> Submission:
+        writer = await self.service.writer()
+        result = await writer.submit(stream, decide, ids=self.event_id)
+        if result.accepted and self.service.on_appended is not None:
+            self.service.on_appended()
+        return result
+
+    async def run(self, stream: str, decide: Decide) -> CommandAnswer:
+        """Submit and answer: the accepted events, or a 409 problem naming the reason."""
+        try:
+            result = await self.submit(stream, decide)
+        except Refusal as exc:
+            raise ProblemError(
+                CONFLICT, exc.detail, extensions={"reason": exc.reason, "stream": stream}
+            ) from None
+        refused = result.refused
+        if refused is not None or not result.written:
+            reason = str(refused.reason) if refused is not None else "nothing_to_do"
+            raise ProblemError(
+                CONFLICT,
+                f"规则校验未通过（{reason}），未写入账本",
+                extensions={"reason": reason, "stream": stream},
+            )
+        return answer(result)
+
+
+def answer(result: Submission) -> CommandAnswer:
+    events = []
+    position: dict[str, int] = {}
+    for w in result.written:
+        assert w.position is not None
+        p = w.position
+        events.append(
+            EventAnswer(
+                id=w.event_id, type=_type_of(w.record), partition=p.partition, offset=p.offset
+            )
+        )
+        position[str(p.partition)] = max(position.get(str(p.partition), 0), p.offset + 1)
+    return CommandAnswer(stream=result.stream, events=events, position=position)
+
+
+def _type_of(record: bytes) -> str:
+    value = orjson.loads(record).get("type")
+    return value if isinstance(value, str) else ""
+
+
+def ledger_for(request: Request) -> Ledger:
+    """The dependency behind :data:`LedgerDep` (the route must also declare ``command(...)``)."""
+    ctx = get_context(request)
+    claim = request.scope.get(IDEMPOTENCY_CLAIM)
+    operator = request.scope.get(OPERATOR)
+    if ctx.writer is None:
+        raise RuntimeError(f"{ctx.service} declares no deployment: it cannot write to the log")
+    if not claim or not isinstance(operator, Operator):
+        raise RuntimeError("a route taking LedgerDep must declare Depends(command(...)) first")
+    return Ledger(ctx.writer, operator, claim[1])
+
+
+LedgerDep = Annotated[Ledger, Depends(ledger_for)]

@@ -1,0 +1,41 @@
+"""The benchmark's server: intake, as ``make run`` serves it (its projector running), plus a
+bare FastAPI endpoint on the same app that only validates the same body — the raw limit of the
+command row. ``python -m tests.bench.command_server VAR_DIR PORT``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import uvicorn
+from fastapi import APIRouter, Depends
+
+from services.intake.app import SERVICE
+from services.intake.commands import ReceiveComplaint
+from shared.web.auth import public
+from shared.web.settings import WebSettings
+
+bare = APIRouter(dependencies=[Depends(public)])
+
+
+@bare.post("/bench/bare", status_code=201)
+async def bare_endpoint(body: ReceiveComplaint) -> dict[str, str]:
+    return {"unit": body.unit}
+
+
+def main(var_dir: str, port: int) -> None:
+    settings = WebSettings(
+        var_dir=Path(var_dir),
+        port=port,
+        log_level="warning",
+        password_time_cost=1,
+        password_memory_kib=64,
+        password_parallelism=1,
+    )
+    app = SERVICE.create_app(settings)
+    app.include_router(bare)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
