@@ -1,4 +1,4 @@
-"""The auditor's command line: ``ledger init | verify | digest | replay | tail``.
+"""The auditor's command line: ``ledger init | verify | acknowledge | digest | replay | tail``.
 
 The log is chosen by settings (``LEDGER_LOG_BACKEND`` and friends), so the same commands
 audit the embedded SQLite log and Apache Kafka.
@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from shared.ledger import keystore
+from shared.ledger.acknowledge import acknowledge_bad_records
 from shared.ledger.bootstrap import init_ledger
 from shared.ledger.deployments import spec
 from shared.ledger.digests import record_digests
@@ -30,6 +31,7 @@ from shared.ledger.signer import Signer
 from shared.ledger.verify import VerifyReport, verify_log
 from shared.log.factory import open_log
 from shared.log.port import EventLog
+from shared.log.sqlite import LogStorageError
 from shared.rules.verdict import Outcome
 from shared.settings import LedgerSettings
 
@@ -41,7 +43,8 @@ T = TypeVar("T")
 
 
 def _run(fn: Callable[[EventLog, Any], Awaitable[T]], settings: LedgerSettings | None = None) -> T:
-    """Open the log the settings name, run ``fn(log, settings)``, close the log."""
+    """Open the log the settings name, run ``fn(log, settings)``, close the log. Storage that
+    no honest writer leaves (a row beyond a head, a wrong column type) is named, exit 1."""
     chosen = settings or LedgerSettings()
 
     async def main() -> T:
@@ -51,7 +54,11 @@ def _run(fn: Callable[[EventLog, Any], Awaitable[T]], settings: LedgerSettings |
         finally:
             await log.close()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except LogStorageError as exc:
+        console.print(f"[red]TAMPERED[/] storage: {exc}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 def progress_bar(label: str) -> Progress:
@@ -106,7 +113,11 @@ def init() -> None:
 @app.command()
 def verify(
     digests: Annotated[
-        list[Path] | None, typer.Option(help="Directories of digest copies kept outside the log")
+        list[Path] | None,
+        typer.Option(
+            help="The auditor's directory of digest copies kept outside the log: it must hold "
+            "at least one valid copy (default: var/digests/, checked where present)"
+        ),
     ] = None,
     seal: Annotated[bool, typer.Option(help="On success, write a signed seal")] = True,
     workers: Annotated[int | None, typer.Option(help="Signature-checking processes")] = None,
@@ -127,9 +138,13 @@ def verify(
                 elapsed = max(asyncio.get_running_loop().time() - started, 1e-9)
                 bar.update(task, advance=n, rate=f"{done / elapsed:,.0f} events/s")
 
-            dirs = digests if digests is not None else [s.var_dir / "digests"]
             report = await verify_log(
-                log, genesis, digest_dirs=dirs, workers=workers, progress=progress
+                log,
+                genesis,
+                digest_dirs=[] if digests else [s.var_dir / "digests"],
+                require_copies=list(digests or []),
+                workers=workers,
+                progress=progress,
             )
         if report.ok and seal:
             path = await record_seal(log, _auditor(s), genesis, report, s.var_dir / "seals")
@@ -168,19 +183,74 @@ def _print_report(report: VerifyReport) -> None:
         if len(report.conflicts) > 50:
             console.print(f"… and {len(report.conflicts) - 50} more")
     for f in report.digest_failures:
+        mark = "[yellow]acknowledged[/]" if report.failure_acknowledged(f) else "[red]TAMPERED[/]"
         console.print(
-            f"[red]TAMPERED[/] partition {f.partition}: {f.reason} "
-            f"(digest of {f.count} records from {f.source})"
+            f"{mark} partition {f.partition}: {f.reason} "
+            f"(digest of {f.count} records from {f.source})",
+            highlight=False,
         )
-    first = report.fold.first_tamper
+    for why in report.copy_problems:
+        console.print(f"[red]TAMPERED[/] outside digest copy {why}", highlight=False)
+    for fd in report.findings:
+        mark = "[yellow]acknowledged[/]" if report.finding_acknowledged(fd) else "[red]TAMPERED[/]"
+        console.print(
+            f"{mark} {fd.where()}: {fd.kind}: {fd.detail}"
+            + (f" (stream {fd.stream} id {fd.event_id or '-'})" if fd.stream else ""),
+            highlight=False,
+        )
+    for j in report.all_tampered:
+        if report.judged_acknowledged(j):
+            console.print(
+                f"[yellow]acknowledged[/] bad event: partition {j.partition} offset {j.offset} "
+                f"stream {j.stream} id {j.event_id or '-'}: {j.verdict.reason}",
+                highlight=False,
+            )
+    first = next(iter(report.tampered), None)
     if first is not None:
         console.print(
             f"[red]TAMPERED[/] first bad event: partition {first.partition} offset {first.offset} "
             f"stream {first.stream} id {first.event_id or '-'}: "
-            f"{first.verdict.reason} ({first.verdict.detail})"
+            f"{first.verdict.reason} ({first.verdict.detail})",
+            highlight=False,
         )
+        for j in report.tampered[1:50]:
+            console.print(
+                f"[red]TAMPERED[/] bad event: partition {j.partition} offset {j.offset} "
+                f"stream {j.stream} id {j.event_id or '-'}: {j.verdict.reason}",
+                highlight=False,
+            )
     if report.ok:
-        console.print("[green]OK[/] the log is intact")
+        console.print(
+            "[green]OK[/] the log is intact"
+            + (", but for the bad events the auditor acknowledged" if report.acknowledged else "")
+        )
+
+
+@app.command()
+def acknowledge(
+    positions: Annotated[
+        list[str], typer.Argument(help="Bad records by partition:offset, as verify names them")
+    ],
+    reason: Annotated[str, typer.Option(help="Why: the incident, its ticket, what was done")],
+) -> None:
+    """Sign an audit event acknowledging named bad records (a known incident): verify still
+    lists them, and passes (and seals) once every bad record is acknowledged."""
+    named: list[tuple[int, int]] = []
+    for text in positions:
+        p, _, o = text.partition(":")
+        if not (p.isdigit() and o.isdigit()):
+            raise typer.BadParameter("positions are partition:offset, e.g. 2:17")
+        named.append((int(p), int(o)))
+
+    async def go(log: EventLog, s: LedgerSettings) -> None:
+        written = await acknowledge_bad_records(
+            log, _auditor(s), keystore.genesis_public(s), named, reason
+        )
+        for p, o, h in written:
+            what = f"record {h[:16]}…" if h else "no record (missing)"
+            console.print(f"acknowledged partition {p} offset {o}: {what}")
+
+    _run(go)
 
 
 @app.command()
