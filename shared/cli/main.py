@@ -406,11 +406,19 @@ def rebuild(
     drop_old: Annotated[
         bool, typer.Option(help="Remove the old copy once its digests match the new one's")
     ] = False,
+    switch_if_different: Annotated[
+        bool,
+        typer.Option(
+            help="Switch to the new copy even if it differs from the old one (the old one was "
+            "built by other code, or edited); exit 1 all the same"
+        ),
+    ] = False,
 ) -> None:
-    """Replay the log into a fresh copy of SERVICE's read model, then switch to it.
+    """Replay the log into a fresh copy of SERVICE's read model, compare, then switch to it.
 
-    The switch happens only once the copy has caught up with the log head; the old and new
-    copies' digests are then compared at one position (exit 1 if they differ)."""
+    The copy is caught up with the log head and compared with the old copy at one position
+    before anything is switched; a copy that differs is not switched to (exit 1) unless
+    --switch-if-different. The last seal is trusted only if its digests match the records."""
     from shared.projections import projections_for
     from shared.read_model import Rebuilt
     from shared.read_model import rebuild as do_rebuild
@@ -434,6 +442,7 @@ def rebuild(
                 projections_for(service),
                 keystore.genesis_public(s),
                 progress=progress,
+                switch_if_different=switch_if_different,
             )
         if drop_old and result.same:
             await discard_ref(s, service, result.old)
@@ -441,15 +450,30 @@ def rebuild(
 
     result = _run_read_model(go)
     s = StoreSettings()
+    serving = result.new if result.switched else result.old
     console.print(
         f"{service}: replayed {result.events:,} records in {result.seconds:.1f} s "
         f"({result.events / max(result.seconds, 1e-9):,.0f} records/s); now serving "
-        f"{result.new.describe(s, service)}"
+        f"{serving.describe(s, service)}",
+        highlight=False,
     )
+    if result.seal_divergence:
+        console.print(
+            f"[red]TAMPERED[/] the last seal is not trusted: {result.seal_divergence}; "
+            "every signature was checked",
+            highlight=False,
+        )
     if result.sealed_records:
         console.print(f"verdicts trusted below the last seal: {result.sealed_records:,} records")
-    if not result.old_digests:
+    if result.acknowledged_skipped:
+        console.print(
+            f"skipped {result.acknowledged_skipped:,} bad records the auditor acknowledged "
+            "(listed in the last seal)"
+        )
+    if not result.compared:
         console.print("no earlier copy to compare with")
+        if result.seal_divergence:
+            raise typer.Exit(1)
         return
     at = ", ".join(f"{p}:{n}" for p, n in sorted(result.position.items()))
     table = Table(title=f"{service} read model: old and new copy, both at log position {at}")
@@ -463,9 +487,23 @@ def rebuild(
     if result.same:
         kept = "removed" if drop_old else "kept"
         console.print(f"[green]identical[/]; old copy {result.old.describe(s, service)} {kept}")
+        if result.seal_divergence:
+            raise typer.Exit(1)
+        return
+    if result.switched:
+        console.print(
+            "[red]the copies differ[/]; switched to the new copy as asked "
+            f"(old copy {result.old.describe(s, service)} kept)",
+            highlight=False,
+        )
     else:
-        console.print("[red]the copies differ[/] (the old one was built by other code, or edited)")
-        raise typer.Exit(1)
+        console.print(
+            "[red]the copies differ[/] (the old one was built by other code, or edited): "
+            f"still serving the old copy; the new one is kept at {result.new.describe(s, service)} "
+            "(--switch-if-different to switch to it)",
+            highlight=False,
+        )
+    raise typer.Exit(1)
 
 
 dead_letters_app = typer.Typer(
