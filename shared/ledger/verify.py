@@ -579,17 +579,22 @@ def _after_pass(state: _Pass, stored_heads: list[tuple[Any, ...]] | None) -> Non
     for row in stored_heads:
         if not all(type(v) is int for v in row):
             report.findings.append(
-                Finding(None, None, "heads", f"heads row {row[0]!r}: a column is not an integer")
+                Finding(
+                    row[0] if type(row[0]) is int else None,
+                    None,
+                    "heads",
+                    f"heads row {row[0]!r}: a column is not an integer",
+                )
             )
             continue
         p, nxt, last_at = row
         if not 0 <= p < n:
             report.findings.append(
                 Finding(
-                    None,
+                    p,
                     None,
                     "heads",
-                    f"the heads table names partition {p}, which the log does not have",
+                    "the heads table names this partition, which the log does not have",
                 )
             )
             continue
