@@ -269,7 +269,7 @@ def test_a_stream_column_edit_is_named_even_when_it_hides_the_event_as_registry(
 def test_a_stream_key_edit_is_named(built) -> None:
     settings, cases = built
     conn = db(settings)
-    pos, p, off, rec = _case_row(conn, cases[2], 3)
+    pos, p, off, _ = _case_row(conn, cases[2], 3)
     # Readers of the stream no longer find it; a reader by position still does.
     conn.execute("UPDATE records SET skey=skey+1 WHERE pos=?", (pos,))
     out = ledger_cli(settings, "verify", "--no-seal")
@@ -280,7 +280,7 @@ def test_a_stream_key_edit_is_named(built) -> None:
 def test_a_partition_edit_is_named(built) -> None:
     settings, cases = built
     conn = db(settings)
-    pos, p, off, rec = _case_row(conn, cases[3], 1)
+    pos, p, _, rec = _case_row(conn, cases[3], 1)
     q = (p + 1) % 3
     n = _head_of(conn, q)
     # Moved to the head of another partition, heads adjusted: no hole, no row beyond a head.
@@ -290,6 +290,7 @@ def test_a_partition_edit_is_named(built) -> None:
     out = ledger_cli(settings, "verify", "--no-seal")
     assert out.returncode == 1
     assert f"partition {q} offset {n}: columns: partition" in out.stdout
+    assert event_id(rec) in out.stdout
 
 
 @pytest.fixture
