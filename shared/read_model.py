@@ -126,6 +126,11 @@ class ProjectorRunner:
     async def _projector_for(self, store: DocumentStore) -> Projector:
         if self.projector is None or self.projector.store is not store:
             s = self.settings
+            trust = s.projector_trust_seal
+            if trust:  # only a seal whose digests match the records it pins
+                from shared.ledger.seal import checked_seal
+
+                trust = (await checked_seal(self.log, self.genesis)).trusted
             self.projector = await Projector(
                 self.log,
                 store,
@@ -133,7 +138,7 @@ class ProjectorRunner:
                 self.genesis,
                 batch=s.projector_batch,
                 max_streams=s.projector_max_streams,
-                trust_seal=s.projector_trust_seal,
+                trust_seal=trust,
             ).start()
         return self.projector
 
@@ -211,10 +216,9 @@ async def rebuild(
     """Replay the log into a fresh copy until it has caught up with the head; compare old and
     new at one position; then switch the pointer — if the copies differ, only with
     ``switch_if_different``. ``progress(done, total)`` follows the replay."""
-    from shared.ledger.reader import registry_fold
-    from shared.ledger.seal import acknowledged_skips, seal_trust
+    from shared.ledger.seal import acknowledged_skips, checked_seal
 
-    trust = await seal_trust(log, await registry_fold(log, genesis))
+    trust = await checked_seal(log, genesis)
     old = current_ref(settings, service)
     new = next_ref(settings, service)
     await discard_ref(settings, service, new)  # a crashed rebuild's half-built leftover

@@ -126,7 +126,10 @@ def verify(
 
     async def go(log: EventLog, s: LedgerSettings) -> VerifyReport:
         genesis = keystore.genesis_public(s)
-        total = sum((await log.head()).values())
+        try:
+            total: int | None = sum((await log.head()).values())
+        except LogStorageError:  # verify names what is wrong with the heads itself
+            total = None
         with progress_bar("verifying") as bar:
             task = bar.add_task("verify", total=total, rate="")
             started = asyncio.get_running_loop().time()

@@ -123,6 +123,14 @@ class SealDigests:
         return None
 
 
+async def checked_seal(log: EventLog, genesis: PublicKey) -> SealTrust:
+    """The last seal, its content compared with the records it pins: what a projector that
+    trusts seals may trust (``trusted`` false: check every signature)."""
+    from shared.ledger.reader import registry_fold
+
+    return await seal_trust(log, await registry_fold(log, genesis))
+
+
 async def seal_trust(log: EventLog, fold: LedgerFold, *, check: bool = True) -> SealTrust:
     """The last seal (audit stream folded afresh, sharing ``fold``'s registry) and, where
     ``check``, its content compared with the records it pins (one read of the sealed range)."""
