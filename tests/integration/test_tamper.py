@@ -503,3 +503,13 @@ def test_a_sealed_row_edited_is_not_trusted_and_the_old_copy_keeps_serving(built
     assert f"the last seal is not trusted: partition {p}" in out.stdout
     assert "still serving the old copy" in out.stdout
     assert current_ref(s, "oversight") == serving
+
+
+def test_a_deleted_head_row_is_named_not_a_traceback(bare) -> None:
+    settings, _ = bare
+    conn = db(settings)
+    conn.execute("DELETE FROM heads WHERE partition=1")
+    out = ledger_cli(settings, "verify", "--no-seal")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "partition 1: heads: the heads table has no row for it" in out.stdout
+    assert "Traceback" not in out.stderr
