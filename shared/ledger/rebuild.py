@@ -74,10 +74,11 @@ async def _replay(
         check = SealDigests(sealed, sealed_digests(audit), log.partitions)
     sha = hashlib.sha256
     async for rec in read_all(log, until=head, chunk=5000):
-        h = sha(rec.record).hexdigest()
+        raw = sha(rec.record).digest()
+        h = raw.hex()
         below = rec.offset < sealed.get(rec.partition, 0)
         if check is not None and below:
-            why = check.add(rec, h)
+            why = check.add(rec, raw)
             if why is not None:
                 return fold, why
         if rec.stream == REGISTRY_STREAM:

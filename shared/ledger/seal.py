@@ -98,11 +98,12 @@ class SealDigests:
         self.digests = digests
         self.running = {p: PartitionDigest(p) for p in range(partitions)}
 
-    def add(self, rec: StoredRecord, record_hash: str) -> str | None:
+    def add(self, rec: StoredRecord, record_digest: bytes) -> str | None:
+        """Fold in a record (its raw SHA-256 digest); the divergence, once it is known."""
         d = self.running[rec.partition]
         if rec.offset != d.count:
             return f"partition {rec.partition}: records missing before offset {rec.offset}"
-        d.add(rec.offset, rec.appended_at, record_hash)
+        d.add_raw(rec.offset, rec.appended_at, record_digest)
         if d.count == self.positions.get(rec.partition, 0):
             return self._compare(rec.partition)
         return None
@@ -153,7 +154,7 @@ async def seal_trust(log: EventLog, fold: LedgerFold, *, check: bool = True) -> 
     start = {p: 0 for p in range(log.partitions)}
     until = {p: trust.positions.get(p, 0) for p in range(log.partitions)}
     async for rec in read_all(log, start, chunk=5000, until=until):
-        why = digests.add(rec, hashlib.sha256(rec.record).hexdigest())
+        why = digests.add(rec, hashlib.sha256(rec.record).digest())
         if why is not None:
             trust.divergence = why
             return trust

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +94,7 @@ class StoredFile(Protocol):
 
 
 Row = tuple[Any, Any, Any, Any, Any]  # (pos, stream key or None, stream, log time, record)
+_Placed = tuple[int, int, int, str | None]  # (partition, offset, log time, hash or None)
 
 
 async def _rows(log: EventLog, chunk: int) -> AsyncIterator[list[Row]]:
@@ -388,7 +389,7 @@ async def _main_pass(
         pending = None
         # Check chunk n in the workers while chunk n-1 is folded here.
         async for rows in _rows(log, chunk):
-            recs = _admit_rows(state, rows)
+            recs, placed = _admit_rows(state, rows)
             if pool is None:
                 parts = [recs]
                 done: list[Future[list[Checked]]] = [Future()]
@@ -400,7 +401,7 @@ async def _main_pass(
                 _fold_checked(state, *pending)
             if progress:
                 progress(len(rows))
-            pending = (parts, done)
+            pending = (placed, parts, done)
         if pending is not None:
             _fold_checked(state, *pending)
     finally:
@@ -413,12 +414,13 @@ def _split(batch: list[StoredRecord], n: int) -> list[list[StoredRecord]]:
     return [batch[i : i + size] for i in range(0, len(batch), size)]
 
 
-def _admit_rows(state: _Pass, rows: list[Row]) -> list[StoredRecord]:
-    """Judge each row's place and column types; the well-formed rows within the log's
-    partitions go on to the signature and rule checks. Digests and log time advance here, in
-    position order."""
+def _admit_rows(state: _Pass, rows: list[Row]) -> tuple[list[StoredRecord], list[_Placed]]:
+    """Judge each row's place and column types, in position order; the well-formed rows within
+    the log's partitions and heads go on to the signature and rule checks. Returns them and
+    every row's place for the digests (hash None: the workers' hash of the next record)."""
     out: list[StoredRecord] = []
-    report, n = state.report, state.partitions
+    placed: list[_Placed] = []
+    report, n, last_at = state.report, state.partitions, state.last_at
     for pos, skey, stream, at, record in rows:
         p, off = pos >> OFFSET_BITS, pos & OFFSET_MASK
         if not 0 <= p < n:
@@ -431,14 +433,33 @@ def _admit_rows(state: _Pass, rows: list[Row]) -> list[StoredRecord]:
                 )
             )
             continue
-        record_hash = hashlib.sha256(record).hexdigest() if type(record) is bytes else ""
         bad = _wrong_types(skey, stream, at, record)
+        beyond = off >= state.head.get(p, 0)
+        backwards = type(at) is int and at < last_at[p]
+        if not (bad or beyond or backwards):
+            last_at[p] = at
+            placed.append((p, off, at, None))
+            out.append(StoredRecord(p, off, stream, at, record))
+            if skey is not None and skey != stream_key(stream):
+                report.findings.append(
+                    Finding(
+                        p,
+                        off,
+                        "columns",
+                        "skey (the stream index key)",
+                        stream,
+                        None,
+                        hashlib.sha256(record).hexdigest(),
+                        Reason.wrong_partition,
+                    )
+                )
+            continue
+        record_hash = hashlib.sha256(record).hexdigest() if type(record) is bytes else ""
         if bad:
             report.findings.append(Finding(p, off, "malformed", bad, record_hash=record_hash))
             if type(at) is not int:
-                at = state.last_at[p]
-        d = state.digests[p]
-        if off >= state.head.get(p, 0):
+                at = last_at[p]
+        if beyond:
             report.findings.append(
                 Finding(
                     p,
@@ -449,9 +470,7 @@ def _admit_rows(state: _Pass, rows: list[Row]) -> list[StoredRecord]:
                     reason=Reason.wrong_partition,
                 )
             )
-        if off != d.count:  # a hole in the partition: records were removed
-            report.digest_failures.append(DigestFailure(p, d.count, "log", "records missing"))
-        if at < state.last_at[p]:
+        if backwards:
             report.findings.append(
                 Finding(
                     p,
@@ -462,9 +481,26 @@ def _admit_rows(state: _Pass, rows: list[Row]) -> list[StoredRecord]:
                     reason=Reason.wrong_partition,
                 )
             )
-        state.last_at[p] = at
-        d.add(off, at, record_hash or hashlib.sha256(repr(record).encode()).hexdigest())
-        claims = state.wanted.get(p)
+        last_at[p] = at
+        placed.append(
+            (p, off, at, record_hash or hashlib.sha256(repr(record).encode()).hexdigest())
+        )
+        if not (bad or beyond):  # log time alone: the record is still judged
+            out.append(StoredRecord(p, off, stream, at, record))
+            placed[-1] = (p, off, at, None)
+    return out, placed
+
+
+def _digest_rows(state: _Pass, placed: list[_Placed], hashes: Iterator[str]) -> None:
+    """Advance each partition's rolling digest over the rows in position order, comparing it
+    with every claim at the count it reaches."""
+    report, digests, wanted = state.report, state.digests, state.wanted
+    for p, off, at, h in placed:
+        d = digests[p]
+        if off != d.count:  # a hole in the partition: records were removed
+            report.digest_failures.append(DigestFailure(p, d.count, "log", "records missing"))
+        d.add(off, at, next(hashes) if h is None else h)
+        claims = wanted.get(p)
         if claims is not None and d.count in claims:
             state.matched.add((p, d.count))
             for c in claims[d.count]:
@@ -472,23 +508,6 @@ def _admit_rows(state: _Pass, rows: list[Row]) -> list[StoredRecord]:
                     report.digest_failures.append(
                         DigestFailure(p, c.count, c.source, "content differs")
                     )
-        if bad or off >= state.head.get(p, 0):
-            continue
-        if skey is not None and skey != stream_key(stream):
-            report.findings.append(
-                Finding(
-                    p,
-                    off,
-                    "columns",
-                    "skey (the stream index key)",
-                    stream,
-                    None,
-                    record_hash,
-                    Reason.wrong_partition,
-                )
-            )
-        out.append(StoredRecord(p, off, stream, at, record))
-    return out
 
 
 def _wrong_types(skey: Any, stream: Any, at: Any, record: Any) -> str:
@@ -505,12 +524,15 @@ def _wrong_types(skey: Any, stream: Any, at: Any, record: Any) -> str:
 
 def _fold_checked(
     state: _Pass,
+    placed: list[_Placed],
     parts: list[list[StoredRecord]],
     done: list[Future[list[Checked]]],
 ) -> None:
     fold, report, n = state.fold, state.report, state.partitions
-    for part, fut in zip(parts, done, strict=True):
-        for rec, (h, ok, data_ok) in zip(part, fut.result(), strict=True):
+    results = [fut.result() for fut in done]
+    _digest_rows(state, placed, (c[0] for checked in results for c in checked))
+    for part, checked in zip(parts, results, strict=True):
+        for rec, (h, ok, data_ok) in zip(part, checked, strict=True):
             parsed: Parsed | Verdict = parse(rec.record, h)
             if isinstance(parsed, Parsed):
                 env = parsed.env
