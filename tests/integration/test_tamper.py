@@ -513,3 +513,21 @@ def test_a_deleted_head_row_is_named_not_a_traceback(bare) -> None:
     assert out.returncode == 1, out.stdout + out.stderr
     assert "partition 1: heads: the heads table has no row for it" in out.stdout
     assert "Traceback" not in out.stderr
+
+
+def test_rebuild_switches_to_a_differing_copy_only_when_told_and_still_fails(built) -> None:
+    settings, cases = built
+    from shared.store_settings import StoreSettings, current_ref
+
+    assert ledger_cli(settings, "rebuild", "oversight").returncode == 0
+    s = StoreSettings(**settings.model_dump())
+    serving = current_ref(s, "oversight")
+    conn = db(settings)
+    pos, _, _, rec = rows_of(conn, cases[9])[2]
+    conn.execute(
+        "UPDATE records SET record=? WHERE pos=?", (rec.replace(b'"unit', b'"unix', 1), pos)
+    )
+    out = ledger_cli(settings, "rebuild", "oversight", "--switch-if-different")
+    assert out.returncode == 1
+    assert "the copies differ" in out.stdout and "switched to the new copy as asked" in out.stdout
+    assert current_ref(s, "oversight").generation == serving.generation + 1
