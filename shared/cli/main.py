@@ -377,15 +377,17 @@ def project(
                 runner = ProjectorRunner(s, log, rm, projections_for(service), genesis)
                 await runner.run(asyncio.Event())
                 return
+            from shared.ledger.seal import checked_seal
             from shared.projector import Projector
 
+            trust = s.projector_trust_seal and (await checked_seal(log, genesis)).trusted
             p = Projector(
                 log,
                 await rm.store(),
                 projections_for(service),
                 genesis,
                 batch=s.projector_batch,
-                trust_seal=s.projector_trust_seal,
+                trust_seal=trust,
             )
             await p.start()
             await p.catch_up()
