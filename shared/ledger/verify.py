@@ -215,7 +215,8 @@ class VerifyReport:
 
     @property
     def records(self) -> int:
-        return sum(self.positions.values())
+        """Records stored in the log's partitions (what the digests cover)."""
+        return sum(d.count for d in self.digests.values())
 
     def sealed_rejections(self) -> list[list[Any]]:
         """What a seal lists, for rebuilds trusting it to skip: the normal conflicts, and every
@@ -266,7 +267,7 @@ async def verify_log(
     ``require_copies``: directories that must hold at least one valid copy."""
     n = log.partitions
     findings: list[Finding] = []
-    head = await _heads(log, findings)
+    head = await _heads(log)
     fold = LedgerFold.rooted_in(genesis, n)
     revoked_at: dict[str, int] = {}
     await _registry_pass(log, fold, head, revoked_at, findings)
@@ -303,7 +304,7 @@ async def verify_log(
     return report
 
 
-async def _heads(log: EventLog, findings: list[Finding]) -> dict[int, int]:
+async def _heads(log: EventLog) -> dict[int, int]:
     """The heads to bound the registry and audit reads by (where the table is unreadable:
     everything stored); the table itself is judged after the main pass."""
     unbounded = 1 << OFFSET_BITS
