@@ -140,6 +140,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "content": {"normal_days": 7},
     },
     "ledger.audit.digest_recorded.v1": {"partition": 0, "count": 0, "digest": H, "partitions": 1},
+    "ledger.audit.acknowledged.v1": {
+        "events": [[0, 3, H]],
+        "reason": "事件编号 INC-7：已核实并处置",
+    },
     "ledger.audit.seal_recorded.v1": {
         "positions": {"0": 1},
         "partitions": 1,

@@ -1,4 +1,4 @@
-"""The auditor's command line: ``ledger init | verify | digest | replay | tail``.
+"""The auditor's command line: ``ledger init | verify | acknowledge | digest | replay | tail``.
 
 The log is chosen by settings (``LEDGER_LOG_BACKEND`` and friends), so the same commands
 audit the embedded SQLite log and Apache Kafka.
@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from shared.ledger import keystore
+from shared.ledger.acknowledge import acknowledge_bad_records
 from shared.ledger.bootstrap import init_ledger
 from shared.ledger.deployments import spec
 from shared.ledger.digests import record_digests
@@ -30,6 +31,7 @@ from shared.ledger.signer import Signer
 from shared.ledger.verify import VerifyReport, verify_log
 from shared.log.factory import open_log
 from shared.log.port import EventLog
+from shared.log.sqlite import LogStorageError
 from shared.rules.verdict import Outcome
 from shared.settings import LedgerSettings
 
@@ -41,7 +43,8 @@ T = TypeVar("T")
 
 
 def _run(fn: Callable[[EventLog, Any], Awaitable[T]], settings: LedgerSettings | None = None) -> T:
-    """Open the log the settings name, run ``fn(log, settings)``, close the log."""
+    """Open the log the settings name, run ``fn(log, settings)``, close the log. Storage that
+    no honest writer leaves (a row beyond a head, a wrong column type) is named, exit 1."""
     chosen = settings or LedgerSettings()
 
     async def main() -> T:
@@ -51,7 +54,11 @@ def _run(fn: Callable[[EventLog, Any], Awaitable[T]], settings: LedgerSettings |
         finally:
             await log.close()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except LogStorageError as exc:
+        console.print(f"[red]TAMPERED[/] storage: {exc}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 def progress_bar(label: str) -> Progress:
@@ -106,7 +113,11 @@ def init() -> None:
 @app.command()
 def verify(
     digests: Annotated[
-        list[Path] | None, typer.Option(help="Directories of digest copies kept outside the log")
+        list[Path] | None,
+        typer.Option(
+            help="The auditor's directory of digest copies kept outside the log: it must hold "
+            "at least one valid copy (default: var/digests/, checked where present)"
+        ),
     ] = None,
     seal: Annotated[bool, typer.Option(help="On success, write a signed seal")] = True,
     workers: Annotated[int | None, typer.Option(help="Signature-checking processes")] = None,
@@ -115,7 +126,10 @@ def verify(
 
     async def go(log: EventLog, s: LedgerSettings) -> VerifyReport:
         genesis = keystore.genesis_public(s)
-        total = sum((await log.head()).values())
+        try:
+            total: int | None = sum((await log.head()).values())
+        except LogStorageError:  # verify names what is wrong with the heads itself
+            total = None
         with progress_bar("verifying") as bar:
             task = bar.add_task("verify", total=total, rate="")
             started = asyncio.get_running_loop().time()
@@ -127,9 +141,13 @@ def verify(
                 elapsed = max(asyncio.get_running_loop().time() - started, 1e-9)
                 bar.update(task, advance=n, rate=f"{done / elapsed:,.0f} events/s")
 
-            dirs = digests if digests is not None else [s.var_dir / "digests"]
             report = await verify_log(
-                log, genesis, digest_dirs=dirs, workers=workers, progress=progress
+                log,
+                genesis,
+                digest_dirs=[] if digests else [s.var_dir / "digests"],
+                require_copies=list(digests or []),
+                workers=workers,
+                progress=progress,
             )
         if report.ok and seal:
             path = await record_seal(log, _auditor(s), genesis, report, s.var_dir / "seals")
@@ -168,19 +186,74 @@ def _print_report(report: VerifyReport) -> None:
         if len(report.conflicts) > 50:
             console.print(f"… and {len(report.conflicts) - 50} more")
     for f in report.digest_failures:
+        mark = "[yellow]acknowledged[/]" if report.failure_acknowledged(f) else "[red]TAMPERED[/]"
         console.print(
-            f"[red]TAMPERED[/] partition {f.partition}: {f.reason} "
-            f"(digest of {f.count} records from {f.source})"
+            f"{mark} partition {f.partition}: {f.reason} "
+            f"(digest of {f.count} records from {f.source})",
+            highlight=False,
         )
-    first = report.fold.first_tamper
+    for why in report.copy_problems:
+        console.print(f"[red]TAMPERED[/] outside digest copy {why}", highlight=False)
+    for fd in report.findings:
+        mark = "[yellow]acknowledged[/]" if report.finding_acknowledged(fd) else "[red]TAMPERED[/]"
+        console.print(
+            f"{mark} {fd.where()}: {fd.kind}: {fd.detail}"
+            + (f" (stream {fd.stream} id {fd.event_id or '-'})" if fd.stream else ""),
+            highlight=False,
+        )
+    for j in report.all_tampered:
+        if report.judged_acknowledged(j):
+            console.print(
+                f"[yellow]acknowledged[/] bad event: partition {j.partition} offset {j.offset} "
+                f"stream {j.stream} id {j.event_id or '-'}: {j.verdict.reason}",
+                highlight=False,
+            )
+    first = next(iter(report.tampered), None)
     if first is not None:
         console.print(
             f"[red]TAMPERED[/] first bad event: partition {first.partition} offset {first.offset} "
             f"stream {first.stream} id {first.event_id or '-'}: "
-            f"{first.verdict.reason} ({first.verdict.detail})"
+            f"{first.verdict.reason} ({first.verdict.detail})",
+            highlight=False,
         )
+        for j in report.tampered[1:50]:
+            console.print(
+                f"[red]TAMPERED[/] bad event: partition {j.partition} offset {j.offset} "
+                f"stream {j.stream} id {j.event_id or '-'}: {j.verdict.reason}",
+                highlight=False,
+            )
     if report.ok:
-        console.print("[green]OK[/] the log is intact")
+        console.print(
+            "[green]OK[/] the log is intact"
+            + (", but for the bad events the auditor acknowledged" if report.acknowledged else "")
+        )
+
+
+@app.command()
+def acknowledge(
+    positions: Annotated[
+        list[str], typer.Argument(help="Bad records by partition:offset, as verify names them")
+    ],
+    reason: Annotated[str, typer.Option(help="Why: the incident, its ticket, what was done")],
+) -> None:
+    """Sign an audit event acknowledging named bad records (a known incident): verify still
+    lists them, and passes (and seals) once every bad record is acknowledged."""
+    named: list[tuple[int, int]] = []
+    for text in positions:
+        p, _, o = text.partition(":")
+        if not (p.isdigit() and o.isdigit()):
+            raise typer.BadParameter("positions are partition:offset, e.g. 2:17")
+        named.append((int(p), int(o)))
+
+    async def go(log: EventLog, s: LedgerSettings) -> None:
+        written = await acknowledge_bad_records(
+            log, _auditor(s), keystore.genesis_public(s), named, reason
+        )
+        for p, o, h in written:
+            what = f"record {h[:16]}…" if h else "no record (missing)"
+            console.print(f"acknowledged partition {p} offset {o}: {what}")
+
+    _run(go)
 
 
 @app.command()
@@ -304,15 +377,17 @@ def project(
                 runner = ProjectorRunner(s, log, rm, projections_for(service), genesis)
                 await runner.run(asyncio.Event())
                 return
+            from shared.ledger.seal import checked_seal
             from shared.readside.projector import Projector
 
+            trust = s.projector_trust_seal and (await checked_seal(log, genesis)).trusted
             p = Projector(
                 log,
                 await rm.store(),
                 projections_for(service),
                 genesis,
                 batch=s.projector_batch,
-                trust_seal=s.projector_trust_seal,
+                trust_seal=trust,
             )
             await p.start()
             await p.catch_up()
@@ -336,11 +411,19 @@ def rebuild(
     drop_old: Annotated[
         bool, typer.Option(help="Remove the old copy once its digests match the new one's")
     ] = False,
+    switch_if_different: Annotated[
+        bool,
+        typer.Option(
+            help="Switch to the new copy even if it differs from the old one (the old one was "
+            "built by other code, or edited); exit 1 all the same"
+        ),
+    ] = False,
 ) -> None:
-    """Replay the log into a fresh copy of SERVICE's read model, then switch to it.
+    """Replay the log into a fresh copy of SERVICE's read model, compare, then switch to it.
 
-    The switch happens only once the copy has caught up with the log head; the old and new
-    copies' digests are then compared at one position (exit 1 if they differ)."""
+    The copy is caught up with the log head and compared with the old copy at one position
+    before anything is switched; a copy that differs is not switched to (exit 1) unless
+    --switch-if-different. The last seal is trusted only if its digests match the records."""
     from shared.readside.copies import StoreSettings, discard_ref
     from shared.readside.projections import projections_for
     from shared.readside.read_model import Rebuilt
@@ -364,6 +447,7 @@ def rebuild(
                 projections_for(service),
                 keystore.genesis_public(s),
                 progress=progress,
+                switch_if_different=switch_if_different,
             )
         if drop_old and result.same:
             await discard_ref(s, service, result.old)
@@ -371,15 +455,30 @@ def rebuild(
 
     result = _run_read_model(go)
     s = StoreSettings()
+    serving = result.new if result.switched else result.old
     console.print(
         f"{service}: replayed {result.events:,} records in {result.seconds:.1f} s "
         f"({result.events / max(result.seconds, 1e-9):,.0f} records/s); now serving "
-        f"{result.new.describe(s, service)}"
+        f"{serving.describe(s, service)}",
+        highlight=False,
     )
+    if result.seal_divergence:
+        console.print(
+            f"[red]TAMPERED[/] the last seal is not trusted: {result.seal_divergence}; "
+            "every signature was checked",
+            highlight=False,
+        )
     if result.sealed_records:
         console.print(f"verdicts trusted below the last seal: {result.sealed_records:,} records")
-    if not result.old_digests:
+    if result.acknowledged_skipped:
+        console.print(
+            f"skipped {result.acknowledged_skipped:,} bad records the auditor acknowledged "
+            "(listed in the last seal)"
+        )
+    if not result.compared:
         console.print("no earlier copy to compare with")
+        if result.seal_divergence:
+            raise typer.Exit(1)
         return
     at = ", ".join(f"{p}:{n}" for p, n in sorted(result.position.items()))
     table = Table(title=f"{service} read model: old and new copy, both at log position {at}")
@@ -393,9 +492,23 @@ def rebuild(
     if result.same:
         kept = "removed" if drop_old else "kept"
         console.print(f"[green]identical[/]; old copy {result.old.describe(s, service)} {kept}")
+        if result.seal_divergence:
+            raise typer.Exit(1)
+        return
+    if result.switched:
+        console.print(
+            "[red]the copies differ[/]; switched to the new copy as asked "
+            f"(old copy {result.old.describe(s, service)} kept)",
+            highlight=False,
+        )
     else:
-        console.print("[red]the copies differ[/] (the old one was built by other code, or edited)")
-        raise typer.Exit(1)
+        console.print(
+            "[red]the copies differ[/] (the old one was built by other code, or edited): "
+            f"still serving the old copy; the new one is kept at {result.new.describe(s, service)} "
+            "(--switch-if-different to switch to it)",
+            highlight=False,
+        )
+    raise typer.Exit(1)
 
 
 dead_letters_app = typer.Typer(

@@ -13,12 +13,16 @@ import hashlib
 ZERO = "0" * 64
 
 
+def roll(digest: bytes, appended_at: int, record_digest: bytes) -> bytes:
+    """Next raw digest after a record with this log time and raw SHA-256 digest."""
+    return hashlib.sha256(
+        digest + appended_at.to_bytes(8, "big", signed=True) + record_digest
+    ).digest()
+
+
 def step(digest: str, appended_at: int, record_hash: str) -> str:
     """Next digest after a record with this log time and (hex SHA-256) hash."""
-    h = hashlib.sha256(bytes.fromhex(digest))
-    h.update(appended_at.to_bytes(8, "big", signed=True))
-    h.update(bytes.fromhex(record_hash))
-    return h.hexdigest()
+    return roll(bytes.fromhex(digest), appended_at, bytes.fromhex(record_hash)).hex()
 
 
 class PartitionDigest:
@@ -38,8 +42,9 @@ class PartitionDigest:
     def add(self, offset: int, appended_at: int, record_hash: str) -> None:
         """Fold the record at ``offset`` in; a hole before it (removed records) is the
         caller's to report — the digest then differs from any digest made before the removal."""
-        h = hashlib.sha256(self._raw)
-        h.update(appended_at.to_bytes(8, "big", signed=True))
-        h.update(bytes.fromhex(record_hash))
-        self._raw = h.digest()
+        self.add_raw(offset, appended_at, bytes.fromhex(record_hash))
+
+    def add_raw(self, offset: int, appended_at: int, record_digest: bytes) -> None:
+        """``add`` with the record's raw SHA-256 digest."""
+        self._raw = roll(self._raw, appended_at, record_digest)
         self.count = offset + 1

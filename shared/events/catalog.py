@@ -372,6 +372,17 @@ class SealRecorded(Payload):
     )
 
 
+class BadEventsAcknowledged(Payload):
+    """An auditor's signed acknowledgement of a known incident: these records are bad, for this
+    reason. ``ledger verify`` still lists them every time, and passes once all are named."""
+
+    events: Annotated[
+        list[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)], str]],
+        Field(min_length=1, description="(partition, offset, SHA-256 of the record there or '')"),
+    ]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
 # ---- the catalog ----------------------------------------------------------------------------
 
 CATALOG: dict[str, type[Payload]] = {
@@ -419,6 +430,7 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.registry.config_published.v1": ConfigPublished,
     "ledger.audit.digest_recorded.v1": DigestRecorded,
     "ledger.audit.seal_recorded.v1": SealRecorded,
+    "ledger.audit.acknowledged.v1": BadEventsAcknowledged,
 }
 
 # Which stream kind each family lives in (DESIGN: "Streams, actors and who writes what").

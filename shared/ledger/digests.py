@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from shared.crypto.chain import PartitionDigest
 from shared.crypto.signing import PublicKey
+from shared.events.catalog import DigestRecorded
 from shared.ledger.deployments import AUDITOR_ACTOR
 from shared.ledger.signer import Draft, Signer
 from shared.ledger.writer import EventWriter
@@ -39,26 +42,43 @@ def claims_in_fold(fold: LedgerFold) -> list[DigestClaim]:
     return [DigestClaim(p, n, d, "log") for p, n, d in st.domain.digests]
 
 
-def claims_in_dir(directory: Path, fold: LedgerFold) -> list[DigestClaim]:
-    """Digest copies kept outside the log; a copy whose signature fails claims nothing."""
+def claims_in_dir(directory: Path, fold: LedgerFold) -> tuple[list[DigestClaim], list[str]]:
+    """Digest copies kept outside the log, and the problems found with them: a copy that does
+    not parse, fails its signature or is not a digest claims nothing and is an alarm."""
     claims: list[DigestClaim] = []
+    problems: list[str] = []
     if not directory.is_dir():
-        return claims
+        return claims, problems
     for path in sorted(directory.glob("*.jsonl")):
-        for line in path.read_bytes().splitlines():
+        for n, line in enumerate(path.read_bytes().splitlines(), 1):
             if not line.strip():
                 continue
-            parsed = parse(line, hashlib.sha256(line).hexdigest())
-            if isinstance(parsed, Verdict):
+            why = _copy_problem(line, fold)
+            if isinstance(why, str):
+                problems.append(f"{path}: line {n}: {why}")
                 continue
-            key = resolve_key(parsed, fold.registry)
-            if isinstance(key, Verdict) or not check_signature(parsed, key):
-                continue
-            if parsed.env["type"] != "ledger.audit.digest_recorded.v1":
-                continue
-            d = parsed.env["data"]
-            claims.append(DigestClaim(d["partition"], d["count"], d["digest"], path.name))
-    return claims
+            claims.append(DigestClaim(*why, path.name))
+    return claims, problems
+
+
+def _copy_problem(line: bytes, fold: LedgerFold) -> tuple[int, int, str] | str:
+    """(partition, count, digest) of a valid signed digest copy, or what is wrong with it."""
+    parsed = parse(line, hashlib.sha256(line).hexdigest())
+    if isinstance(parsed, Verdict):
+        return f"does not parse ({parsed.detail})"
+    key = resolve_key(parsed, fold.registry)
+    if isinstance(key, Verdict):
+        return f"signed with no valid key ({key.reason})"
+    if not check_signature(parsed, key):
+        return "signature does not verify"
+    if parsed.env["type"] != "ledger.audit.digest_recorded.v1":
+        return "not a digest record"
+    d = parsed.env["data"]
+    try:
+        DigestRecorded.model_validate(d)
+    except ValidationError:
+        return "digest payload fails its schema"
+    return int(d["partition"]), int(d["count"]), str(d["digest"])
 
 
 async def partition_digests(log: EventLog) -> dict[int, PartitionDigest]:

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from shared.events.partitioner import partition_for
 from shared.log.port import Appended, Positions, StoredRecord
@@ -58,8 +59,47 @@ def stream_key(stream: str) -> int:
 BUSY_TIMEOUT_MS = 30_000
 
 
-class PartitionCountMismatch(RuntimeError):
+class LogStorageError(RuntimeError):
+    """The file holds something this log's own writer never writes: a row beyond a partition's
+    head, a missing head, a column of the wrong type. Named at its place; never a traceback."""
+
+
+class PartitionCountMismatch(LogStorageError):
     pass
+
+
+class RowBeyondHead(LogStorageError):
+    """A record sits at or beyond a partition's head: appending there would collide with it."""
+
+
+def _check_row(row: tuple[Any, ...]) -> None:
+    """Raise naming the record if a column of ``(pos, stream, appended_at, record)`` has the
+    wrong type (what an edit of the file can leave behind)."""
+    pos, stream, at, record = row
+    if type(record) is bytes and type(stream) is str and type(at) is int:
+        return
+    for name, value, kind in (
+        ("stream", stream, str),
+        ("appended_at", at, int),
+        ("record", record, bytes),
+    ):
+        if type(value) is not kind:
+            raise LogStorageError(
+                f"malformed record at partition {pos >> OFFSET_BITS} offset {pos & OFFSET_MASK}: "
+                f"column {name} holds {type(value).__name__}, not {kind.__name__}"
+            )
+
+
+def _check_heads(rows: list[tuple[Any, ...]], partitions: int) -> dict[int, list[int]]:
+    heads: dict[int, list[int]] = {}
+    for row in rows:
+        if not all(type(v) is int for v in row):
+            raise LogStorageError(f"malformed heads row {row[0]!r}: a column is not an integer")
+        heads[row[0]] = [row[1], row[2]]
+    missing = [p for p in range(partitions) if p not in heads]
+    if missing:
+        raise LogStorageError(f"the heads table has no row for partition {missing[0]}")
+    return heads
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -110,12 +150,20 @@ class SqliteLog:
             if stmt.strip():
                 conn.execute(stmt)
         row = conn.execute("SELECT value FROM meta WHERE key='partitions'").fetchone()
+        if row is None and (
+            conn.execute("SELECT 1 FROM records LIMIT 1").fetchone()
+            or conn.execute("SELECT 1 FROM heads LIMIT 1").fetchone()
+        ):
+            conn.execute("ROLLBACK")
+            raise LogStorageError(
+                f"{self.path}: the meta table has no partition count, yet the file holds a log"
+            )
         if row is None:
             conn.execute("INSERT INTO meta VALUES('partitions', ?)", (str(self._partitions),))
             conn.executemany(
                 "INSERT INTO heads VALUES(?, 0, 0)", [(p,) for p in range(self._partitions)]
             )
-        elif int(row[0]) != self._partitions:
+        elif str(row[0]) != str(self._partitions):
             conn.execute("ROLLBACK")
             raise PartitionCountMismatch(
                 f"{self.path} has {row[0]} partitions; a log never changes its partition count"
@@ -165,10 +213,21 @@ class SqliteLog:
         assert conn is not None
         conn.execute("BEGIN IMMEDIATE")
         try:
-            heads = {
-                p: [n, last]
-                for p, n, last in conn.execute("SELECT partition, next, last_at FROM heads")
-            }
+            heads = _check_heads(
+                conn.execute("SELECT partition, next, last_at FROM heads").fetchall(),
+                self._partitions,
+            )
+            for p in {p for placed, _ in batch for p, _, _ in placed}:
+                planted = conn.execute(
+                    "SELECT pos FROM records WHERE pos>=? AND pos<? LIMIT 1",
+                    (position(p, heads[p][0]), position(p + 1, 0)),
+                ).fetchone()
+                if planted is not None:
+                    raise RowBeyondHead(
+                        f"partition {p} holds a record at offset {planted[0] & OFFSET_MASK}, at or "
+                        f"beyond its head {heads[p][0]}: the log file was edited (run ledger "
+                        "verify); nothing was appended"
+                    )
             now = time.time_ns() // 1000
             rows: list[tuple[int, int, str, int, bytes]] = []
             results: list[list[Appended]] = []
@@ -212,7 +271,9 @@ class SqliteLog:
 
     def _head(self) -> list[tuple[int, int]]:
         assert self._rconn is not None
-        return list(self._rconn.execute("SELECT partition, next FROM heads ORDER BY partition"))
+        rows = self._rconn.execute("SELECT partition, next, last_at FROM heads").fetchall()
+        heads = _check_heads(rows, self._partitions)
+        return [(p, heads[p][0]) for p in range(self._partitions)]
 
     async def read(
         self, start: Mapping[int, int], *, limit: int = 1000, until: Mapping[int, int] | None = None
@@ -235,12 +296,14 @@ class SqliteLog:
             if lo >= hi:
                 continue
             cur = conn.execute(
-                f"SELECT pos >> {OFFSET_BITS}, pos & {OFFSET_MASK}, stream, appended_at, record "
-                "FROM records "
+                "SELECT pos, stream, appended_at, record FROM records "
                 "WHERE pos>=? AND pos<? ORDER BY pos LIMIT ?",
                 (position(p, lo), position(p, hi), room),
             )
-            out.extend(StoredRecord(*row) for row in cur)
+            for row in cur:
+                _check_row(row)
+                g = row[0]
+                out.append(StoredRecord(g >> OFFSET_BITS, g & OFFSET_MASK, *row[1:]))
         return out
 
     async def read_stream(
@@ -263,14 +326,51 @@ class SqliteLog:
         """One chunk of the stream after position ``after``; -1 when the stream is done."""
         assert self._rconn is not None
         cur = self._rconn.execute(
-            f"SELECT pos, pos >> {OFFSET_BITS}, pos & {OFFSET_MASK}, stream, appended_at, record "
-            "FROM records "
+            "SELECT pos, stream, appended_at, record FROM records "
             "WHERE skey=? AND pos>? AND pos<? ORDER BY pos LIMIT ?",
             (stream_key(stream), after, hi, chunk),
         )
         rows = cur.fetchall()
-        found = [StoredRecord(*row[1:]) for row in rows if row[3] == stream]
+        found = []
+        for row in rows:
+            _check_row(row)
+            if row[1] == stream:
+                g = row[0]
+                found.append(StoredRecord(g >> OFFSET_BITS, g & OFFSET_MASK, *row[1:]))
         return found, (rows[-1][0] if len(rows) == chunk else -1)
+
+    # ---- the file as stored, for ``ledger verify`` (nothing trusted, nothing converted) ----
+
+    async def stored_rows(self, after: int | None, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` rows ``(pos, skey, stream, appended_at, record)`` exactly as stored,
+        after position ``after`` (None: from the first), in position order — every row of the
+        table, whatever its partition, head or column types."""
+        rows: list[tuple[Any, ...]] = await self._read(self._stored_rows, after, limit)
+        return rows
+
+    def _stored_rows(self, after: int | None, limit: int) -> list[tuple[Any, ...]]:
+        assert self._rconn is not None
+        if after is None:
+            cur = self._rconn.execute(
+                "SELECT pos, skey, stream, appended_at, record FROM records ORDER BY pos LIMIT ?",
+                (limit,),
+            )
+        else:
+            cur = self._rconn.execute(
+                "SELECT pos, skey, stream, appended_at, record FROM records "
+                "WHERE pos>? ORDER BY pos LIMIT ?",
+                (after, limit),
+            )
+        return cur.fetchall()
+
+    async def stored_heads(self) -> list[tuple[Any, ...]]:
+        """Every row ``(partition, next, last_at)`` of the heads table, exactly as stored."""
+        rows: list[tuple[Any, ...]] = await self._read(
+            lambda: self._rconn.execute(  # type: ignore[union-attr]
+                "SELECT partition, next, last_at FROM heads ORDER BY partition"
+            ).fetchall()
+        )
+        return rows
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()

@@ -6,8 +6,9 @@
 * :class:`ProjectorRunner` — the service's projector, following the log into the current copy;
   restarted on the new copy after a switch, and after an error (with back-off).
 * :func:`rebuild` — ``ledger rebuild SERVICE``: a fresh copy, replayed from the log until it has
-  caught up with the head, then the switch, then the digests of old and new compared at one
-  position.
+  caught up with the head; the digests of old and new compared at one position; only then the
+  switch — and never to a copy that differs from the old one unless asked to. The last seal
+  is trusted only once its partition digests match the records it pins.
 """
 
 from __future__ import annotations
@@ -131,6 +132,11 @@ class ProjectorRunner:
     async def _projector_for(self, store: DocumentStore) -> Projector:
         if self.projector is None or self.projector.store is not store:
             s = self.settings
+            trust = s.projector_trust_seal
+            if trust:  # only a seal whose digests match the records it pins
+                from shared.ledger.seal import checked_seal
+
+                trust = (await checked_seal(self.log, self.genesis)).trusted
             self.projector = await Projector(
                 self.log,
                 store,
@@ -138,7 +144,7 @@ class ProjectorRunner:
                 self.genesis,
                 batch=s.projector_batch,
                 max_streams=s.projector_max_streams,
-                trust_seal=s.projector_trust_seal,
+                trust_seal=trust,
             ).start()
         return self.projector
 
@@ -188,6 +194,10 @@ class Rebuilt:
     events: int
     seconds: float
     sealed_records: int = 0  # replayed below the auditor's last seal (signatures trusted)
+    seal_divergence: str | None = None  # why the last seal was not trusted
+    acknowledged_skipped: int = 0  # acknowledged bad records the seal lists, skipped
+    switched: bool = False  # the service now answers from the new copy
+    compared: bool = False  # an old copy existed and was compared
     old_position: Positions | None = None
     old_digests: dict[str, str] = field(default_factory=dict)
     new_digests: dict[str, str] = field(default_factory=dict)
@@ -218,9 +228,14 @@ async def rebuild(
     *,
     progress: Callable[[int, int], None] | None = None,
     max_rounds: int = 20,
+    switch_if_different: bool = False,
 ) -> Rebuilt:
-    """Replay the log into a fresh copy; switch the pointer once it has caught up with the head;
-    then compare old and new at one position. ``progress(done, total)`` follows the replay."""
+    """Replay the log into a fresh copy until it has caught up with the head; compare old and
+    new at one position; then switch the pointer — if the copies differ, only with
+    ``switch_if_different``. ``progress(done, total)`` follows the replay."""
+    from shared.ledger.seal import acknowledged_skips, checked_seal
+
+    trust = await checked_seal(log, genesis)
     old = current_ref(settings, service)
     new = next_ref(settings, service)
     await discard_ref(settings, service, new)  # a crashed rebuild's half-built leftover
@@ -234,7 +249,8 @@ async def rebuild(
             genesis,
             batch=max(settings.projector_batch, 1000),
             max_streams=settings.projector_max_streams,
-            trust_seal=True,  # signatures below the auditor's last seal were verified
+            # Signatures below the auditor's last seal were verified, if its content holds.
+            trust_seal=trust.trusted,
         )
         await p.start()
         done = 0
@@ -253,10 +269,15 @@ async def rebuild(
                 break  # caught up with a head that did not move meanwhile
         else:
             raise RuntimeError("the log kept moving; the copy never caught up (try again)")
-        switch_to(settings, service, new)
         result = Rebuilt(old, new, dict(p.position), done, time.monotonic() - started)
         result.sealed_records = sum(p.sealed.values())
-        await _compare(settings, service, log, projections, genesis, result, p)
+        result.seal_divergence = trust.divergence
+        if trust.trusted:
+            result.acknowledged_skipped = acknowledged_skips(trust.rejected)
+        await _compare(settings, service, log, projections, genesis, result, p, trust.trusted)
+        if not result.compared or result.same or switch_if_different:
+            switch_to(settings, service, new)
+            result.switched = True
         return result
     finally:
         await store.close()
@@ -270,6 +291,7 @@ async def _compare(
     genesis: PublicKey,
     result: Rebuilt,
     new: Projector,
+    trust_seal: bool,
 ) -> None:
     """Digests of old and new at one position: the one behind is brought forward first (the
     guarded writes make that safe even while a service's projector writes the same copy)."""
@@ -282,12 +304,13 @@ async def _compare(
         if old_pos is None:
             return
         target = {q: max(n, old_pos.get(q, 0)) for q, n in new.position.items()}
-        old_p = Projector(log, old_store, projections, genesis, batch=1000, trust_seal=True)
+        old_p = Projector(log, old_store, projections, genesis, batch=1000, trust_seal=trust_seal)
         await old_p.start()
         await old_p.catch_up(target)
         await new.catch_up(target)
         result.old_position = dict(old_p.position)
         result.position = dict(new.position)
+        result.compared = True
         result.old_digests = {c: await old_store.digest(c) for c in colls}
         result.new_digests = {c: await new.store.digest(c) for c in colls}
     finally:
