@@ -40,7 +40,7 @@ from shared.log.port import EventLog
 from shared.settings import LedgerSettings
 from shared.web.context import IDEMPOTENCY_CLAIM, OPERATOR, get_context
 from shared.web.identity import Operator
-from shared.web.problems import CONFLICT, ProblemError
+from shared.web.problems import CONFLICT, LEDGER_UNAVAILABLE, ProblemError
 
 log = logging.getLogger(__name__)
 
@@ -97,17 +97,37 @@ class ServiceWriter:
         self._writer: EventWriter | None = None
         self._log: EventLog | None = None
         self._secret = b""
+        self._signing_key: SigningKey | None = None
         self._snapshots: StreamSnapshots | None = None
         self._lock = asyncio.Lock()
         self._warming: asyncio.Task[None] | None = None
+
+    def _key(self) -> SigningKey:
+        """The deployment's key, loaded once; its derived secrets name every event id, so they
+        must be the same before and after the writer opens (a retry must find its stream)."""
+        if self._signing_key is None:
+            try:
+                self._signing_key = keystore.load(self.settings, self.key_name)
+            except FileNotFoundError:
+                raise ProblemError(
+                    LEDGER_UNAVAILABLE, "本服务的签名密钥尚未就绪", headers={"Retry-After": "30"}
+                ) from None
+            self._secret = self._signing_key.derived_secret(ID_SECRET_PURPOSE)
+        return self._signing_key
 
     async def writer(self) -> EventWriter:
         if self._writer is None:
             async with self._lock:
                 if self._writer is None:
-                    key: SigningKey = keystore.load(self.settings, self.key_name)
-                    self._log = await open_log(self.settings)
-                    self._secret = key.derived_secret(ID_SECRET_PURPOSE)
+                    key = self._key()
+                    try:
+                        genesis = keystore.genesis_public(self.settings)
+                        self._log = await open_log(self.settings)
+                    except (OSError, ConnectionError) as exc:
+                        log.warning("command path: ledger unavailable (%s)", type(exc).__name__)
+                        raise ProblemError(
+                            LEDGER_UNAVAILABLE, "账本暂不可用", headers={"Retry-After": "5"}
+                        ) from None
                     self._snapshots = StreamSnapshots(
                         self.snapshots_path,
                         key.derived_secret(SNAPSHOT_SECRET_PURPOSE),
@@ -115,13 +135,14 @@ class ServiceWriter:
                     self._writer = EventWriter(
                         self._log,
                         Signer(self.deployment, key),
-                        keystore.genesis_public(self.settings),
+                        genesis,
                         live=self._live,
                         snapshots=self._snapshots,
                     )
         return self._writer
 
     def event_id(self, operator: str, idempotency_key: str, index: int) -> str:
+        self._key()
         return command_event_id(self._secret, self.deployment, operator, idempotency_key, index)
 
     def start(self) -> None:
@@ -150,12 +171,30 @@ class ServiceWriter:
 
 
 class Ledger:
-    """One command's handle on the log: who sends it, under which key."""
+    """One command's handle on the log: who sends it, under which key.
 
-    def __init__(self, service: ServiceWriter, operator: Operator, idempotency_key: str) -> None:
+    Built before the route's other dependencies are known to have passed (FastAPI solves them
+    all, then reports every validation error), so the operator and the key are read from the
+    request when first used: by then ``command(...)`` has signed the operator in and claimed
+    the key, or the handler never runs."""
+
+    def __init__(self, service: ServiceWriter, request: Request) -> None:
         self.service = service
-        self.operator = operator
-        self.idempotency_key = idempotency_key
+        self._scope = request.scope
+
+    @property
+    def operator(self) -> Operator:
+        operator = self._scope.get(OPERATOR)
+        if not isinstance(operator, Operator):
+            raise RuntimeError("a route taking LedgerDep must declare Depends(command(...)) first")
+        return operator
+
+    @property
+    def idempotency_key(self) -> str:
+        claim = self._scope.get(IDEMPOTENCY_CLAIM)
+        if not claim:
+            raise RuntimeError("a route taking LedgerDep must declare Depends(command(...)) first")
+        return str(claim[1])
 
     @property
     def actor(self) -> str:
@@ -218,13 +257,9 @@ def _type_of(record: bytes) -> str:
 def ledger_for(request: Request) -> Ledger:
     """The dependency behind :data:`LedgerDep` (the route must also declare ``command(...)``)."""
     ctx = get_context(request)
-    claim = request.scope.get(IDEMPOTENCY_CLAIM)
-    operator = request.scope.get(OPERATOR)
     if ctx.writer is None:
         raise RuntimeError(f"{ctx.service} declares no deployment: it cannot write to the log")
-    if not claim or not isinstance(operator, Operator):
-        raise RuntimeError("a route taking LedgerDep must declare Depends(command(...)) first")
-    return Ledger(ctx.writer, operator, claim[1])
+    return Ledger(ctx.writer, request)
 
 
 LedgerDep = Annotated[Ledger, Depends(ledger_for)]

@@ -64,6 +64,7 @@ TOO_MANY_REQUESTS = ProblemType("too-many-requests", 429, "请求过于频繁")
 INTERNAL = ProblemType("internal", 500, "服务器内部错误")
 NOT_READY = ProblemType("not-ready", 503, "服务尚未就绪")
 BUSY = ProblemType("busy", 503, "服务繁忙，请稍后重试")
+LEDGER_UNAVAILABLE = ProblemType("ledger-unavailable", 503, "账本暂不可用，请稍后重试")
 
 # The documented list (README): every ``type`` a service may answer with.
 CATALOGUE: tuple[ProblemType, ...] = (
@@ -86,6 +87,7 @@ CATALOGUE: tuple[ProblemType, ...] = (
     INTERNAL,
     NOT_READY,
     BUSY,
+    LEDGER_UNAVAILABLE,
 )
 
 _BY_STATUS: dict[int, ProblemType] = {

@@ -6,6 +6,7 @@ holding every role (so role checks pass and the handlers themselves are reached)
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import importlib
 import shutil
@@ -17,7 +18,10 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 
+from shared.ledger.bootstrap import init_ledger
+from shared.log.factory import open_log
 from shared.web import Operator, Role
+from shared.web.settings import WebSettings
 from tests.web_fixtures import fast_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,9 +41,25 @@ _OPEN = {
 }
 
 
+def _initialised(var_dir: Path) -> WebSettings:
+    """Settings on a ledger with its keys and deployments (`ledger init`), so commands that
+    pass every check really reach the log."""
+    s = fast_settings(var_dir, **_OPEN)
+
+    async def init() -> None:
+        log = await open_log(s)
+        try:
+            await init_ledger(log, s)
+        finally:
+            await log.close()
+
+    asyncio.run(init())
+    return s
+
+
 def _app(service: str) -> tuple[FastAPI, Operator]:
     module = importlib.import_module(f"services.{service}.app")
-    app: FastAPI = module.create(fast_settings(_VAR / service, **_OPEN))
+    app: FastAPI = module.create(_initialised(_VAR / service))
     identity = app.state.ledger.identity
     everyone = identity.add_operator("fuzz-all-roles", "efficiency-office", list(Role), "x" * 16)
     return app, everyone
