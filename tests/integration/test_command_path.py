@@ -280,3 +280,24 @@ async def test_a_read_after_a_command_sees_its_effect_and_a_timed_out_wait_says_
             assert ahead.headers["ledger-read-position"] == "timeout"
     finally:
         await log.close()
+
+
+async def test_a_command_without_the_deployment_key_is_a_503_and_missing_key_header_a_422(
+    tmp_path: Path,
+) -> None:
+    """No `ledger init` yet: the service answers, but a command cannot be signed — a 503
+    problem saying so (with Retry-After), never a 500; a command without its Idempotency-Key
+    is a validation problem whatever the ledger's state."""
+    settings = fast_settings(tmp_path / "var")
+    app = create(settings)
+    async with client(app) as c:
+        token = await token_for(c, app, CLERK)
+        r = await c.post("/complaints", json=COMPLAINT, headers=bearer(token, "k-1"))
+        assert_problem(r, 503, "ledger-unavailable")
+        assert r.headers["retry-after"]
+        no_key = await c.post(
+            "/complaints", json=COMPLAINT, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert no_key.status_code == 422
+        assert no_key.headers["content-type"].startswith("application/problem+json")
+    assert not (tmp_path / "var" / "ledger.sqlite3").exists()  # nothing was written
