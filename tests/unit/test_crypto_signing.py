@@ -94,3 +94,9 @@ def test_a_saved_key_is_owner_only_loads_back_and_is_never_overwritten(tmp_path:
     with pytest.raises(FileExistsError):
         SigningKey.generate().save(path)
     assert SigningKey.load(path).kid == key.kid
+
+
+def test_keys_of_several_deployments_share_one_directory(tmp_path: Path) -> None:
+    SigningKey.from_raw(SEED).save(tmp_path / "keys" / "intake.key")
+    SigningKey.generate().save(tmp_path / "keys" / "dispatch.key")
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["dispatch.key", "intake.key"]
