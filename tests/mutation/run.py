@@ -19,6 +19,7 @@ endless loop is noticed). A mutant no test executes survives as ``no_tests``.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import importlib
 import importlib.abc
@@ -284,11 +285,31 @@ def baseline(
     return data
 
 
+def _importers(tests: list[str]) -> dict[str, set[int]]:
+    """Module name -> indexes of the tests whose test module imports it directly."""
+    by_file: dict[str, list[int]] = defaultdict(list)
+    for i, nodeid in enumerate(tests):
+        by_file[nodeid.split("::", 1)[0]].append(i)
+    importers: dict[str, set[int]] = defaultdict(set)
+    for test_file, indexes in by_file.items():
+        tree = ast.parse((REPO / test_file).read_text())
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                importers[name].update(indexes)
+    return importers
+
+
 class Selection:
     """Which tests to run against a mutant, fastest first, and how long to allow."""
 
     def __init__(self, base: dict[str, Any], floor: float, factor: float) -> None:
         self.tests: list[str] = base["tests"]
+        self.importers = _importers(self.tests)
         self.durations: dict[str, float] = base["durations"]
         failed = set(base["failed"])
         self._ok = {i for i, t in enumerate(self.tests) if t not in failed}
@@ -309,7 +330,9 @@ class Selection:
         for line in span:
             who |= per.get(line, set())
         if m.module_level or (-1 in who and not who - {-1}):
-            who = self._file_tests(file)  # runs at import: every test of this file may notice
+            # runs at import: every test that runs this file's code, or whose module imports
+            # it (a test may only read a constant), may notice
+            who = self._file_tests(file) | self.importers.get(_module_name(Path(file)), set())
         chosen = [i for i in who if i in self._ok]
         chosen.sort(key=lambda i: (self.durations.get(self.tests[i], 0.0), i))
         return [self.tests[i] for i in chosen]

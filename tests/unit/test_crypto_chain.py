@@ -54,3 +54,9 @@ def test_a_digest_resumes_from_a_known_count_and_value() -> None:
     assert (d.partition, d.count, d.digest) == (1, 7, H1)
     d.add(9, T1, H2)  # a hole (offsets 7, 8) is the caller's to report; the count follows
     assert d.count == 10 and d.digest == reference(H1, T1, H2)
+
+
+def test_a_partition_digest_takes_a_log_time_before_the_epoch() -> None:
+    d = PartitionDigest(0)
+    d.add(0, -1, H1)
+    assert d.digest == reference(ZERO, -1, H1) == step(ZERO, -1, H1)
