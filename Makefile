@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench infra-up infra-down clean
+.PHONY: run test lint bench mutation infra-up infra-down clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -29,6 +29,10 @@ lint: $(STAMP)
 ## Benchmarks: one table per run, each row beside the raw limit measured in the same run.
 bench: $(STAMP)
 	bash tests/infra/with-infra.sh $(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+
+## Mutation testing of the core (slow; not part of `make test`). Report: var/mutation/last.json.
+mutation: $(STAMP)
+	$(BIN)/python -m tests.mutation.run $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) var/test var/bench
