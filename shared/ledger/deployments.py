@@ -1,7 +1,10 @@
 """The deployments of the embedded default: one key per service of one body, plus the auditor.
 
-Their registration, keys and rights are registry events signed by the genesis key; this table
-is only what ``ledger init`` writes on a fresh log.
+Their registration, keys, rights and configuration ownership are registry events signed by the
+genesis key; this table is only what ``ledger init`` writes on a fresh log. Each kind of act
+has exactly one signer: complainants act through intake, units through oversight's workbench
+(every ``handling.*`` act a unit makes), dispatch rules on returns, oversight's supervisors on
+extensions. Each kind of configuration has one owner, which publishes its versions itself.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ class DeploymentSpec:
     service: str
     acts_for: tuple[str, ...]
     rights: tuple[str, ...]
+    configs: tuple[str, ...] = ()  # the kinds of configuration it owns and publishes
+
+
+CONFIG_RIGHT = "ledger.registry.config_published.v1"
 
 
 BODY = "efficiency-office"
@@ -36,7 +43,9 @@ DEFAULT_DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         BODY,
         "dispatch",
         (BODY,),
-        ("ledger.dispatch.*", "ledger.conference.*"),
+        ("ledger.dispatch.*", "ledger.conference.*", CONFIG_RIGHT),
+        # routing, limits and calendar are dispatch's; the bureau names it for the directories
+        ("routing", "time_limits", "calendar", "body_directory", "unit_directory"),
     ),
     DeploymentSpec(
         "oversight",
@@ -51,8 +60,10 @@ DEFAULT_DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
             "ledger.supervision.*",
             "ledger.penalty.*",
             "ledger.inspection.*",
-            "ledger.figures.*",
+            "ledger.period.*",
+            CONFIG_RIGHT,
         ),
+        ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
     ),
     DeploymentSpec(
         "publication",
@@ -60,7 +71,8 @@ DEFAULT_DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         BODY,
         "publication",
         (BODY,),
-        ("ledger.publication.*",),
+        ("ledger.publication.*", CONFIG_RIGHT),
+        ("publication_policy",),
     ),
     DeploymentSpec(
         "auditor", "/ledger/auditor", "ledger", "auditor", ("ledger",), ("ledger.audit.*",)
