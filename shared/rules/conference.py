@@ -4,7 +4,8 @@ Each member body gives its own opinion, through its own deployment (member = the
 body), and only before the decision. 缺席默认: a member who gave no opinion by the decision is
 deemed to consent, and the decision names exactly those members and carries the tally. A
 decision with members absent needs the opinion deadline to have elapsed (a timer on this
-stream, once, after its due time); with every opinion in, it may come at once.
+stream, once, after its due time); with every opinion in, it may come at once. Convening and
+deciding are dispatch's, which signs only for its body's staff (the rights table).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def _timer(s: ConferenceState, d: dict[str, Any], act: Act) -> Verdict | None:
 
 RULES: dict[str, tuple[Check, Evolve]] = {
     "ledger.conference.convened.v1": (
-        all_of(by_body, _convenable),
+        _convenable,
         lambda s, d: s._replace(
             status=OPEN,
             cases=tuple(d["cases"]),
@@ -113,7 +114,7 @@ RULES: dict[str, tuple[Check, Evolve]] = {
         lambda s, d: s._replace(opinions=(*s.opinions, (d["member"], d["opinion"]))),
     ),
     "ledger.conference.decided.v1": (
-        all_of(by_body, _open, _decidable),
+        all_of(_open, _decidable),
         lambda s, d: s._replace(
             status=DECIDED, deemed_consent=tuple(sorted(d["absent_deemed_consent"]))
         ),

@@ -1,11 +1,12 @@
 """A realistic signed corpus: many case streams, each a few events of the reform's lifecycle.
 
-complaint.received → complaint.screened (intake) → dispatch.assigned (dispatch) → handling.acknowledged →
-handling.resolution_claimed (oversight, signing for the unit) → complainant.confirmed (intake,
-for the complainant) → handling.closed (oversight, a supervisor). Anonymous complaints skip the
-confirmation and close on the supervisor's decision; some cases are still open (a prefix of the
-lifecycle). Streams interleave in the log as they would in a live system. Each deployment signs
-with its own key; chains are built with ``Signer.sign_chain`` per run of one signer.
+complaint.received → complaint.screened (intake) → dispatch.assigned (dispatch) →
+handling.acknowledged → handling.resolution_claimed (oversight, signing for the unit) →
+complainant.confirmed (intake, for the complainant) → handling.closed (oversight, a
+supervisor). Anonymous complaints skip the confirmation and close on the supervisor's decision;
+some cases are still open (a prefix of the lifecycle). Streams interleave in the log as they
+would in a live system. Each deployment signs with its own key; chains are built with
+``Signer.sign_chain`` per run of one signer.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from tests.samples import (
 L = MemoryLedger(partitions=3)
 J = Judge(L)
 OTHER_UNIT = "unit:housing-bureau"
+CASE_B = "case-00000000-0000-4000-8000-0000000000bb"
 CO_HANDLER = f"{CO_UNIT}/H002"
 STRANGER = "complainant/" + hashlib.sha256(b"someone else").hexdigest()
 
@@ -95,6 +96,7 @@ def test_a_unit_cannot_do_a_supervisors_act_through_the_workbench(history, act) 
         S("complaint.linked_as_duplicate"),
         S("complaint.flagged_cross_level"),
         S("complaint.delivered"),
+        S("complaint.gathered", source=CASE_B, complaint_no="X2"),
     ],
 )
 def test_a_complainant_cannot_do_a_clerks_act_through_intake(act) -> None:  # type: ignore[no-untyped-def]
@@ -500,3 +502,50 @@ def test_the_catalog_requires_the_facts_later_readers_need(act, valid: bool) -> 
         J.accepted(history)
     else:
         J.refused(history, Reason.invalid_data)
+
+
+# ---- each entry's state condition -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("history", "act"),
+    [
+        ([S("complaint.received")], S("complaint.received")),  # a case opens once
+        ([S("inspection.finding_recorded")], S("inspection.finding_recorded")),
+        ([S("complaint.received")], S("inspection.finding_recorded")),
+        ([*ASSIGNED, S("complaint.withdrawn")], S("complaint.withdrawn")),
+        (ASSIGNED, S("complaint.linked_as_duplicate")),
+        ([*OPENED, S("complaint.declined")], S("complaint.flagged_cross_level")),
+        ([*OPENED, S("complaint.declined")], S("complaint.gathered", source=CASE_B)),
+        (ASSIGNED, S("dispatch.assigned")),  # assigned once, until a return is granted
+        (CLAIMED, S("complainant.satisfaction_rated")),  # scored after resolution
+        (ASSIGNED, S("complainant.confirmed")),  # nothing claimed yet
+        (ASSIGNED, S("complainant.disputed")),
+        ([*OPENED, S("complaint.declined")], S("supervision.escalated")),
+        ([*OPENED, S("complaint.declined")], S("complaint.withdrawn")),
+        ([*CLAIMED, S("complainant.confirmed")], S("handling.resolution_claimed")),
+        ([*CLAIMED, S("complainant.confirmed")], S("handling.extension_requested")),
+        ([*CLAIMED, S("complainant.confirmed")], S("handling.return_requested")),
+        ([*CLAIMED, S("complainant.confirmed")], S("handling.acknowledged")),
+        ([*CLAIMED, S("complainant.confirmed")], S("dispatch.return_ruled")),
+        ([*CLAIMED, S("complainant.confirmed")], S("dispatch.deemed_done", unit=CO_UNIT)),
+        ([*CLAIMED, S("complainant.disputed")], S("complainant.confirmed")),
+    ],
+)
+def test_an_act_in_the_wrong_state_is_refused(history, act) -> None:  # type: ignore[no-untyped-def]
+    J.refused([*history, act], Reason.wrong_state)
+
+
+def test_the_same_acts_in_their_states_are_accepted() -> None:
+    assert J.accepted([*OPENED, S("complaint.flagged_cross_level")]).status == "received"
+    assert J.accepted([*ASSIGNED, S("supervision.escalated")]).escalation == 1
+    assert J.accepted([*CLAIMED, S("complainant.disputed")]).status == "disputed"
+    assert J.accepted([*CLAIMED, S("complainant.confirmed")]).status == "resolved"
+    st = J.accepted([S("inspection.finding_recorded"), S("dispatch.assigned")])
+    assert st.inspection and st.status == "assigned" and st.unit == UNIT
+    st = J.accepted(OPENED)
+    assert (st.status, st.unit, st.complaints) == (
+        "received",
+        UNIT,
+        (("XN2026-000001", COMPLAINANT[12:]),),
+    )

@@ -3,13 +3,14 @@
 The clock starts at assignment. A return (退单) needs dispatch's ruling and the unit stays
 responsible until it is granted (首接负责). Only a co-unit is ever deemed done, and only once
 its own deadline has elapsed; the lead unit is never deemed done (see ``deadline.py``).
+Dispatch signs only for its body's staff (the rights table), so no check here asks who acted.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared.rules.act import Act, Check, Evolve, by_body, micros, state_is
+from shared.rules.act import Act, Check, Evolve, micros, state_is
 from shared.rules.case.guards import all_of, in_status, unit_on_case
 from shared.rules.case.state import ASSIGNED, CLAIMED, RECEIVED, CaseState, UnitClock
 from shared.rules.verdict import Reason, Verdict, reject
@@ -69,11 +70,11 @@ def _deemable(s: CaseState, d: dict[str, Any], act: Act) -> Verdict | None:
 RULES: dict[str, tuple[Check, Evolve]] = {
     "ledger.dispatch.assigned.v1": (all_of(in_status(RECEIVED), _screened), _assign),
     "ledger.dispatch.return_ruled.v1": (
-        all_of(by_body, in_status(ASSIGNED), _return_pending),
+        all_of(in_status(ASSIGNED), _return_pending),
         _return_ruled,
     ),
     "ledger.dispatch.deemed_done.v1": (
-        all_of(by_body, in_status(ASSIGNED, CLAIMED), unit_on_case, _deemable),
+        all_of(in_status(ASSIGNED, CLAIMED), unit_on_case, _deemable),
         lambda s, d: s.with_clock(d["unit"], deemed_done=True),
     ),
 }
