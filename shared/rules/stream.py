@@ -151,7 +151,9 @@ def admit(
     """Judge one parsed record at its place in ``state``'s stream and, if accepted, apply it.
 
     ``signature_ok`` and ``data_ok`` carry checks already made (in parallel workers, which see
-    the same bytes); None checks here. On acceptance ``state`` (and the registry, for registry
+    the same bytes); None checks here. ``appended_at`` is the record's log time (µs), which
+    rules such as "a timer fires only after its due time" read; a writer judging a draft on
+    ``state.copy()`` passes the time it expects, and the read-back's verdict is what counts. On acceptance ``state`` (and the registry, for registry
     events) advances; otherwise nothing changes except that a non-tampered record's hash is
     remembered, so a later ``prev`` naming it reads as superseded, not as forged.
     """
