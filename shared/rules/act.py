@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shared.rules.verdict import Reason, Verdict, reject
@@ -48,6 +49,7 @@ Check = Callable[[Any, dict[str, Any], Act], Verdict | None]
 Evolve = Callable[[Any, dict[str, Any]], Any]
 
 
+@lru_cache(maxsize=4096)  # due times repeat across cases: replay parses each once
 def micros(timestamp: str) -> int:
     """An RFC 3339 timestamp (validated by the catalog) as microseconds since the epoch."""
     dt = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))

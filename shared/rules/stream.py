@@ -153,9 +153,10 @@ def admit(
     ``signature_ok`` and ``data_ok`` carry checks already made (in parallel workers, which see
     the same bytes); None checks here. ``appended_at`` is the record's log time (µs), which
     rules such as "a timer fires only after its due time" read; a writer judging a draft on
-    ``state.copy()`` passes the time it expects, and the read-back's verdict is what counts. On acceptance ``state`` (and the registry, for registry
-    events) advances; otherwise nothing changes except that a non-tampered record's hash is
-    remembered, so a later ``prev`` naming it reads as superseded, not as forged.
+    ``state.copy()`` passes the time it expects, and the read-back's verdict is what counts.
+    On acceptance ``state`` (and the registry, for registry events) advances; otherwise
+    nothing changes except that a non-tampered record's hash is remembered, so a later
+    ``prev`` naming it reads as superseded, not as forged.
     """
     env = p.env
     key = resolve_key(p, registry)
@@ -191,10 +192,13 @@ def apply_accepted(
     appended_at: int,
 ) -> None:
     """Advance a stream by an event known to be accepted (evolve is the only effect)."""
-    if state.kind == "registry":
+    kind = KINDS[state.kind]
+    if kind.evolvers is not None:
+        state.domain = kind.evolvers[event_type](state.domain, data)
+    elif state.kind == "registry":
         registry.apply(event_type, data, record_hash)
     else:
-        state.domain = KINDS[state.kind].evolve(state.domain, event_type, data)
+        state.domain = kind.evolve(state.domain, event_type, data)
     state.head = record_hash
     state.seen_hashes.add(record_hash)
     state.accepted += 1

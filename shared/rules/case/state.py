@@ -89,11 +89,14 @@ class CaseState(NamedTuple):
         return tuple(c.unit for c in self.clocks)
 
     def clock(self, unit: str) -> UnitClock | None:
-        return next((c for c in self.clocks if c.unit == unit), None)
+        for c in self.clocks:
+            if c.unit == unit:
+                return c
+        return None
 
     def with_clock(self, unit: str, **changes: Any) -> CaseState:
         return self._replace(
-            clocks=tuple(c._replace(**changes) if c.unit == unit else c for c in self.clocks)
+            clocks=tuple([c._replace(**changes) if c.unit == unit else c for c in self.clocks])
         )
 
     def complainant_of(self, complaint_no: str) -> tuple[bool, str | None]:
