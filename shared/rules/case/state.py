@@ -81,6 +81,16 @@ class CaseState(NamedTuple):
         return next((c.unit for c in self.clocks if c.lead), None)
 
     @property
+    def due_at(self) -> str | None:
+        """The lead unit's due time: the case's own limit (co-units keep theirs)."""
+        return next((c.due_at for c in self.clocks if c.lead), None)
+
+    @property
+    def overdue(self) -> bool:
+        """Whether the lead unit's deadline elapsed before it claimed resolution."""
+        return any(c.overdue for c in self.clocks if c.lead)
+
+    @property
     def co_units(self) -> tuple[str, ...]:
         return tuple(c.unit for c in self.clocks if not c.lead)
 
