@@ -34,13 +34,17 @@ def _part_open(s: CaseState, d: dict[str, Any], act: Act) -> Verdict | None:
 
 
 def _claimed(s: CaseState, d: dict[str, Any]) -> CaseState:
-    clock = s.clock(d["unit"])
-    assert clock is not None
-    s = s.with_clock(d["unit"], completed=True)
-    if not clock.lead:
-        return s
+    unit = d["unit"]
+    clocks = tuple([c._replace(completed=True) if c.unit == unit else c for c in s.clocks])
+    if unit != s.lead_unit:
+        return s._replace(clocks=clocks)
     due = d.get("answer_due_at")
-    return s._replace(status=CLAIMED, answer_due=micros(due) if due else None, answer_elapsed=False)
+    return s._replace(
+        status=CLAIMED,
+        clocks=clocks,
+        answer_due=micros(due) if due else None,
+        answer_elapsed=False,
+    )
 
 
 def _not_pending(field: str, what: str) -> Check:
