@@ -20,12 +20,6 @@ class StreamKind(NamedTuple):
     types: frozenset[str] | None  # the event types it holds (None: the whole audit family)
     check: Callable[[Any, str, dict[str, Any], Act], Verdict | None]
     evolve: Callable[[Any, str, dict[str, Any]], Any]
-    # type -> evolve, where the kind has a rule table: replay's one lookup per event
-    evolvers: dict[str, Callable[[Any, dict[str, Any]], Any]] | None = None
-
-
-def _evolvers(rules: dict[str, tuple[Any, Any]]) -> dict[str, Callable[[Any, dict[str, Any]], Any]]:
-    return {t: evolve for t, (_check, evolve) in rules.items()}
 
 
 def _audit_check(state: Any, event_type: str, data: dict[str, Any], act: Act) -> Verdict | None:
@@ -42,22 +36,18 @@ def _registry_evolve(state: Any, event_type: str, data: dict[str, Any]) -> Any:
 
 
 KINDS: dict[str, StreamKind] = {
-    "case": StreamKind(
-        case.CaseState, frozenset(case.RULES), case.check, case.evolve, _evolvers(case.RULES)
-    ),
+    "case": StreamKind(case.CaseState, frozenset(case.RULES), case.check, case.evolve),
     "conference": StreamKind(
         conference.ConferenceState,
         frozenset(conference.RULES),
         conference.check,
         conference.evolve,
-        _evolvers(conference.RULES),
     ),
     "period": StreamKind(
         period.PeriodState,
         frozenset(period.RULES),
         period.check,
         period.evolve,
-        _evolvers(period.RULES),
     ),
     "audit": StreamKind(audit.AuditState, None, _audit_check, audit.evolve),
     "registry": StreamKind(lambda: None, None, _registry_check, _registry_evolve),

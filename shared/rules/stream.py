@@ -45,8 +45,6 @@ class StreamState:
     seen_hashes: set[str] = field(default_factory=set)  # every non-tampered record's hash
     domain: Any = None
     last_at: int = 0  # log time of the last accepted event
-    # type -> evolve for this stream's kind (from the table of stream kinds), or None
-    evolvers: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def empty(cls, stream: str) -> StreamState:
@@ -54,7 +52,7 @@ class StreamState:
         k = KINDS.get(kind)
         if k is None:
             return cls(stream=stream, kind=kind)
-        return cls(stream=stream, kind=kind, domain=k.empty(), evolvers=k.evolvers)
+        return cls(stream=stream, kind=kind, domain=k.empty())
 
     def copy(self) -> StreamState:
         """An independent copy a writer can judge a draft on, leaving the live state untouched.
@@ -73,7 +71,6 @@ class StreamState:
             seen_hashes=set(self.seen_hashes),
             domain=domain,
             last_at=self.last_at,
-            evolvers=self.evolvers,
         )
 
     def summary(self) -> dict[str, Any]:
@@ -197,10 +194,7 @@ def apply_accepted(
     appended_at: int,
 ) -> None:
     """Advance a stream by an event known to be accepted (evolve is the only effect)."""
-    evolvers = state.evolvers
-    if evolvers is not None:
-        state.domain = evolvers[event_type](state.domain, data)
-    elif state.kind == "registry":
+    if state.kind == "registry":
         registry.apply(event_type, data, record_hash)
     else:
         state.domain = KINDS[state.kind].evolve(state.domain, event_type, data)
