@@ -32,9 +32,10 @@ def case_steps(rng: random.Random) -> list[str]:
     # Most cases run the whole lifecycle; about a quarter are still under way.
     full = rng.random() < 0.75
     steps = LIFECYCLE if full else LIFECYCLE[: rng.randint(1, len(LIFECYCLE) - 1)]
-    if len(steps) >= 2 and rng.random() < 0.3:
+    assigned = LIFECYCLE.index("ledger.dispatch.assigned.v1") + 1
+    if len(steps) >= assigned and rng.random() < 0.3:
         # Overdue and escalated while assigned, before the unit claims resolution.
-        steps = [*steps[:2], *EXTRA, *steps[2:]]
+        steps = [*steps[:assigned], *EXTRA, *steps[assigned:]]
     return steps
 
 
@@ -57,7 +58,7 @@ async def write_cases(
         records = [(case, x.record) for x in signed]
         if conflicts and rng.random() < 0.08:
             records.insert(rng.randint(1, len(records)), records[0])  # a retried intake
-        early = [k for k, t in enumerate(steps) if t in LIFECYCLE[:3]]
+        early = [k for k, t in enumerate(steps) if t in LIFECYCLE[:4]]
         if conflicts and rng.random() < 0.08:
             k = rng.choice(early)
             # Closed as confirmed while nobody confirmed: the rule book says wrong_state.

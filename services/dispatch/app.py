@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.dispatch import api, projection
-from shared.ledger.deployments import BODY, DeploymentSpec
+from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
 
@@ -22,7 +22,9 @@ SERVICE = ServiceDeclaration(
         BODY,
         NAME,
         (BODY,),
-        ("ledger.dispatch.*", "ledger.conference.*"),
+        ("ledger.dispatch.*", "ledger.conference.*", CONFIG_RIGHT),
+        # routing, limits and calendar are dispatch's; the bureau names it for the directories
+        ("routing", "time_limits", "calendar", "body_directory", "unit_directory"),
     ),
     port=8002,
     routers=[api.router],

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.oversight import api, projection
-from shared.ledger.deployments import BODY, DeploymentSpec
+from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
 
@@ -29,8 +29,10 @@ SERVICE = ServiceDeclaration(
             "ledger.supervision.*",
             "ledger.penalty.*",
             "ledger.inspection.*",
-            "ledger.figures.*",
+            "ledger.period.*",
+            CONFIG_RIGHT,
         ),
+        ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
     ),
     port=8003,
     routers=[api.router],

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.publication import api, projection
-from shared.ledger.deployments import BODY, DeploymentSpec
+from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
 
@@ -22,7 +22,8 @@ SERVICE = ServiceDeclaration(
         BODY,
         NAME,
         (BODY,),
-        ("ledger.publication.*",),
+        ("ledger.publication.*", CONFIG_RIGHT),
+        ("publication_policy",),
     ),
     port=8004,
     routers=[api.router],

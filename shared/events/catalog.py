@@ -1,7 +1,9 @@
 """Every event type of the ledger, one pydantic model per (type, version).
 
-v1 ships for every family now. Later work adds types or new versions (with an upcaster in
-``upcast.py``) and never edits a shipped version: a shipped model is part of the signed record.
+Catalog policy. Nothing has been released yet, so v1 models may still be amended in place (and
+are, as the rule book learns what the services need). From the first release on, a shipped
+model is part of the signed record: changes are new types or new versions with an upcaster in
+``upcast.py``, never an edit of a shipped version.
 Payloads carry no float (see ``codec``) and no personal data: complainants appear by a keyed
 pseudonym, officials by staff id, complaint text with personal data replaced by placeholders.
 """
@@ -13,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 # ---- field types -----------------------------------------------------------------------------
 
@@ -43,13 +45,30 @@ class Payload(BaseModel):
 
 
 class Channel(StrEnum):
-    web = "web"
-    hotline = "hotline"
-    letter = "letter"
-    visit = "visit"
+    """Every way a complaint arrives."""
+
+    visit = "visit"  # 来访
+    letter = "letter"  # 来信
+    phone = "phone"  # 来电 (the body's own line)
     email = "email"
-    forum = "forum"
-    referral = "referral"
+    web_form = "web_form"  # the intake site's own form
+    hotline_12345 = "hotline_12345"  # 12345 政务服务便民热线
+    online_platform = "online_platform"  # 网上信访, 人民网留言板, ... (names the platform)
+    open311 = "open311"  # an Open311 GeoReport v2 client
+    referral = "referral"  # 转来: handed over by another body
+
+
+class DeliveryChannel(StrEnum):
+    """How a reply or notice reached a complainant (the address stays in intake's vault)."""
+
+    sms = "sms"
+    phone = "phone"
+    letter = "letter"
+    email = "email"
+    web = "web"  # the tracking page
+    in_person = "in_person"
+    online_platform = "online_platform"
+    open311 = "open311"
 
 
 class Urgency(StrEnum):
@@ -71,12 +90,58 @@ class Attachment(Payload):
 class ComplaintReceived(Payload):
     complaint_no: Annotated[str, Field(max_length=40)]
     channel: Channel
+    platform: Annotated[str, Field(max_length=60)] | None = Field(
+        None, description="which online platform or Open311 client (required for those channels)"
+    )
     complainant: Pseudonym | None = Field(None, description="keyed pseudonym; None = anonymous")
     unit: OrgId = Field(description="the unit complained about")
     category: Annotated[str, Field(max_length=60)]
     text: LongText = Field(description="complaint text, personal data replaced by placeholders")
     attachments: list[Attachment] = []
     tracking_code_hash: Sha256
+
+    @model_validator(mode="after")
+    def _platform_named(self) -> ComplaintReceived:
+        named = self.platform is not None
+        if named != (self.channel in (Channel.online_platform, Channel.open311)):
+            raise ValueError("online platforms and Open311 clients are named; others are not")
+        return self
+
+
+class ScreeningOutcome(StrEnum):
+    new = "new"  # no earlier case about this incident
+    duplicate = "duplicate"  # another open case holds the incident: link it
+    cross_level = "cross_level"  # also filed at another level (see flagged_cross_level)
+    repeat_after_closure = "repeat_after_closure"  # the incident's case is already closed
+
+
+class ComplaintScreened(Payload):
+    """Intake's duplicate and cross-level checks are done: the case may now be assigned."""
+
+    outcome: ScreeningOutcome
+    method: Annotated[str, Field(pattern=r"^(automatic|manual)$")] = Field(
+        description="manual: a clerk screened by hand while automatic screening was down"
+    )
+    related_case: CaseId | None = Field(
+        None, description="the open case it duplicates, or the closed case it repeats"
+    )
+    note: ShortText = ""
+
+    @model_validator(mode="after")
+    def _related(self) -> ComplaintScreened:
+        needs = self.outcome in (ScreeningOutcome.duplicate, ScreeningOutcome.repeat_after_closure)
+        if needs != (self.related_case is not None):
+            raise ValueError("duplicates and repeats name the related case; others do not")
+        return self
+
+
+class ComplaintDelivered(Payload):
+    """One delivery of a reply or notice to a complainant: channel and cause, never the address."""
+
+    complaint_no: Annotated[str, Field(max_length=40)]
+    channel: DeliveryChannel
+    cause: Annotated[str, Field(max_length=40)] = Field(description="id of the event delivered")
+    what: Annotated[str, Field(pattern=r"^(receipt|reply|closure|notice|follow_up)$")]
 
 
 class ComplaintLinkedAsDuplicate(Payload):
@@ -99,6 +164,8 @@ class ComplaintLinkSplit(Payload):
 class ComplaintFlaggedCrossLevel(Payload):
     from_level: Annotated[str, Field(max_length=40)]
     to_level: Annotated[str, Field(max_length=40)]
+    other_body: OrgId = Field(description="the body at the other level")
+    other_case: Annotated[str, Field(max_length=80)] = Field(description="its case number there")
     basis: ShortText
 
 
@@ -128,19 +195,32 @@ class ComplainantSatisfaction(Payload):
 # ---- dispatch.* (dispatch, case stream) -----------------------------------------------------
 
 
+class UnitDue(Payload):
+    unit: OrgId
+    due_at: Timestamp = Field(description="absolute due time of this unit's part")
+    provisional: bool = Field(
+        False, description="computed past the years the holiday calendar knows: may move"
+    )
+
+
 class DispatchAssigned(Payload):
+    """Each unit gets its own clock: the lead's due time here, each co-unit's in ``co_units``."""
+
     lead_unit: OrgId
-    co_units: list[OrgId] = []
-    due_at: Timestamp = Field(description="absolute due time")
+    due_at: Timestamp = Field(description="absolute due time of the lead unit")
+    provisional: bool = False
+    co_units: list[UnitDue] = []
     calendar_version: Annotated[str, Field(max_length=40)]
     urgency: Urgency
     direct: bool = Field(description="直接交办: assigned without intermediate transfer")
     instructions: ShortText = ""
 
-
-class DispatchReturnRequested(Payload):
-    unit: OrgId
-    reason: ShortText
+    @model_validator(mode="after")
+    def _units_once(self) -> DispatchAssigned:
+        units = [self.lead_unit, *(u.unit for u in self.co_units)]
+        if len(set(units)) != len(units):
+            raise ValueError("each unit is named once")
+        return self
 
 
 class DispatchReturnRuled(Payload):
@@ -150,8 +230,10 @@ class DispatchReturnRuled(Payload):
 
 
 class DispatchDeemedDone(Payload):
+    """超时默认 for a co-unit: its part counts as done (and overdue, never resolved)."""
+
     unit: OrgId
-    due_at: Timestamp
+    due_at: Timestamp = Field(description="the due time that elapsed")
     cause: str = Field(description="id of the deadline.elapsed event this follows from")
 
 
@@ -177,9 +259,17 @@ class ConferenceOpinionGiven(Payload):
     note: ShortText = ""
 
 
+class Tally(Payload):
+    consent: Annotated[int, Field(ge=0)]
+    object: Annotated[int, Field(ge=0)]
+    abstain: Annotated[int, Field(ge=0)]
+    deemed_consent: Annotated[int, Field(ge=0)]
+
+
 class ConferenceDecided(Payload):
     decision: ShortText
     absent_deemed_consent: list[OrgId] = Field(description="缺席默认: members who gave no opinion")
+    tally: Tally
 
 
 # ---- handling.* and supervision (oversight, case stream) ------------------------------------
@@ -200,13 +290,25 @@ class HandlingProgress(Payload):
 
 
 class HandlingResolutionClaimed(Payload):
+    """The lead's claim for the case, or a co-unit's completion of its part."""
+
     unit: OrgId
     summary: LongText
+    answer_due_at: Timestamp | None = Field(
+        None, description="回访: until when the complainant is asked (the lead's claim only)"
+    )
 
 
 class HandlingExtensionRequested(Payload):
     unit: OrgId
     until: Timestamp
+    reason: ShortText
+
+
+class HandlingReturnRequested(Payload):
+    """退单: a unit asks to hand the case back; dispatch rules on it."""
+
+    unit: OrgId
     reason: ShortText
 
 
@@ -219,22 +321,47 @@ class HandlingExtensionRuled(Payload):
 
 class ClosureBasis(StrEnum):
     complainant_confirmed = "complainant_confirmed"
-    supervisor_decided = "supervisor_decided"
+    # a supervisor decides, because there is nobody to ask:
+    anonymous = "anonymous"
+    inspection_opened = "inspection_opened"
+    no_answer_in_time = "no_answer_in_time"
+
+
+class Finding(StrEnum):
+    substantiated = "substantiated"  # 属实
+    partly_substantiated = "partly_substantiated"  # 部分属实
+    unsubstantiated = "unsubstantiated"  # 不属实
 
 
 class HandlingReopened(Payload):
+    """重办: every acting unit gets a fresh due time."""
+
     reason: ShortText
+    units: Annotated[list[UnitDue], Field(min_length=1)]
 
 
 class HandlingClosed(Payload):
     basis: ClosureBasis
+    finding: Finding
+    confidential: bool = Field(description="never published")
     note: ShortText = ""
 
 
 class DeadlineElapsed(Payload):
-    deadline: Annotated[str, Field(max_length=40)] = Field(description="which limit, e.g. handling")
+    """A timer fired: exactly one per (stream, unit, due time), never before the due time."""
+
+    deadline: Annotated[str, Field(pattern=r"^(handling|answer|opinions)$")] = Field(
+        description="handling: a unit's due time; answer: the complainant's (回访); "
+        "opinions: a conference's opinion deadline"
+    )
     unit: OrgId | None = None
     due_at: Timestamp
+
+    @model_validator(mode="after")
+    def _unit_for_handling(self) -> DeadlineElapsed:
+        if (self.deadline == "handling") != (self.unit is not None):
+            raise ValueError("a handling deadline names its unit; others name none")
+        return self
 
 
 class SupervisionEscalated(Payload):
@@ -243,16 +370,40 @@ class SupervisionEscalated(Payload):
     cause: str | None = None
 
 
+class Penalty(StrEnum):
+    """The accountability measures, mildest first: the order is the scale."""
+
+    criticism = "criticism"  # 批评教育
+    written_self_criticism = "written_self_criticism"  # 书面检查
+    admonishment_talk = "admonishment_talk"  # 诫勉谈话
+    public_criticism = "public_criticism"  # 通报批评
+    efficiency_warning = "efficiency_warning"  # 效能告诫
+    post_transfer = "post_transfer"  # 调离岗位
+    suspension = "suspension"  # 停职检查
+    dismissal = "dismissal"  # 免职
+
+
+PENALTY_RANK: dict[str, int] = {p.value: i for i, p in enumerate(Penalty)}
+
+OffenceCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,40}$")]
+
+
 class PenaltyImposed(Payload):
+    """The minimum is read from the penalty schedule the event names, never stated here."""
+
     penalty_id: Annotated[str, Field(max_length=40)]
+    unit: OrgId
     post: Annotated[str, Field(max_length=80)]
     staff_id: StaffId
-    offence: Annotated[str, Field(max_length=80)]
-    schedule_minimum: Annotated[str, Field(max_length=80)]
-    measure: Annotated[str, Field(max_length=80)]
-    departure_reason: ShortText = ""
-    leadership: bool = False
-    repeat_count: Annotated[int, Field(ge=1)]
+    offence: OffenceCode
+    schedule_version: Annotated[str, Field(max_length=40)]
+    penalty: Penalty
+    departure_reason: ShortText = Field("", description="why below the schedule's minimum")
+    causes: Annotated[list[Annotated[str, Field(max_length=40)]], Field(min_length=1)] = Field(
+        description="ids of the events this penalty answers (deemed done, findings, ...)"
+    )
+    repeat_count: Annotated[int, Field(ge=1)] = Field(description="by person, across transfers")
+    leadership: bool = Field(description="领导责任 applies")
 
 
 class PenaltyRevoked(Payload):
@@ -267,12 +418,42 @@ class InspectionFindingRecorded(Payload):
     finding: Annotated[str, Field(max_length=80)]
     text: LongText
     inspected_on: Timestamp
+    evidence: Annotated[list[Sha256], Field(min_length=1)] = Field(
+        description="SHA-256 of each evidence file (photos, video) in oversight's store"
+    )
 
 
-class FiguresPublished(Payload):
-    period: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
-    figures_sha256: Sha256
-    units: Annotated[int, Field(ge=0)]
+# ---- period.* (oversight, period stream: period-YYYY-MM or period-YYYY-Qn) ------------------
+
+PeriodId = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$")]
+
+
+class Ratio(Payload):
+    numerator: Annotated[int, Field(ge=0)]
+    denominator: Annotated[int, Field(ge=0)]
+
+    @model_validator(mode="after")
+    def _proper(self) -> Ratio:
+        if self.numerator > self.denominator:
+            raise ValueError("numerator above denominator")
+        return self
+
+
+class UnitFigures(Payload):
+    unit: OrgId
+    figures: dict[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")], Ratio] = Field(
+        description="every rate as numerator and denominator: reply, resolution, satisfaction..."
+    )
+
+
+class PeriodFiguresPublished(Payload):
+    """A period's figures, version 1; a correction is a new version naming the one it replaces."""
+
+    period: PeriodId
+    version: Annotated[int, Field(ge=1)]
+    replaces: Annotated[int, Field(ge=1)] | None = None
+    units: list[UnitFigures]
+    reason: ShortText = ""
 
 
 # ---- publication.* (publication, case stream) -----------------------------------------------
@@ -332,21 +513,67 @@ class KeyRevoked(Payload):
 class RightsGranted(Payload):
     deployment: Deployment
     types: Annotated[
-        list[Annotated[str, Field(pattern=r"^ledger\.[a-z_.*]+$")]], Field(min_length=1)
+        list[Annotated[str, Field(pattern=r"^ledger\.[a-z0-9_.*]+$")]], Field(min_length=1)
     ]
 
 
 class RightsRevoked(Payload):
     deployment: Deployment
     types: Annotated[
-        list[Annotated[str, Field(pattern=r"^ledger\.[a-z_.*]+$")]], Field(min_length=1)
+        list[Annotated[str, Field(pattern=r"^ledger\.[a-z0-9_.*]+$")]], Field(min_length=1)
     ]
 
 
+class ConfigKind(StrEnum):
+    """Each kind of configuration has one owner deployment, named once by the genesis key."""
+
+    body_directory = "body_directory"  # supervisory bodies, with levels
+    unit_directory = "unit_directory"
+    routing = "routing"
+    time_limits = "time_limits"
+    calendar = "calendar"  # the holiday calendar version
+    escalation_thresholds = "escalation_thresholds"
+    penalty_schedule = "penalty_schedule"
+    assessment_weights = "assessment_weights"
+    publication_policy = "publication_policy"
+
+
+class PenaltySchedule(Payload):
+    """Per offence code, the minimum penalty for the 1st, 2nd, ... offence (the last repeats)."""
+
+    minimums: dict[OffenceCode, Annotated[list[Penalty], Field(min_length=1)]]
+
+
+class BodyDirectory(Payload):
+    bodies: dict[OrgId, Annotated[int, Field(ge=1, le=5)]] = Field(description="body -> level")
+
+
+CONFIG_CONTENT: dict[str, type[Payload]] = {
+    ConfigKind.penalty_schedule: PenaltySchedule,
+    ConfigKind.body_directory: BodyDirectory,
+}
+
+
+class ConfigOwnerNamed(Payload):
+    """The genesis key names, once per kind, the deployment that publishes it from then on."""
+
+    kind: ConfigKind
+    deployment: Deployment
+
+
 class ConfigPublished(Payload):
-    kind: Annotated[str, Field(pattern=r"^(routing|limits|penalty|calendar)$")]
+    """A version of one kind of configuration, published by that kind's owner deployment."""
+
+    kind: ConfigKind
     version: Annotated[str, Field(max_length=40)]
     content: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _content(self) -> ConfigPublished:
+        model = CONFIG_CONTENT.get(self.kind)
+        if model is not None:
+            model.model_validate(self.content)
+        return self
 
 
 # ---- audit (auditor, audit stream) ----------------------------------------------------------
@@ -387,6 +614,8 @@ class BadEventsAcknowledged(Payload):
 
 CATALOG: dict[str, type[Payload]] = {
     "ledger.complaint.received.v1": ComplaintReceived,
+    "ledger.complaint.screened.v1": ComplaintScreened,
+    "ledger.complaint.delivered.v1": ComplaintDelivered,
     "ledger.complaint.linked_as_duplicate.v1": ComplaintLinkedAsDuplicate,
     "ledger.complaint.gathered.v1": ComplaintGathered,
     "ledger.complaint.link_split.v1": ComplaintLinkSplit,
@@ -397,7 +626,6 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.complainant.disputed.v1": ComplainantDisputed,
     "ledger.complainant.satisfaction_rated.v1": ComplainantSatisfaction,
     "ledger.dispatch.assigned.v1": DispatchAssigned,
-    "ledger.dispatch.return_requested.v1": DispatchReturnRequested,
     "ledger.dispatch.return_ruled.v1": DispatchReturnRuled,
     "ledger.dispatch.deemed_done.v1": DispatchDeemedDone,
     "ledger.conference.convened.v1": ConferenceConvened,
@@ -407,6 +635,7 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.handling.replied.v1": HandlingReplied,
     "ledger.handling.progress.v1": HandlingProgress,
     "ledger.handling.resolution_claimed.v1": HandlingResolutionClaimed,
+    "ledger.handling.return_requested.v1": HandlingReturnRequested,
     "ledger.handling.extension_requested.v1": HandlingExtensionRequested,
     "ledger.handling.extension_ruled.v1": HandlingExtensionRuled,
     "ledger.handling.reopened.v1": HandlingReopened,
@@ -416,7 +645,7 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.penalty.imposed.v1": PenaltyImposed,
     "ledger.penalty.revoked.v1": PenaltyRevoked,
     "ledger.inspection.finding_recorded.v1": InspectionFindingRecorded,
-    "ledger.figures.published.v1": FiguresPublished,
+    "ledger.period.figures_published.v1": PeriodFiguresPublished,
     "ledger.publication.drafted.v1": PublicationDrafted,
     "ledger.publication.published.v1": PublicationPublished,
     "ledger.publication.withheld.v1": PublicationWithheld,
@@ -427,27 +656,29 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.registry.key_revoked.v1": KeyRevoked,
     "ledger.registry.rights_granted.v1": RightsGranted,
     "ledger.registry.rights_revoked.v1": RightsRevoked,
+    "ledger.registry.config_owner_named.v1": ConfigOwnerNamed,
     "ledger.registry.config_published.v1": ConfigPublished,
     "ledger.audit.digest_recorded.v1": DigestRecorded,
     "ledger.audit.seal_recorded.v1": SealRecorded,
     "ledger.audit.acknowledged.v1": BadEventsAcknowledged,
 }
 
-# Which stream kind each family lives in (DESIGN: "Streams, actors and who writes what").
-STREAM_KIND_OF_FAMILY: dict[str, str] = {
-    "complaint": "case",
-    "complainant": "case",
-    "dispatch": "case",
-    "handling": "case",
-    "deadline": "case",
-    "supervision": "case",
-    "penalty": "case",
-    "inspection": "case",
-    "publication": "case",
-    "conference": "conference",
-    "figures": "period",
-    "registry": "registry",
-    "audit": "audit",
+# Which stream kinds each family lives in (DESIGN: "Streams, actors and who writes what").
+# A timer writes to the stream that holds its deadline: a case, or a conference.
+STREAM_KINDS_OF_FAMILY: dict[str, frozenset[str]] = {
+    "complaint": frozenset({"case"}),
+    "complainant": frozenset({"case"}),
+    "dispatch": frozenset({"case"}),
+    "handling": frozenset({"case"}),
+    "deadline": frozenset({"case", "conference"}),
+    "supervision": frozenset({"case"}),
+    "penalty": frozenset({"case"}),
+    "inspection": frozenset({"case"}),
+    "publication": frozenset({"case"}),
+    "conference": frozenset({"conference"}),
+    "period": frozenset({"period"}),
+    "registry": frozenset({"registry"}),
+    "audit": frozenset({"audit"}),
 }
 
 

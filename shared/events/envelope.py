@@ -18,7 +18,7 @@ CONTENT_TYPE = "application/json"
 # ledger.<family>.<name>.v<N>
 TYPE_RE = re.compile(r"^ledger\.[a-z_]+\.[a-z_]+\.v[1-9][0-9]*$")
 STREAM_RE = re.compile(
-    r"^(registry|audit|case-[0-9a-f-]{36}|conf-[0-9a-f-]{36}|period-[0-9]{4}-[0-9]{2})$"
+    r"^(registry|audit|case-[0-9a-f-]{36}|conf-[0-9a-f-]{36}|period-[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4]))$"
 )
 ACTOR_RE = re.compile(r"^[a-z0-9:._-]+/[A-Za-z0-9:._-]+$")
 SOURCE_RE = re.compile(r"^/[a-z0-9._/-]+$")
@@ -34,8 +34,19 @@ def actor_org(actor: str) -> str:
     return actor.partition("/")[0]
 
 
+def actor_person(actor: str) -> str:
+    """The staff id, or the complainant's pseudonym, of ``org/person``."""
+    return actor.partition("/")[2]
+
+
+def stream_period(stream: str) -> str:
+    """'period-2026-Q4' -> '2026-Q4'."""
+    return stream.partition("-")[2]
+
+
 def stream_kind(stream: str) -> str:
-    """registry | audit | case | conference | period."""
+    """registry | audit | case | conference | period (a month ``period-2026-11`` or a quarter
+    ``period-2026-Q4``)."""
     if stream in ("registry", "audit"):
         return stream
     prefix = stream.partition("-")[0]

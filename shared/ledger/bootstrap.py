@@ -1,4 +1,5 @@
-"""``ledger init``: keys for every default deployment and their registry entries.
+"""``ledger init``: keys for every default deployment and their registry entries (registration,
+key, rights, and the kinds of configuration it owns: named once, by the genesis key).
 
 Idempotent: a deployment already registered is left alone, so running it twice, or from two
 processes at once, writes each registry fact once (the second writer's copy is a conflict).
@@ -46,6 +47,14 @@ def registration_drafts(spec: DeploymentSpec, key: SigningKey) -> list[Draft]:
             "ledger.registry.rights_granted.v1",
             {"deployment": spec.deployment, "types": list(spec.rights)},
             GENESIS_ACTOR,
+        ),
+        *(
+            Draft(
+                "ledger.registry.config_owner_named.v1",
+                {"kind": kind, "deployment": spec.deployment},
+                GENESIS_ACTOR,
+            )
+            for kind in spec.configs
         ),
     ]
 

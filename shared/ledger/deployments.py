@@ -1,7 +1,11 @@
 """Deployments: who signs (a key file under var/keys/), as which CloudEvents source, for whom,
-with which rights. Each service declares its own (``services/<name>/app.py``); the auditor is
-the ledger's. Their registration, keys and rights are registry events signed by the genesis
-key; this is only what ``ledger init`` writes on a fresh log.
+with which rights, owning which kinds of configuration. Each service declares its own
+(``services/<name>/app.py``); the auditor is the ledger's. Their registration, keys, rights and
+configuration ownership are registry events signed by the genesis key; this is only what
+``ledger init`` writes on a fresh log. Each kind of act has exactly one signer: complainants
+act through intake, units through oversight's workbench (every ``handling.*`` act a unit
+makes), dispatch rules on returns, oversight's supervisors on extensions. Each kind of
+configuration has one owner, which publishes its versions itself.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ class DeploymentSpec:
     service: str
     acts_for: tuple[str, ...]
     rights: tuple[str, ...]
+    configs: tuple[str, ...] = ()  # the kinds of configuration it owns and publishes
+
+
+CONFIG_RIGHT = "ledger.registry.config_published.v1"
 
 
 BODY = "efficiency-office"  # the body of the single-machine demonstration

@@ -4,17 +4,25 @@ Every entry remembers the registry version at which it took effect and, if so, e
 ``key_at(kid, v)`` answers for any version ``v`` the log has reached. Versions count accepted
 registry events (version 0 is the empty registry, rooted in the genesis key from settings).
 A key revoked at version N rejects events naming N or later.
+
+Configuration has owners: the genesis key names, once per kind, the deployment that publishes
+that kind (``config_owner_named``); from then on only that deployment publishes its versions
+(``config_published``), and the genesis key is not needed for day-to-day changes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.crypto.signing import PublicKey, unb64u
+from shared.rules.verdict import Reason, Verdict, reject
+
+if TYPE_CHECKING:
+    from shared.rules.act import Act
 
 GENESIS_DEPLOYMENT = "/ledger/genesis"
 REGISTRY_RIGHT = "ledger.registry.*"
@@ -59,6 +67,7 @@ class Registry:
     keys: dict[str, KeyEntry] = field(default_factory=dict)
     grants: dict[str, list[Grant]] = field(default_factory=dict)
     configs: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
+    config_owners: dict[str, tuple[str, int]] = field(default_factory=dict)  # kind -> (dep, at)
     # Answers are fixed for a given registry content; cleared whenever an event applies.
     _acts: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
     _rights: dict[tuple[str, str, int], bool] = field(default_factory=dict, repr=False)
@@ -98,18 +107,53 @@ class Registry:
             self._rights[(deployment, event_type, version)] = answer
         return answer
 
-    def config_at(self, kind: str, version: int) -> dict[str, Any] | None:
+    def config_entry_at(self, kind: str, version: int) -> tuple[str, dict[str, Any]] | None:
+        """(version label, content) of the configuration of ``kind`` in force at ``version``."""
         found = None
-        for at, _label, content in self.configs.get(kind, ()):
+        for at, label, content in self.configs.get(kind, ()):
             if at <= version:
-                found = content
+                found = (label, content)
         return found
 
-    # ---- evolve: apply an accepted registry event (validity is checked by the rule book) ----
+    def config_at(self, kind: str, version: int) -> dict[str, Any] | None:
+        entry = self.config_entry_at(kind, version)
+        return None if entry is None else entry[1]
 
-    def wrong_state(self, event_type: str, data: dict[str, Any]) -> str | None:
+    def copy(self) -> Registry:
+        """An independent copy (a writer judges a registry draft on it, the live one untouched)."""
+        return Registry(
+            genesis_kid=self.genesis_kid,
+            genesis_key=self.genesis_key,
+            version=self.version,
+            hashes=list(self.hashes),
+            deployments=dict(self.deployments),
+            keys={k: replace(e) for k, e in self.keys.items()},
+            grants={d: [replace(g) for g in gs] for d, gs in self.grants.items()},
+            configs={k: list(v) for k, v in self.configs.items()},
+            config_owners=dict(self.config_owners),
+        )
+
+    # ---- check and evolve (apply an accepted registry event) ----
+
+    def check(self, event_type: str, data: dict[str, Any], act: Act) -> Verdict | None:
         """Why this registry event cannot apply now, or None."""
-        if event_type == "ledger.registry.deployment_registered.v1":
+        if event_type == "ledger.registry.config_published.v1":
+            owner = self.config_owners.get(data["kind"])
+            if owner is None or owner[0] != act.source:
+                return reject(Reason.not_owner, "only the deployment that owns it publishes it")
+            if any(label == data["version"] for _, label, _ in self.configs.get(data["kind"], ())):
+                return reject(Reason.wrong_state, "that version is already published")
+            return None
+        why = self._wrong_state(event_type, data)
+        return None if why is None else reject(Reason.wrong_state, why)
+
+    def _wrong_state(self, event_type: str, data: dict[str, Any]) -> str | None:
+        if event_type == "ledger.registry.config_owner_named.v1":
+            if data["kind"] in self.config_owners:
+                return "that kind already has its owner"
+            if data["deployment"] not in self.deployments:
+                return "unknown deployment"
+        elif event_type == "ledger.registry.deployment_registered.v1":
             if data["deployment"] in self.deployments:
                 return "deployment already registered"
         elif event_type == "ledger.registry.key_added.v1":
@@ -156,6 +200,8 @@ class Registry:
                     g.revoked_at = v
         elif event_type == "ledger.registry.config_published.v1":
             self.configs.setdefault(data["kind"], []).append((v, data["version"], data["content"]))
+        elif event_type == "ledger.registry.config_owner_named.v1":
+            self.config_owners[data["kind"]] = (data["deployment"], v)
 
     def summary(self) -> dict[str, Any]:
         """A canonical view of the registry for state digests."""
@@ -173,4 +219,5 @@ class Registry:
             "configs": {
                 k: [[at, label] for at, label, _ in v] for k, v in sorted(self.configs.items())
             },
+            "config_owners": {k: list(o) for k, o in sorted(self.config_owners.items())},
         }

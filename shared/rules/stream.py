@@ -5,7 +5,9 @@ and looks at nothing outside the event's own stream — except the key registry 
 the event names, which every reader has read that far before it applies the event.
 
 Order of checks, so the same record always gets the same reason: form, registry version, key
-(tampering) → replayed id → prev → registry version order → right → type and schema → state.
+(tampering) → replayed id → prev → registry version order → right → type and schema → the
+stream kind's rules, which see the state, the payload and the act (who acted, for whom, which
+deployment signed, the log time: ``act.Act``).
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from shared.crypto.signing import ALG, verify
-from shared.events.catalog import STREAM_KIND_OF_FAMILY, family, payload_model
+from shared.events.catalog import family, payload_model
 from shared.events.codec import CanonicalFormError, loads, signed_part
-from shared.events.envelope import SPECVERSION, actor_org, stream_kind
+from shared.events.envelope import SPECVERSION, actor_org, actor_person, stream_kind
 from shared.events.upcast import upcast
-from shared.rules import audit, case, conference
+from shared.rules.act import Act
+from shared.rules.kinds import KINDS, holds
 from shared.rules.registry import KeyEntry, Registry
 from shared.rules.verdict import ACCEPTED, Reason, Verdict, reject
 
@@ -46,14 +49,29 @@ class StreamState:
     @classmethod
     def empty(cls, stream: str) -> StreamState:
         kind = stream_kind(stream)
-        domain: Any = None
-        if kind == "case":
-            domain = case.CaseState()
-        elif kind == "conference":
-            domain = conference.ConferenceState()
-        elif kind == "audit":
-            domain = audit.AuditState()
-        return cls(stream=stream, kind=kind, domain=domain)
+        k = KINDS.get(kind)
+        if k is None:
+            return cls(stream=stream, kind=kind)
+        return cls(stream=stream, kind=kind, domain=k.empty())
+
+    def copy(self) -> StreamState:
+        """An independent copy a writer can judge a draft on, leaving the live state untouched.
+
+        Domain states are immutable and shared, except the registry stream's (the registry
+        itself), which is copied: pass the copy's ``domain`` as the registry to ``admit``.
+        """
+        domain = self.domain.copy() if isinstance(self.domain, Registry) else self.domain
+        return StreamState(
+            stream=self.stream,
+            kind=self.kind,
+            head=self.head,
+            accepted=self.accepted,
+            regseq=self.regseq,
+            seen_ids=set(self.seen_ids),
+            seen_hashes=set(self.seen_hashes),
+            domain=domain,
+            last_at=self.last_at,
+        )
 
     def summary(self) -> dict[str, Any]:
         dom = self.domain.summary() if hasattr(self.domain, "summary") else None
@@ -135,9 +153,12 @@ def admit(
     """Judge one parsed record at its place in ``state``'s stream and, if accepted, apply it.
 
     ``signature_ok`` and ``data_ok`` carry checks already made (in parallel workers, which see
-    the same bytes); None checks here. On acceptance ``state`` (and the registry, for registry
-    events) advances; otherwise nothing changes except that a non-tampered record's hash is
-    remembered, so a later ``prev`` naming it reads as superseded, not as forged.
+    the same bytes); None checks here. ``appended_at`` is the record's log time (µs), which
+    rules such as "a timer fires only after its due time" read; a writer judging a draft on
+    ``state.copy()`` passes the time it expects, and the read-back's verdict is what counts.
+    On acceptance ``state`` (and the registry, for registry events) advances; otherwise
+    nothing changes except that a non-tampered record's hash is remembered, so a later
+    ``prev`` naming it reads as superseded, not as forged.
     """
     env = p.env
     key = resolve_key(p, registry)
@@ -153,7 +174,7 @@ def admit(
         except Exception:  # an upcaster that cannot read this payload
             verdict = reject(Reason.invalid_data, "payload cannot be upcast")
         else:
-            verdict = _judge_payload(state, event_type, data, registry, data_ok)
+            verdict = _judge_payload(state, env, event_type, data, registry, data_ok, appended_at)
     if verdict.reason is Reason.unknown_prev:
         return verdict
     state.seen_hashes.add(p.hash)
@@ -173,15 +194,10 @@ def apply_accepted(
     appended_at: int,
 ) -> None:
     """Advance a stream by an event known to be accepted (evolve is the only effect)."""
-    kind = state.kind
-    if kind == "case":
-        state.domain = case.evolve(state.domain, event_type, data)
-    elif kind == "conference":
-        state.domain = conference.evolve(state.domain, event_type, data)
-    elif kind == "audit":
-        state.domain = audit.evolve(state.domain, event_type, data)
-    elif kind == "registry":
+    if state.kind == "registry":
         registry.apply(event_type, data, record_hash)
+    else:
+        state.domain = KINDS[state.kind].evolve(state.domain, event_type, data)
     state.head = record_hash
     state.seen_hashes.add(record_hash)
     state.accepted += 1
@@ -222,26 +238,31 @@ def check_payload(event_type: str, data: dict[str, Any]) -> Reason:
 
 def _judge_payload(
     state: StreamState,
+    env: dict[str, Any],
     event_type: str,
     data: dict[str, Any],
     registry: Registry,
     data_ok: bool | None,
+    appended_at: int,
 ) -> Verdict:
     if payload_model(event_type) is None:
         return reject(Reason.unknown_type, event_type)
-    if STREAM_KIND_OF_FAMILY.get(family(event_type)) != state.kind:
+    if not holds(state.kind, event_type, family(event_type)):
         return reject(Reason.wrong_stream, f"{event_type} does not belong in a {state.kind} stream")
     if data_ok is None:
         data_ok = check_payload(event_type, data) is Reason.ok
     if not data_ok:
         return reject(Reason.invalid_data, "payload fails its schema")
-    why: str | None = None
-    if state.kind == "case":
-        why = case.check(state.domain, event_type, data)
-    elif state.kind == "conference":
-        why = conference.check(state.domain, event_type, data)
-    elif state.kind == "audit":
-        why = audit.check(state.domain, event_type, data)
-    elif state.kind == "registry":
-        why = registry.wrong_state(event_type, data)
-    return reject(Reason.wrong_state, why) if why else ACCEPTED
+    actor = env["actor"]
+    act = Act(
+        actor,
+        actor_org(actor),
+        actor_person(actor),
+        env["source"],
+        appended_at,
+        env["regseq"],
+        registry,
+        state.stream,
+    )
+    refused = KINDS[state.kind].check(state.domain, event_type, data, act)
+    return ACCEPTED if refused is None else refused

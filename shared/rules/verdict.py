@@ -28,6 +28,19 @@ class Reason(StrEnum):
     invalid_data = "invalid_data"  # payload fails its schema
     unknown_type = "unknown_type"
     wrong_stream = "wrong_stream"  # type does not belong in this kind of stream
+    # who acted, and when (the rule book sees the actor, the signing deployment, the log time)
+    not_assigned = "not_assigned"  # a unit acting on a case it is not (or no longer) on
+    acts_for_other = "acts_for_other"  # unit:A acting as unit:B; a member for another member
+    wrong_actor = "wrong_actor"  # the act is not this kind of actor's (a unit ruling its own)
+    not_complainant = "not_complainant"  # confirmed, disputed or rated by anyone else
+    unknown_complaint = "unknown_complaint"  # names a complaint number not on the case
+    duplicate_act = "duplicate_act"  # a second score for a complaint; a second timer
+    too_early = "too_early"  # a timer before its due time; a decision before the deadline
+    complainant_askable = "complainant_askable"  # closed without a complainant who can answer
+    unscreened = "unscreened"  # assigned before intake screened the complaint
+    below_schedule = "below_schedule"  # a penalty under the schedule's minimum, no reason
+    unknown_config = "unknown_config"  # names a schedule version or offence not in force
+    not_owner = "not_owner"  # configuration published by a deployment that does not own it
     # tampering: verify fails
     malformed = "malformed"
     bad_signature = "bad_signature"

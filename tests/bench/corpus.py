@@ -1,11 +1,12 @@
 """A realistic signed corpus: many case streams, each a few events of the reform's lifecycle.
 
-complaint.received (intake) → dispatch.assigned (dispatch) → handling.acknowledged →
-handling.resolution_claimed (oversight, signing for the unit) → complainant.confirmed (intake,
-for the complainant) → handling.closed (oversight, a supervisor). Anonymous complaints skip the
-confirmation and close on the supervisor's decision; some cases are still open (a prefix of the
-lifecycle). Streams interleave in the log as they would in a live system. Each deployment signs
-with its own key; chains are built with ``Signer.sign_chain`` per run of one signer.
+complaint.received → complaint.screened (intake) → dispatch.assigned (dispatch) →
+handling.acknowledged → handling.resolution_claimed (oversight, signing for the unit) →
+complainant.confirmed (intake, for the complainant) → handling.closed (oversight, a
+supervisor). Anonymous complaints skip the confirmation and close on the supervisor's decision;
+some cases are still open (a prefix of the lifecycle). Streams interleave in the log as they
+would in a live system. Each deployment signs with its own key; chains are built with
+``Signer.sign_chain`` per run of one signer.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ UNITS = (
     "unit:district-3.street-office",
 )
 CATEGORIES = ("态度", "拖延", "推诿", "不作为", "乱作为", "窗口纪律")
-CHANNELS = ("web", "hotline", "letter", "visit", "email")
+CHANNELS = ("web_form", "hotline_12345", "letter", "visit", "email")
 TEXT = (
     "投诉人反映：[日期1]上午在[单位1]办事窗口办理业务，窗口工作人员[姓名1]长时间玩手机，"
     "对群众询问置之不理，要求补交的材料前后说法不一，往返三次仍未办结。另称该窗口"
@@ -93,6 +94,12 @@ def lifecycle(rng: random.Random, n: int) -> list[Step]:
             "efficiency-office/S001",
         ),
         Step(
+            "intake",
+            "ledger.complaint.screened.v1",
+            {"outcome": "new", "method": "automatic", "note": ""},
+            "efficiency-office/S001",
+        ),
+        Step(
             "dispatch",
             "ledger.dispatch.assigned.v1",
             {
@@ -120,17 +127,22 @@ def lifecycle(rng: random.Random, n: int) -> list[Step]:
                 "intake",
                 "ledger.complainant.confirmed.v1",
                 {"complaint_no": complaint_no},
-                f"complainant/{pseudonym[:16]}",
+                f"complainant/{pseudonym}",
             )
         )
         basis = "complainant_confirmed"
     else:
-        basis = "supervisor_decided"
+        basis = "anonymous"
     steps.append(
         Step(
             "oversight",
             "ledger.handling.closed.v1",
-            {"basis": basis, "note": "已回访，群众满意。" if pseudonym else "匿名件，督查室审核。"},
+            {
+                "basis": basis,
+                "finding": "substantiated",
+                "confidential": False,
+                "note": "已回访，群众满意。" if pseudonym else "匿名件，督查室审核。",
+            },
             "efficiency-office/S200",
         )
     )

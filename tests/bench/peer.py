@@ -28,6 +28,10 @@ class Case(Aggregate):
         self.status = "received"
         self.unit = data["unit"]
 
+    @event("Screened")
+    def screen(self, actor: str, data: dict[str, Any]) -> None:
+        self.screened = True
+
     @event("Assigned")
     def assign(self, actor: str, data: dict[str, Any]) -> None:
         self.status = "assigned"
@@ -54,6 +58,7 @@ class Case(Aggregate):
 
 
 _METHOD = {
+    "ledger.complaint.screened.v1": "screen",
     "ledger.dispatch.assigned.v1": "assign",
     "ledger.handling.acknowledged.v1": "acknowledge",
     "ledger.handling.resolution_claimed.v1": "claim",

@@ -139,9 +139,9 @@ async def test_a_writer_that_loses_a_race_re_decides(
     s = signers(log_settings)
     genesis = keystore.genesis_public(log_settings)
     case = new_case()
-    _, received = draft(LIFECYCLE[0])
+    opened = [draft(t)[1] for t in LIFECYCLE[:2]]  # received and screened: assignable
     assert (
-        await EventWriter(ledger, s["intake"], genesis).submit(case, lambda st: [received])
+        await EventWriter(ledger, s["intake"], genesis).submit(case, lambda st: opened)
     ).accepted
     seen: dict[str, list[str]] = {"a": [], "b": []}
 
@@ -198,7 +198,7 @@ async def _write_cases(
 async def test_two_writer_processes_racing_on_the_same_streams(
     ledger: EventLog, log_settings: LedgerSettings
 ) -> None:
-    cases = await _write_cases(ledger, log_settings, 40, LIFECYCLE[:1])
+    cases = await _write_cases(ledger, log_settings, 40, LIFECYCLE[:2])
     start_at = time.time() + 4.0
     procs = [
         _spawn("tests.contract.racer", [str(start_at), unit, ",".join(cases)], log_settings)

@@ -83,7 +83,7 @@ def test_an_intact_log_verifies_and_is_sealed(built) -> None:
 def test_a_changed_payload_byte_is_named(built) -> None:
     settings, cases = built
     conn = db(settings)
-    pos, _, _, rec = rows_of(conn, cases[3])[2]
+    pos, _, _, rec = rows_of(conn, cases[3])[3]  # the unit's acknowledgement
     changed = rec.replace(b'"unit":"unit:health-bureau"', b'"unit":"unit:health-burea0"', 1)
     assert changed != rec
     conn.execute("UPDATE records SET record=? WHERE pos=?", (changed, pos))

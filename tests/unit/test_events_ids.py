@@ -7,12 +7,10 @@ import uuid
 from shared.events.ids import (
     DERIVED_NAMESPACE,
     derived_event_id,
-    idempotent_event_id,
     new_event_id,
 )
 
 CAUSE = "0190a1b2-0000-7000-8000-000000000001"
-INTAKE = "/bodies/efficiency-office/intake"
 
 
 def test_new_ids_are_uuid7_distinct_and_time_ordered() -> None:
@@ -32,13 +30,3 @@ def test_a_derived_id_is_uuid5_of_cause_and_rule() -> None:
     assert got == "5146f5b7-4d45-54fe-83b9-975e003bcec2"  # written ids must never change
     assert derived_event_id(CAUSE, "deadline.elapsed") == got
     assert derived_event_id(CAUSE, "other") != got
-
-
-def test_an_idempotent_id_names_deployment_key_and_index() -> None:
-    first = idempotent_event_id(INTAKE, "key-1")
-    assert first == idempotent_event_id(INTAKE, "key-1", 0)
-    assert first == str(uuid.uuid5(DERIVED_NAMESPACE, f"cmd|{INTAKE}|key-1|0"))
-    assert first == "f32a9aa4-9fb5-50de-a3f7-3467eb5b19ab"
-    assert idempotent_event_id(INTAKE, "key-1", 1) == "a5cbd5e5-9f6f-57e8-8091-a32178a8abb9"
-    assert idempotent_event_id("/bodies/x/intake", "key-1") != first
-    assert idempotent_event_id(INTAKE, "key-2") != first

@@ -1,7 +1,8 @@
 """Case summary: one document per case stream (``cases``) and one per accepted event (``timeline``).
 
-Written independently of the rule book's case state machine (``shared/rules/case.py``) so the
-two can catch each other; it keeps only what list pages need. No payload text: complaint text,
+Written independently of the rule book's case state machine (``shared/rules/case/``) so the
+two can catch each other; it keeps only what list pages need: the lead unit's clock (due time,
+overdue) and which co-units were deemed done. No payload text: complaint text,
 replies and rulings stay in the log (and the complainant's identity never enters it).
 """
 
@@ -50,9 +51,10 @@ def _assigned(doc: Doc, d: Mapping[str, Any]) -> None:
     doc.update(
         status=c.ASSIGNED,
         lead_unit=d["lead_unit"],
-        co_units=list(d.get("co_units", ())),
+        co_units=[u["unit"] for u in d.get("co_units", ())],
         due_at=d["due_at"],
         overdue=False,
+        deemed_done=[],
     )
 
 
@@ -60,18 +62,33 @@ def _return_ruled(doc: Doc, d: Mapping[str, Any]) -> None:
     if not d["granted"]:
         return
     if d["unit"] == doc["lead_unit"]:
-        doc.update(status=c.RECEIVED, lead_unit=None, co_units=[], due_at=None)
+        doc.update(status=c.RECEIVED, lead_unit=None, co_units=[], due_at=None, deemed_done=[])
     else:
         doc["co_units"] = [u for u in doc["co_units"] if u != d["unit"]]
 
 
+def _claimed(doc: Doc, d: Mapping[str, Any]) -> None:
+    if d["unit"] == doc["lead_unit"]:  # a co-unit's claim completes only its part
+        doc["status"] = c.CLAIMED
+
+
 def _extension_ruled(doc: Doc, d: Mapping[str, Any]) -> None:
-    if d["granted"]:
+    if d["granted"] and d["unit"] == doc["lead_unit"]:
         doc.update(due_at=d["due_at"], overdue=False)
 
 
+def _deemed_done(doc: Doc, d: Mapping[str, Any]) -> None:
+    doc["deemed_done"] = [*doc["deemed_done"], d["unit"]]
+
+
+def _reopened(doc: Doc, d: Mapping[str, Any]) -> None:
+    lead = next(u for u in d["units"] if u["unit"] == doc["lead_unit"])
+    doc.update(status=c.ASSIGNED, due_at=lead["due_at"], overdue=False, deemed_done=[])
+
+
 def _elapsed(doc: Doc, d: Mapping[str, Any]) -> None:
-    doc["overdue"] = True
+    if d["deadline"] == "handling" and d["unit"] == doc["lead_unit"]:
+        doc["overdue"] = True  # the lead is overdue; the case stays open and is escalated
 
 
 def _escalated(doc: Doc, d: Mapping[str, Any]) -> None:
@@ -84,6 +101,8 @@ def _same(doc: Doc, d: Mapping[str, Any]) -> None:
 
 RULES: dict[str, Rule] = {
     "ledger.complaint.received.v1": _opened,
+    "ledger.complaint.screened.v1": _same,
+    "ledger.complaint.delivered.v1": _same,
     "ledger.inspection.finding_recorded.v1": _opened,
     "ledger.complaint.linked_as_duplicate.v1": _merged,
     "ledger.complaint.gathered.v1": _gathered,
@@ -92,19 +111,19 @@ RULES: dict[str, Rule] = {
     "ledger.complaint.withdrawn.v1": _status(c.WITHDRAWN),
     "ledger.complaint.declined.v1": _status(c.DECLINED),
     "ledger.complainant.confirmed.v1": _status(c.RESOLVED),
-    "ledger.complainant.disputed.v1": _status(c.ASSIGNED),
+    "ledger.complainant.disputed.v1": _status(c.DISPUTED),
     "ledger.complainant.satisfaction_rated.v1": _same,
     "ledger.dispatch.assigned.v1": _assigned,
-    "ledger.dispatch.return_requested.v1": _same,
     "ledger.dispatch.return_ruled.v1": _return_ruled,
-    "ledger.dispatch.deemed_done.v1": _status(c.DEEMED_DONE),
+    "ledger.dispatch.deemed_done.v1": _deemed_done,
     "ledger.handling.acknowledged.v1": _same,
     "ledger.handling.replied.v1": _same,
     "ledger.handling.progress.v1": _same,
-    "ledger.handling.resolution_claimed.v1": _status(c.CLAIMED),
+    "ledger.handling.resolution_claimed.v1": _claimed,
+    "ledger.handling.return_requested.v1": _same,
     "ledger.handling.extension_requested.v1": _same,
     "ledger.handling.extension_ruled.v1": _extension_ruled,
-    "ledger.handling.reopened.v1": _status(c.ASSIGNED),
+    "ledger.handling.reopened.v1": _reopened,
     "ledger.handling.closed.v1": _status(c.CLOSED),
     "ledger.deadline.elapsed.v1": _elapsed,
     "ledger.supervision.escalated.v1": _escalated,
@@ -126,6 +145,7 @@ def _fresh() -> Doc:
         "co_units": [],
         "due_at": None,
         "overdue": False,
+        "deemed_done": [],
         "escalation": 0,
         "merged_into": None,
         "own_complaint": 0,
