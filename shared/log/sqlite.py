@@ -173,6 +173,26 @@ class SqliteLog:
     def _init_reader(self) -> None:
         self._rconn = _connect(self.path)
 
+    async def warm_up(self) -> None:
+        """What a first append would otherwise pay after a restart: the writer connection's
+        page cache holds the heads, the tail of every partition and the stream index's pages
+        the next appends touch, and its statements are prepared."""
+        await asyncio.get_running_loop().run_in_executor(self._writer, self._warm_up_sync)
+
+    def _warm_up_sync(self) -> None:
+        conn = self._wconn
+        assert conn is not None
+        conn.execute("SELECT partition, next, last_at FROM heads").fetchall()
+        for p in range(self._partitions):
+            conn.execute(
+                "SELECT pos, skey FROM records WHERE pos<? ORDER BY pos DESC LIMIT 1",
+                (position(p + 1, 0),),
+            ).fetchone()
+            conn.execute(
+                "SELECT pos FROM records WHERE pos>=? AND pos<? LIMIT 1",
+                (position(p, 0), position(p + 1, 0)),
+            ).fetchone()
+
     # ---- append with group commit ----
 
     async def append(self, records: Sequence[tuple[str, bytes]]) -> list[Appended]:

@@ -38,7 +38,7 @@ from shared.web.command_path import SNAPSHOT_SECRET_PURPOSE, SNAPSHOTS_FILE
 from tests.bench.common import REPO, Workspace
 
 BODY: dict[str, Any] = {
-    "channel": "web",
+    "channel": "web_form",
     "unit": "unit:housing-bureau",
     "category": "窗口纪律",
     "text": "投诉人反映：[日期1]上午在[单位1]办事窗口办理业务，窗口工作人员[姓名1]长时间玩手机，"
@@ -154,7 +154,7 @@ async def http(ws: Workspace, workers: int = 32, per: int = 15, repeat: int = 3)
 def _received(stream: str) -> Draft:
     data = {
         "complaint_no": "TS" + stream[5:17].replace("-", ""),
-        "channel": "web",
+        "channel": "web_form",
         "unit": "unit:housing-bureau",
         "category": "窗口纪律",
         "text": BODY["text"],

@@ -33,7 +33,7 @@ from tests.conftest import REPO
 from tests.web_fixtures import assert_problem, bearer, client, fast_settings, token_for
 
 COMPLAINT: dict[str, Any] = {
-    "channel": "web",
+    "channel": "web_form",
     "unit": "city-housing-bureau",
     "category": "窗口服务",
     "text": "窗口工作人员长时间离岗，群众排队无人办理。",
