@@ -164,7 +164,13 @@ def _received(stream: str) -> Draft:
 
 
 def _flag(i: int) -> Draft:
-    data = {"from_level": f"district-{i}", "to_level": "city", "basis": "越级投诉"}
+    data = {
+        "from_level": f"district-{i}",
+        "to_level": "city",
+        "other_body": f"district-{i}-efficiency-office",
+        "other_case": f"QX2026-{i:04d}",
+        "basis": "越级投诉",
+    }
     return Draft("ledger.complaint.flagged_cross_level.v1", data, ACTOR)
 
 
