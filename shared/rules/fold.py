@@ -93,6 +93,9 @@ class LedgerFold:
                     data_ok=data_ok,
                     appended_at=rec.appended_at,
                 )
+        if verdict is ACCEPTED:  # what admit returns for every accepted event
+            self.counts[Outcome.accepted] += 1
+            return verdict
         outcome = verdict.outcome
         self.counts[outcome] += 1
         if outcome is not Outcome.accepted:
@@ -114,7 +117,7 @@ class LedgerFold:
         the record already decoded, where the caller needs it too."""
         if env is None:
             env = orjson.loads(rec.record)
-        st = self.stream(rec.stream)
+        st = self.streams.get(rec.stream) or self.stream(rec.stream)
         if rejected is not None and rejected in Reason.__members__:
             st.seen_hashes.add(record_hash)
             verdict = reject(Reason(rejected), "listed in the seal")
