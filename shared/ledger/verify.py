@@ -45,7 +45,7 @@ from shared.log.sqlite import OFFSET_BITS, OFFSET_MASK, LogStorageError, stream_
 from shared.rules.audit import AuditState
 from shared.rules.fold import Judged, LedgerFold
 from shared.rules.stream import AUDIT_STREAM, REGISTRY_STREAM, Parsed, check_payload, parse
-from shared.rules.verdict import Outcome, Reason, Verdict
+from shared.rules.verdict import ACCEPTED, Outcome, Reason, Verdict
 
 # ---- worker side ----------------------------------------------------------------------------
 
@@ -512,6 +512,13 @@ def _digest_rows(state: _Pass, placed: list[_Placed], hashes: Iterator[str]) -> 
 
 
 def _wrong_types(skey: Any, stream: Any, at: Any, record: Any) -> str:
+    if (
+        type(record) is bytes
+        and type(stream) is str
+        and type(at) is int
+        and (skey is None or type(skey) is int)
+    ):
+        return ""  # every honest row
     for name, value, kind in (
         ("record", record, bytes),
         ("stream", stream, str),
@@ -557,7 +564,7 @@ def _fold_checked(
             verdict = fold.apply(
                 rec, record_hash=h, signature_ok=ok, data_ok=data_ok, parsed=parsed
             )
-            if verdict.outcome is Outcome.tamper:
+            if verdict is not ACCEPTED and verdict.outcome is Outcome.tamper:
                 report.tamper_hashes[(rec.partition, rec.offset)] = h
             elif isinstance(parsed, Parsed):
                 revoked = state.revoked_at.get(parsed.env["kid"])
