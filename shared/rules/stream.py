@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from shared.crypto.signing import ALG, verify
 from shared.events.catalog import family, payload_model
 from shared.events.codec import CanonicalFormError, loads, signed_part
-from shared.events.envelope import SPECVERSION, actor_org, stream_kind
+from shared.events.envelope import SPECVERSION, stream_kind
 from shared.events.upcast import upcast
 from shared.rules.act import Act, actor_parts
 from shared.rules.kinds import KINDS, holds
@@ -130,7 +130,7 @@ def resolve_key(p: Parsed, registry: Registry) -> KeyEntry | Verdict:
         return reject(Reason.unknown_key, "no such key at that registry version")
     if key.deployment != env["source"]:
         return reject(Reason.foreign_key, "key belongs to another deployment")
-    if not registry.may_act_for(env["source"], actor_org(env["actor"])):
+    if not registry.may_act_for(env["source"], actor_parts(env["actor"])[0]):
         return reject(Reason.foreign_key, "deployment may not act for this actor")
     return key
 
