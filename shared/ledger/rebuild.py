@@ -25,7 +25,7 @@ from shared.ledger.seal import (
     sealed_digests,
 )
 from shared.log.port import EventLog, Positions, StoredRecord
-from shared.rules.fold import LedgerFold
+from shared.rules.fold import LedgerFold, without_cyclic_gc
 from shared.rules.stream import AUDIT_STREAM, REGISTRY_STREAM
 
 
@@ -79,22 +79,23 @@ async def _replay(
     sealed_at = sealed.get
     rejected_at = rejected.get
     apply_sealed, apply = fold.apply_sealed, fold.apply
-    async with contextlib.aclosing(_batches(log, head, 5000)) as batches:
-        async for batch in batches:
-            for rec in batch:
-                raw = sha(rec.record).digest()
-                h = raw.hex()
-                below = rec.offset < sealed_at(rec.partition, 0)
-                if check is not None and below:
-                    why = check.add(rec, raw)
-                    if why is not None:
-                        return fold, why
-                if rec.stream == REGISTRY_STREAM:
-                    continue
-                if below:
-                    apply_sealed(rec, h, rejected_at((rec.partition, rec.offset)))
-                else:
-                    apply(rec, record_hash=h)
+    with without_cyclic_gc():
+        async with contextlib.aclosing(_batches(log, head, 5000)) as batches:
+            async for batch in batches:
+                for rec in batch:
+                    raw = sha(rec.record).digest()
+                    h = raw.hex()
+                    below = rec.offset < sealed_at(rec.partition, 0)
+                    if check is not None and below:
+                        why = check.add(rec, raw)
+                        if why is not None:
+                            return fold, why
+                    if rec.stream == REGISTRY_STREAM:
+                        continue
+                    if below:
+                        apply_sealed(rec, h, rejected_at((rec.partition, rec.offset)))
+                    else:
+                        apply(rec, record_hash=h)
     if check is not None:
         why = check.unreached()
         if why is not None:

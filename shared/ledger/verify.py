@@ -43,7 +43,7 @@ from shared.ledger.reader import fold_stream
 from shared.log.port import EventLog, StoredRecord, read_all
 from shared.log.sqlite import OFFSET_BITS, OFFSET_MASK, LogStorageError, stream_key
 from shared.rules.audit import AuditState
-from shared.rules.fold import Judged, LedgerFold
+from shared.rules.fold import Judged, LedgerFold, without_cyclic_gc
 from shared.rules.stream import AUDIT_STREAM, REGISTRY_STREAM, Parsed, check_payload, parse
 from shared.rules.verdict import ACCEPTED, Outcome, Reason, Verdict
 
@@ -299,7 +299,8 @@ async def verify_log(
                 report.digest_failures.append(DigestFailure(p, 0, c.source, "content differs"))
     state = _Pass(fold, n, head, digests, {p: 0 for p in range(n)}, revoked_at, wanted, report)
     keys = {kid: e.public.public_bytes_raw() for kid, e in fold.registry.keys.items()}
-    await _main_pass(log, state, keys, workers, chunk, progress)
+    with without_cyclic_gc():
+        await _main_pass(log, state, keys, workers, chunk, progress)
     _after_pass(state, await _stored_heads(log))
     return report
 

@@ -8,7 +8,10 @@ compares.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,21 @@ from shared.rules.stream import (
     parse,
 )
 from shared.rules.verdict import ACCEPTED, Outcome, Reason, Verdict, reject
+
+
+@contextlib.contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """Around a fold of a whole log: it keeps every stream's sets and states, and makes no
+    reference cycles, so the cyclic collector would only traverse them again and again (most
+    of a replay's time). Reference counting still frees what the fold drops; the collector is
+    on again after (unless it was off before)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)
