@@ -9,7 +9,10 @@ normal conflicts and bad records the auditor acknowledged — are skipped (and c
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 
 from shared.crypto.signing import PublicKey
@@ -21,8 +24,8 @@ from shared.ledger.seal import (
     seal_trust,
     sealed_digests,
 )
-from shared.log.port import EventLog, read_all
-from shared.rules.fold import LedgerFold
+from shared.log.port import EventLog, Positions, StoredRecord
+from shared.rules.fold import LedgerFold, without_cyclic_gc
 from shared.rules.stream import AUDIT_STREAM, REGISTRY_STREAM
 
 
@@ -73,22 +76,50 @@ async def _replay(
         await fold_stream(log, audit, AUDIT_STREAM, until=head)
         check = SealDigests(sealed, sealed_digests(audit), log.partitions)
     sha = hashlib.sha256
-    async for rec in read_all(log, until=head, chunk=5000):
-        raw = sha(rec.record).digest()
-        h = raw.hex()
-        below = rec.offset < sealed.get(rec.partition, 0)
-        if check is not None and below:
-            why = check.add(rec, raw)
-            if why is not None:
-                return fold, why
-        if rec.stream == REGISTRY_STREAM:
-            continue
-        if below:
-            fold.apply_sealed(rec, h, rejected.get((rec.partition, rec.offset)))
-        else:
-            fold.apply(rec, record_hash=h)
+    sealed_at = sealed.get
+    rejected_at = rejected.get
+    apply_sealed, apply = fold.apply_sealed, fold.apply
+    with without_cyclic_gc():
+        async with contextlib.aclosing(_batches(log, head, 5000)) as batches:
+            async for batch in batches:
+                for rec in batch:
+                    raw = sha(rec.record).digest()
+                    h = raw.hex()
+                    below = rec.offset < sealed_at(rec.partition, 0)
+                    if check is not None and below:
+                        why = check.add(rec, raw)
+                        if why is not None:
+                            return fold, why
+                    if rec.stream == REGISTRY_STREAM:
+                        continue
+                    if below:
+                        apply_sealed(rec, h, rejected_at((rec.partition, rec.offset)))
+                    else:
+                        apply(rec, record_hash=h)
     if check is not None:
         why = check.unreached()
         if why is not None:
             return fold, why
     return fold, None
+
+
+async def _batches(
+    log: EventLog, until: Mapping[int, int], chunk: int
+) -> AsyncGenerator[list[StoredRecord], None]:
+    """Every record up to ``until`` in log order, a chunk at a time; the next chunk is read
+    (in the log's reader thread) while the caller folds this one."""
+    pos: Positions = {p: 0 for p in range(log.partitions)}
+    end = dict(until)
+    pending = asyncio.ensure_future(log.read(dict(pos), limit=chunk, until=end))
+    try:
+        while True:
+            batch = await pending
+            if not batch:
+                return
+            for rec in batch:
+                pos[rec.partition] = rec.offset + 1
+            pending = asyncio.ensure_future(log.read(dict(pos), limit=chunk, until=end))
+            yield batch
+    finally:  # a replay that stops early leaves no read behind it, nor its error unread
+        if not pending.cancel() and not pending.cancelled():
+            pending.exception()

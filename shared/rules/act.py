@@ -11,6 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from shared.events.envelope import actor_org, actor_person
 from shared.rules.verdict import Reason, Verdict, reject
 
 if TYPE_CHECKING:
@@ -47,6 +48,12 @@ class Act(NamedTuple):
 # A check says why an event cannot apply (a verdict) or None; an evolve returns the next state.
 Check = Callable[[Any, dict[str, Any], Act], Verdict | None]
 Evolve = Callable[[Any, dict[str, Any]], Any]
+
+
+@lru_cache(maxsize=4096)  # actors repeat (staff, units): split each once
+def actor_parts(actor: str) -> tuple[str, str]:
+    """(org, person) of an ``org/person`` actor, as ``Act`` holds them."""
+    return actor_org(actor), actor_person(actor)
 
 
 @lru_cache(maxsize=4096)  # due times repeat across cases: replay parses each once

@@ -13,6 +13,7 @@ deployment signed, the log time: ``act.Act``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -20,9 +21,9 @@ from pydantic import ValidationError
 from shared.crypto.signing import ALG, verify
 from shared.events.catalog import family, payload_model
 from shared.events.codec import CanonicalFormError, loads, signed_part
-from shared.events.envelope import SPECVERSION, actor_org, actor_person, stream_kind
+from shared.events.envelope import SPECVERSION, stream_kind
 from shared.events.upcast import upcast
-from shared.rules.act import Act
+from shared.rules.act import Act, actor_parts
 from shared.rules.kinds import KINDS, holds
 from shared.rules.registry import KeyEntry, Registry
 from shared.rules.verdict import ACCEPTED, Reason, Verdict, reject
@@ -92,8 +93,9 @@ def parse(stored: bytes, record_hash: str) -> Parsed | Verdict:
     except (ValueError, CanonicalFormError):
         return reject(Reason.malformed, "not a JSON object")
     get = env.get
-    if not all(type(get(name)) is str for name in _STR_MEMBERS):
-        return reject(Reason.malformed, "a required member is missing or not a string")
+    for name in _STR_MEMBERS:
+        if type(get(name)) is not str:
+            return reject(Reason.malformed, "a required member is missing or not a string")
     if env.get("specversion") != SPECVERSION or env["alg"] != ALG:
         return reject(Reason.malformed, "unsupported specversion or alg")
     if env.get("partitionkey") != env["subject"] or "/" not in env["actor"]:
@@ -128,7 +130,7 @@ def resolve_key(p: Parsed, registry: Registry) -> KeyEntry | Verdict:
         return reject(Reason.unknown_key, "no such key at that registry version")
     if key.deployment != env["source"]:
         return reject(Reason.foreign_key, "key belongs to another deployment")
-    if not registry.may_act_for(env["source"], actor_org(env["actor"])):
+    if not registry.may_act_for(env["source"], actor_parts(env["actor"])[0]):
         return reject(Reason.foreign_key, "deployment may not act for this actor")
     return key
 
@@ -194,16 +196,18 @@ def apply_accepted(
     appended_at: int,
 ) -> None:
     """Advance a stream by an event known to be accepted (evolve is the only effect)."""
-    if state.kind == "registry":
+    kind = state.kind
+    if kind == "registry":
         registry.apply(event_type, data, record_hash)
     else:
-        state.domain = KINDS[state.kind].evolve(state.domain, event_type, data)
+        state.domain = KINDS[kind].evolve(state.domain, event_type, data)
     state.head = record_hash
     state.seen_hashes.add(record_hash)
     state.accepted += 1
     state.seen_ids.add(env["id"])
-    if env["regseq"] > state.regseq:
-        state.regseq = env["regseq"]
+    regseq = env["regseq"]
+    if regseq > state.regseq:
+        state.regseq = regseq
     state.last_at = appended_at
 
 
@@ -236,6 +240,11 @@ def check_payload(event_type: str, data: dict[str, Any]) -> Reason:
     return Reason.ok
 
 
+@lru_cache(maxsize=1024)  # (stream kind, event type) pairs are few: decide each once
+def _holds(kind: str, event_type: str) -> bool:
+    return holds(kind, event_type, family(event_type))
+
+
 def _judge_payload(
     state: StreamState,
     env: dict[str, Any],
@@ -247,17 +256,18 @@ def _judge_payload(
 ) -> Verdict:
     if payload_model(event_type) is None:
         return reject(Reason.unknown_type, event_type)
-    if not holds(state.kind, event_type, family(event_type)):
+    if not _holds(state.kind, event_type):
         return reject(Reason.wrong_stream, f"{event_type} does not belong in a {state.kind} stream")
     if data_ok is None:
         data_ok = check_payload(event_type, data) is Reason.ok
     if not data_ok:
         return reject(Reason.invalid_data, "payload fails its schema")
     actor = env["actor"]
+    org, person = actor_parts(actor)
     act = Act(
         actor,
-        actor_org(actor),
-        actor_person(actor),
+        org,
+        person,
         env["source"],
         appended_at,
         env["regseq"],
