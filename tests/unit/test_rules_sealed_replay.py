@@ -102,7 +102,9 @@ def test_below_a_seal_the_auditors_acceptance_is_trusted() -> None:
     full = L.fold([])
     assert [full.apply(r).reason for r in recs][-1] is Reason.wrong_state
     fold = L.fold([])
-    assert all(fold.apply_sealed(r, s.hash, None) is ACCEPTED for s, r in zip(signed, recs))
+    assert all(
+        fold.apply_sealed(r, s.hash, None) is ACCEPTED for s, r in zip(signed, recs, strict=True)
+    )
     st = fold.streams[stream]
     assert st.domain.assigned_times == 2 and st.domain.co_units == ()
     assert st.head == signed[-1].hash
