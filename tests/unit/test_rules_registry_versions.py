@@ -3,6 +3,8 @@ version, checked on a registry evolved event by event (as the registry stream ev
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.crypto.signing import SigningKey
 from shared.rules.registry import GENESIS_DEPLOYMENT, REGISTRY_RIGHT, Grant, KeyEntry, Registry
 from shared.rules.verdict import Reason
@@ -162,7 +164,7 @@ def test_configuration_in_force_is_the_last_published_at_or_before_a_version() -
 def test_the_registrys_own_checks_name_what_is_wrong() -> None:
     reg, genesis, key = _registry()
 
-    def why(event_type: str, data: dict[str, object]) -> Reason | None:
+    def why(event_type: str, data: dict[str, Any]) -> Reason | None:
         v = reg.check(event_type, data, None)  # type: ignore[arg-type]
         return None if v is None else v.reason
 
