@@ -26,6 +26,7 @@ from tests.samples import (
 L = MemoryLedger(partitions=3)
 J = Judge(L)
 CO_HANDLER = f"{CO_UNIT}/H002"
+CASE_T = "case-00000000-0000-4000-8000-0000000000cc"
 EARLIER = "2026-08-01T18:00:00+08:00"  # another due time, also before every log time
 
 
@@ -386,3 +387,105 @@ def test_notices_are_kept_apart() -> None:
     J.refused([*two, S("publication.withheld", notice_id="N3")], Reason.wrong_state)
     st = J.accepted([*two, S("publication.withheld", notice_id="N2")])
     assert st.notice("N2") == "withheld" and st.notice("N1") == "drafted"
+
+
+# ---- the state's own views ------------------------------------------------------------------
+
+
+def test_the_case_summary_names_every_part_of_the_state() -> None:
+    source = new_case()
+    st = J.accepted(
+        [
+            *ASSIGNED,
+            S("complaint.gathered", source=source, complaint_no="X2", complainant="b" * 64),
+            S("deadline.elapsed"),
+            S("supervision.escalated"),
+            S("penalty.imposed"),
+            S("handling.return_requested", CO_HANDLER, unit=CO_UNIT),
+            S("handling.extension_requested"),
+            S("complaint.delivered"),
+        ]
+    )
+    assert st.summary() == {
+        "status": "assigned",
+        "unit": UNIT,
+        "clocks": [
+            [UNIT, True, DUE, False, True, False, False],
+            [CO_UNIT, False, DUE, False, False, False, False],
+        ],
+        "returns_pending": [CO_UNIT],
+        "extensions_pending": [UNIT],
+        "complaints": [["XN2026-000001", st.complaints[0][1]], ["X2", "b" * 64]],
+        "screened": True,
+        "screening": "new",
+        "related_case": None,
+        "merged_into": None,
+        "gathered": [[source, "X2"]],
+        "inspection": False,
+        "escalation": 1,
+        "penalties": ["P1"],
+        "notices": [],
+        "closed_basis": None,
+        "finding": None,
+        "confidential": False,
+        "assigned_times": 1,
+        "reopened": 0,
+        "answer_due": None,
+        "answer_elapsed": False,
+        "rated": [],
+        "timers": [[UNIT, micros(DUE)]],
+        "deliveries": 1,
+    }
+    assert st.overdue and st.due_at == DUE and st.co_units == (CO_UNIT,)
+    assert st.units == (UNIT, CO_UNIT) and st.lead_unit == UNIT and st.has_complainant
+    assert st.clock("unit:nobody") is None and st.notice("N1") is None
+    assert st.complainant_of("X2") == (True, "b" * 64)
+    assert st.complainant_of("X9") == (False, None)
+
+
+def test_a_closed_case_summarises_its_closure_answer_score_and_notice() -> None:
+    st = J.accepted(
+        [
+            *CLAIMED,
+            S("deadline.elapsed", unit=CO_UNIT),
+            S("dispatch.deemed_done", unit=CO_UNIT),
+            S("complainant.confirmed"),
+            S("complainant.satisfaction_rated"),
+            S("handling.closed", finding="unsubstantiated"),
+            S("publication.drafted"),
+        ]
+    )
+    s = st.summary()
+    assert s["clocks"] == [
+        [UNIT, True, DUE, False, False, False, True],
+        [CO_UNIT, False, DUE, False, True, True, False],
+    ]
+    assert (s["status"], s["closed_basis"], s["finding"]) == (
+        "closed",
+        "complainant_confirmed",
+        "unsubstantiated",
+    )
+    assert s["answer_due"] == micros(ANSWER_DUE) and s["rated"] == ["XN2026-000001"]
+    assert s["notices"] == [["N1", "drafted"]] and s["timers"] == [[CO_UNIT, micros(DUE)]]
+    assert not st.overdue and st.due_at == DUE
+    anonymous = J.accepted([S("complaint.received", complainant=None), *OPENED[1:]])
+    assert not anonymous.has_complainant and anonymous.lead_unit is None
+    assert anonymous.due_at is None and not anonymous.overdue and anonymous.co_units == ()
+    merged = J.accepted([*OPENED, S("complaint.linked_as_duplicate", target=CASE_T)])
+    assert merged.summary()["merged_into"] == CASE_T and merged.summary()["status"] == "merged"
+    repeat = S("complaint.screened", outcome="repeat_after_closure", related_case=CASE_T)
+    s = J.accepted([OPENED[0], repeat]).summary()
+    assert (s["screening"], s["related_case"]) == ("repeat_after_closure", CASE_T)
+    assert J.accepted([S("inspection.finding_recorded")]).summary()["inspection"] is True
+    reopened = J.accepted([*CLAIMED, S("complainant.disputed"), S("handling.reopened")])
+    assert reopened.summary()["reopened"] == 1
+    ruled = J.accepted([*CLAIMED, ANSWERED])
+    assert ruled.summary()["answer_elapsed"] is True
+    conf = J.accepted([*RESOLVED, S("handling.closed", confidential=True)])
+    assert conf.summary()["confidential"] is True
+
+
+def test_a_provisional_due_time_is_in_the_summary() -> None:
+    st = J.accepted([*OPENED, S("dispatch.assigned", provisional=True, co_units=[])])
+    assert st.summary()["clocks"] == [[UNIT, True, DUE, True, False, False, False]]
+    assert st.clock(UNIT).provisional
