@@ -489,3 +489,11 @@ def test_a_provisional_due_time_is_in_the_summary() -> None:
     st = J.accepted([*OPENED, S("dispatch.assigned", provisional=True, co_units=[])])
     assert st.summary()["clocks"] == [[UNIT, True, DUE, True, False, False, False]]
     assert st.clock(UNIT).provisional
+
+
+def test_a_staff_member_never_speaks_for_the_complainant_even_with_the_same_name() -> None:
+    pseudonym = J.accepted(OPENED).complaints[0][1]
+    J.refused(
+        [*CLAIMED, S("complainant.confirmed", f"efficiency-office/{pseudonym}")],
+        Reason.not_complainant,
+    )
