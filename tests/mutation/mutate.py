@@ -257,8 +257,9 @@ class _Walker(ast.NodeTransformer):
                 for item in old:
                     if isinstance(item, ast.AST):
                         item = self.visit(item)
-                    if item is not None:
-                        new.append(item)
+                        if item is None:  # a statement or node removed
+                            continue
+                    new.append(item)  # a None kept as it was: a ``**`` key in a dict
                 setattr(node, field, new)
             elif isinstance(old, ast.AST):
                 setattr(node, field, self.visit(old))

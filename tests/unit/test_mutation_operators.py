@@ -100,3 +100,11 @@ def test_docstrings_and_early_exits_of_procedures_are_left_alone() -> None:
 def test_a_property_is_mutated_too() -> None:
     state = load(find("in -> not in", line_of('return "a" in OPEN')))["State"]()
     assert state.is_open is False
+
+
+def test_a_module_with_dict_unpacking_still_compiles_every_mutant() -> None:
+    source = 'BASE = {"a": 1}\nMORE = {**BASE, "b": 2}\n'
+    for m in mutations(source):
+        namespace: dict[str, Any] = {}
+        exec(mutant_code(source, Path("unpack.py"), m.index)[1], namespace)
+    assert any(m.description == "remove entry 'b'" for m in mutations(source))
