@@ -28,9 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def built(tmp_path: Path) -> tuple[LedgerSettings, list[str]]:
-    """A log of 20 closed cases and a digest kept outside it."""
+def closed_cases(tmp_path: Path, n: int, *, digests: bool) -> tuple[LedgerSettings, list[str]]:
+    """A log of ``n`` closed cases in 3 partitions, with a digest kept outside it if asked."""
     settings = LedgerSettings(var_dir=tmp_path / "var", log_partitions=3)
 
     async def build() -> list[str]:
@@ -39,19 +38,26 @@ def built(tmp_path: Path) -> tuple[LedgerSettings, list[str]]:
         s = signers(settings)
         fold = await EventWriter(log, s["intake"], keystore.genesis_public(settings)).registry()
         reg = fold.registry
-        cases = [new_case() for _ in range(20)]
+        cases = [new_case() for _ in range(n)]
         for c in cases:
             signed = sign_steps(
                 s, c, LIFECYCLE, head=None, regseq=reg.version, reghash=reg.hash_at(reg.version)
             )
             await log.append([(c, x.record) for x in signed])
-        await record_digests(
-            log, s["auditor"], keystore.genesis_public(settings), settings.var_dir / "digests"
-        )
+        if digests:
+            await record_digests(
+                log, s["auditor"], keystore.genesis_public(settings), settings.var_dir / "digests"
+            )
         await log.close()
         return cases
 
     return settings, asyncio.run(build())
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[LedgerSettings, list[str]]:
+    """A log of 20 closed cases and a digest kept outside it."""
+    return closed_cases(tmp_path, 20, digests=True)
 
 
 def db(settings: LedgerSettings) -> sqlite3.Connection:
@@ -296,24 +302,7 @@ def test_a_partition_edit_is_named(built) -> None:
 @pytest.fixture
 def bare(tmp_path: Path) -> tuple[LedgerSettings, list[str]]:
     """A log of 12 closed cases and no digest at all."""
-    settings = LedgerSettings(var_dir=tmp_path / "var", log_partitions=3)
-
-    async def build() -> list[str]:
-        log = await SqliteLog.open(settings.sqlite_log_file, 3)
-        await init_ledger(log, settings)
-        s = signers(settings)
-        fold = await EventWriter(log, s["intake"], keystore.genesis_public(settings)).registry()
-        reg = fold.registry
-        cases = [new_case() for _ in range(12)]
-        for c in cases:
-            signed = sign_steps(
-                s, c, LIFECYCLE, head=None, regseq=reg.version, reghash=reg.hash_at(reg.version)
-            )
-            await log.append([(c, x.record) for x in signed])
-        await log.close()
-        return cases
-
-    return settings, asyncio.run(build())
+    return closed_cases(tmp_path, 12, digests=False)
 
 
 def test_a_deleted_last_record_without_any_digest_is_named(bare) -> None:
