@@ -6,6 +6,7 @@ bytes. The result is the exact stored record; a retry re-sends these bytes, neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -97,6 +98,24 @@ class Signer:
         assert signed_part(stored, env["sig"]) == message
         return Signed(env["id"], stream, stored, record_hash(stored))
 
+    def unsigned(
+        self,
+        stream: str,
+        draft: Draft,
+        *,
+        prev: str | None,
+        regseq: int,
+        reghash: str | None,
+        time: str | None = None,
+    ) -> Signed:
+        """The event as ``sign`` would store it, with an empty ``sig``: what the rule book
+        judges before anything is signed (ids, times, data and registry version are the ones
+        that will be signed)."""
+        env = self.envelope(stream, draft, prev=prev, regseq=regseq, reghash=reghash, time=time)
+        env["sig"] = ""
+        stored = canonical_checked(env)
+        return Signed(env["id"], stream, stored, record_hash(stored))
+
     def unsigned_chain(
         self,
         stream: str,
@@ -107,19 +126,9 @@ class Signer:
         reghash: str | None,
         time: str,
     ) -> list[Signed]:
-        """The drafts as ``sign_chain`` would chain them, with an empty ``sig``: what the rule
-        book judges before anything is signed (the chain links are the unsigned records'
-        hashes, consistent among themselves; ids, times, data and registry version are the
-        ones that will be signed)."""
-        out: list[Signed] = []
-        prev = head
-        for d in drafts:
-            env = self.envelope(stream, d, prev=prev, regseq=regseq, reghash=reghash, time=time)
-            env["sig"] = ""
-            stored = canonical_checked(env)
-            out.append(Signed(env["id"], stream, stored, record_hash(stored)))
-            prev = out[-1].hash
-        return out
+        """The drafts as ``sign_chain`` would chain them, unsigned (the chain links are the
+        unsigned records' hashes, consistent among themselves)."""
+        return self._chain(self.unsigned, stream, drafts, head, regseq, reghash, time)
 
     def sign_chain(
         self,
@@ -132,10 +141,21 @@ class Signer:
         time: str | None = None,
     ) -> list[Signed]:
         """Sign drafts as consecutive events of one stream, each naming the one before."""
+        return self._chain(self.sign, stream, drafts, head, regseq, reghash, time)
+
+    @staticmethod
+    def _chain(
+        make: Callable[..., Signed],
+        stream: str,
+        drafts: list[Draft],
+        head: str | None,
+        regseq: int,
+        reghash: str | None,
+        time: str | None,
+    ) -> list[Signed]:
         out: list[Signed] = []
         prev = head
         for d in drafts:
-            s = self.sign(stream, d, prev=prev, regseq=regseq, reghash=reghash, time=time)
-            out.append(s)
-            prev = s.hash
+            out.append(make(stream, d, prev=prev, regseq=regseq, reghash=reghash, time=time))
+            prev = out[-1].hash
         return out
