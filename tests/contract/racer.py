@@ -1,15 +1,16 @@
 """A writer process for the racing-writers contract test.
 
-It reads the state of every stream first (so its decisions are made against that state), waits
-for a shared start time, then appends one assignment per stream signed against the head it
-read, and learns by reading back whether it won. Prints one JSON line per stream.
+It reads the state of every stream first (so its decisions are made against that state), says
+``ready`` and waits for the parent's ``go`` (sent once every racer has read its heads, so a
+racer started late under load cannot read the other's winners), then appends one assignment
+per stream signed against the head it read, and learns by reading back whether it won. Prints
+one JSON line per stream.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-import time
 
 import orjson
 
@@ -23,7 +24,7 @@ from shared.settings import LedgerSettings
 from tests.samples import draft
 
 
-async def main(streams: list[str], start_at: float, unit: str) -> None:
+async def main(streams: list[str], unit: str) -> None:
     settings = LedgerSettings()
     log = await open_log(settings)
     try:
@@ -39,7 +40,10 @@ async def main(streams: list[str], start_at: float, unit: str) -> None:
             )
             for s in streams
         ]
-        time.sleep(max(0.0, start_at - time.time()))
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        if sys.stdin.readline().strip() != "go":
+            raise SystemExit("racer: no go from the parent")
         for s, signed in zip(streams, pending, strict=True):
             written = (await writer.submit_signed(s, signed))[0]
             line = {"stream": s, "id": written.event_id, "verdict": str(written.verdict.reason)}
@@ -50,4 +54,4 @@ async def main(streams: list[str], start_at: float, unit: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[3].split(","), float(sys.argv[1]), sys.argv[2]))
+    asyncio.run(main(sys.argv[2].split(","), sys.argv[1]))

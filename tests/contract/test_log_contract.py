@@ -171,6 +171,7 @@ def _spawn(module: str, args: list[str], settings: LedgerSettings) -> subprocess
         [sys.executable, "-m", module, *args],
         cwd=REPO,
         env=settings_env(settings),
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -199,11 +200,17 @@ async def test_two_writer_processes_racing_on_the_same_streams(
     ledger: EventLog, log_settings: LedgerSettings
 ) -> None:
     cases = await _write_cases(ledger, log_settings, 40, LIFECYCLE[:2])
-    start_at = time.time() + 4.0
     procs = [
-        _spawn("tests.contract.racer", [str(start_at), unit, ",".join(cases)], log_settings)
+        _spawn("tests.contract.racer", [unit, ",".join(cases)], log_settings)
         for unit in ("unit:health-bureau", "unit:civil-affairs")
     ]
+    for p in procs:  # both have read their heads before either writes
+        assert p.stdout is not None
+        assert p.stdout.readline() == b"ready\n", p.communicate(timeout=60)[1].decode()[-2000:]
+    for p in procs:  # then both are let go at once
+        assert p.stdin is not None
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
     outs = []
     for p in procs:
         out, err = p.communicate(timeout=240)
