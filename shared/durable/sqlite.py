@@ -13,6 +13,7 @@ sqlite3 blocks, so every call runs on the store's one thread, off the event loop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
@@ -48,9 +49,23 @@ CREATE TABLE IF NOT EXISTS blobs(
 """
 
 
+def make_private_dirs(path: Path) -> None:
+    """Make ``path`` and each missing folder above it owner-only (0700): ``mkdir(parents=True,
+    mode=…)`` gives the mode to the last one only."""
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            d.mkdir(mode=0o700)
+        os.chmod(d, 0o700)
+
+
 def create_private_file(path: Path) -> None:
-    """Make ``path`` (and its folder) owner-only from the start, if it is not there yet."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Make ``path`` (and its folders) owner-only from the start, if it is not there yet."""
+    make_private_dirs(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

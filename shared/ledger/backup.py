@@ -55,7 +55,7 @@ from shared.durable.settings import (
     deployment_var_dir,
     durable_file,
 )
-from shared.durable.sqlite import SqliteDurableStore, create_private_file
+from shared.durable.sqlite import SqliteDurableStore, create_private_file, make_private_dirs
 from shared.durable.transfer import copy_store, is_empty
 from shared.log.sqlite import OFFSET_BITS
 from shared.web.command_path import SNAPSHOTS_FILE
@@ -342,11 +342,6 @@ async def _export_durable(settings: BackupSettings, deployment: str, target: Pat
     _fsync_file(target)
 
 
-def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
-
-
 async def take_backup(
     settings: BackupSettings,
     dest: Path,
@@ -372,7 +367,7 @@ async def take_backup(
             if s.stage >= 1 and position is None and settings.log_backend == "kafka":
                 position = await _kafka_position(settings)
             target = build / s.path
-            _private_dir(target.parent)
+            make_private_dirs(target.parent)
 
             def on_bytes(n: int, what: str = s.path) -> None:
                 if progress is not None:
@@ -662,7 +657,8 @@ async def restore_backup(
         for t in outside:
             if t.exists():
                 result.moved_aside.append(_aside(t, stamp))
-        _private_dir(var)
+        make_private_dirs(var)
+        os.chmod(var, 0o700)
         for part, t in targets:
             source = root / part.path
 
@@ -676,7 +672,7 @@ async def restore_backup(
                 on_bytes(part.bytes)
                 result.placed.append((part, f"MongoDB durable store of {part.deployment}"))
                 continue
-            _private_dir(t.parent)
+            make_private_dirs(t.parent)
             tmp = t.with_name(t.name + ".partial")
             tmp.unlink(missing_ok=True)
             await asyncio.to_thread(_copy_file, source, tmp, on_bytes)
