@@ -326,9 +326,13 @@ async def _kafka_position(settings: BackupSettings) -> dict[int, int]:
         await log.close()
 
 
-async def _export_durable(settings: BackupSettings, deployment: str, target: Path) -> None:
+async def _export_durable(settings: BackupSettings, deployment: str, target: Path) -> bool:
+    """Export the deployment's MongoDB durable store into a SQLite durable file; False (and no
+    file) when the store is empty."""
     source = await open_durable(settings, deployment)
     try:
+        if await is_empty(source):
+            return False
         sink = await SqliteDurableStore.open(target)
         try:
             await copy_store(source, sink)
@@ -340,6 +344,7 @@ async def _export_durable(settings: BackupSettings, deployment: str, target: Pat
     with contextlib.closing(sqlite3.connect(target, isolation_level=None)) as db:
         db.execute("PRAGMA journal_mode=DELETE")
     _fsync_file(target)
+    return True
 
 
 async def take_backup(
@@ -377,7 +382,8 @@ async def take_backup(
                 await asyncio.to_thread(sqlite_online_copy, s.source, target, on_bytes)
             elif s.how == "durable-export":
                 assert s.deployment is not None
-                await _export_durable(settings, s.deployment, target)
+                if not await _export_durable(settings, s.deployment, target):
+                    continue  # an empty store: nothing to keep
                 on_bytes(target.stat().st_size)
             else:
                 await asyncio.to_thread(_copy_file, s.source, target, on_bytes)
