@@ -193,7 +193,7 @@ async def test_backup_while_intake_writes_then_restore_reads_old_cases_and_write
         tok = token(svc, passwords[CLERK])
         auth = {"Authorization": f"Bearer {tok}"}
         with httpx.Client(base_url=svc.url, timeout=60) as c:
-            for body in before[:: max(1, len(before) // 8)] + [before[-1]]:
+            for body in [*before[:: max(1, len(before) // 8)], before[-1]]:
                 after = ",".join(f"{p}:{n}" for p, n in body["position"].items())
                 r = c.get(f"/complaints/{body['stream']}", params={"after": after}, headers=auth)
                 assert r.status_code == 200, r.text

@@ -200,7 +200,7 @@ async def test_a_manifest_of_another_shape_is_refused(backed_up: tuple[Path, str
         "at format, log"
     ]
     (archive / MANIFEST).unlink()
-    with pytest.raises(ArchiveError, match="not a backup: no manifest.json"):
+    with pytest.raises(ArchiveError, match=r"not a backup: no manifest\.json"):
         check_archive(archive)
 
 
