@@ -50,7 +50,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from shared.durable import open_durable
 from shared.durable.settings import (
     DURABLE_FILE,
-    DurableSettings,
     deployment_keys_dir,
     deployment_var_dir,
     durable_file,
@@ -80,9 +79,9 @@ EXCLUDED = [
 ]
 
 
-class BackupSettings(WebSettings, DurableSettings):
-    """Every setting that says where a part lives: the log, identity and idempotency files,
-    durable stores."""
+BackupSettings = WebSettings
+"""Every setting that says where a part lives: the log, identity and idempotency files,
+durable stores (the web settings include the durable stores')."""
 
 
 class Part(BaseModel):
