@@ -216,6 +216,7 @@ def plan(settings: BackupSettings, *, snapshots: bool = False) -> list[Source]:
         for f in _files(kd):
             add(Source(under_var(f), "key", f))
     for d in names:
+        secrets = {settings.secret_file(d).resolve(), settings.demo_operators_file(d).resolve()}
         for f in _files(deployment_var_dir(settings, d)):
             if f.resolve() in taken or _read_model_file(f):
                 continue
@@ -226,7 +227,8 @@ def plan(settings: BackupSettings, *, snapshots: bool = False) -> list[Source]:
             if f.suffix == ".sqlite3":
                 add(Source(under_var(f), "state", f, d, "sqlite"))
             else:
-                add(Source(under_var(f), "secret" if f.suffix == ".key" else "state", f, d))
+                secret = f.suffix == ".key" or f.resolve() in secrets
+                add(Source(under_var(f), "secret" if secret else "state", f, d))
     for sub in ("digests", "seals"):
         for f in _files(settings.var_dir / sub):
             add(Source(under_var(f), "audit", f))
@@ -629,6 +631,19 @@ async def restore_backup(
                 f"the archive's log has {manifest.log.partitions} partitions, these settings "
                 f"name {settings.log_partitions} (LEDGER_LOG_PARTITIONS)"
             )
+        if manifest.log.backend == "kafka":
+            head = await _kafka_position(settings)
+            behind = [
+                f"partition {p} at {head.get(p, 0)}, the archive's at {n}"
+                for p, n in sorted(manifest.log.position.items())
+                if head.get(p, 0) < n
+            ]
+            if behind:
+                raise RestoreRefused(
+                    f"the Kafka log (topic {settings.kafka_topic}) is behind the archive: "
+                    + "; ".join(behind)
+                    + " (another topic, or a log that lost records)"
+                )
         targets = [(part, _target(settings, part)) for part in manifest.parts]
         busy: list[str] = []
         outside = sorted(

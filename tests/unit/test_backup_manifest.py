@@ -58,6 +58,7 @@ async def make_var(var: Path) -> str:
     create(intake / "stream-snapshots.sqlite3", "CREATE TABLE IF NOT EXISTS s(id TEXT);")
     (intake / "read-model.json").write_text('{"kind": "sqlite"}')
     (intake / "service-secret.key").write_bytes(os.urandom(32))
+    (intake / "demo-operators.txt").write_text("demo-intake-clerk\tpassword\n")
     return digest
 
 
@@ -84,6 +85,7 @@ async def test_the_archive_holds_state_and_keys_and_leaves_read_models_out(
     assert paths["identity/intake.sqlite3"] == "identity"
     assert paths["idempotency/intake.sqlite3"] == "idempotency"
     assert paths["var/intake/service-secret.key"] == "secret"
+    assert paths["var/intake/demo-operators.txt"] == "secret"  # passwords, in clear
     assert paths["var/keys/intake.key"] == "key"
     assert not any("read-model" in p or "snapshots" in p for p in paths)
     assert any("read models" in why for why in m["excluded"])
