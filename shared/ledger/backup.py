@@ -317,14 +317,20 @@ def log_position(path: Path) -> dict[int, int]:
     return heads
 
 
-async def _kafka_position(settings: BackupSettings) -> dict[int, int]:
+async def _kafka_position(settings: BackupSettings, scratch: Path | None = None) -> dict[int, int]:
+    """The Kafka log's head; with ``scratch``, the log's local files (its stream index) go
+    there, not into the var dir (a restore's target must stay untouched until it is checked)."""
     from shared.log.factory import open_log
 
-    log = await open_log(settings)
-    try:
-        return dict(await log.head())
-    finally:
-        await log.close()
+    with contextlib.ExitStack() as stack:
+        if scratch is not None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=".restore.", dir=scratch))
+            settings = settings.model_copy(update={"var_dir": Path(tmp)})
+        log = await open_log(settings)
+        try:
+            return dict(await log.head())
+        finally:
+            await log.close()
 
 
 async def _export_durable(settings: BackupSettings, deployment: str, target: Path) -> bool:
@@ -631,19 +637,6 @@ async def restore_backup(
                 f"the archive's log has {manifest.log.partitions} partitions, these settings "
                 f"name {settings.log_partitions} (LEDGER_LOG_PARTITIONS)"
             )
-        if manifest.log.backend == "kafka":
-            head = await _kafka_position(settings)
-            behind = [
-                f"partition {p} at {head.get(p, 0)}, the archive's at {n}"
-                for p, n in sorted(manifest.log.position.items())
-                if head.get(p, 0) < n
-            ]
-            if behind:
-                raise RestoreRefused(
-                    f"the Kafka log (topic {settings.kafka_topic}) is behind the archive: "
-                    + "; ".join(behind)
-                    + " (another topic, or a log that lost records)"
-                )
         targets = [(part, _target(settings, part)) for part in manifest.parts]
         busy: list[str] = []
         outside = sorted(
@@ -670,6 +663,19 @@ async def restore_backup(
             raise RestoreRefused(
                 "the target is not fresh: " + "; ".join(busy) + " (--force moves it aside)"
             )
+        if manifest.log.backend == "kafka":
+            head = await _kafka_position(settings, scratch=var.parent)
+            behind = [
+                f"partition {p} at {head.get(p, 0)}, the archive's at {n}"
+                for p, n in sorted(manifest.log.position.items())
+                if head.get(p, 0) < n
+            ]
+            if behind:
+                raise RestoreRefused(
+                    f"the Kafka log (topic {settings.kafka_topic}) is behind the archive: "
+                    + "; ".join(behind)
+                    + " (another topic, or a log that lost records)"
+                )
         result = Restored(manifest)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         if _non_empty(var):
