@@ -623,6 +623,8 @@ async def restore_backup(
     """Check the archive against its manifest, then restore it into the var dir the settings
     name (which must be empty or absent, unless ``force``: then it is moved aside first)."""
     var = settings.var_dir
+    if src.resolve().is_relative_to(var.resolve()):
+        raise RestoreRefused(f"the archive {src} lies inside the target var dir {var}")
     var.parent.mkdir(parents=True, exist_ok=True)
     with opened_archive(src, var.parent) as root:
         manifest = await asyncio.to_thread(check_archive, root)

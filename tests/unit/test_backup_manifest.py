@@ -242,6 +242,15 @@ async def test_a_non_empty_target_is_refused_unless_forced(
         await store.close()
 
 
+async def test_an_archive_inside_the_target_is_refused(tmp_path: Path) -> None:
+    await make_var(tmp_path / "var")
+    inside = tmp_path / "var" / "backups" / "b1"
+    await take_backup(settings(tmp_path / "var"), inside)
+    with pytest.raises(RestoreRefused, match="lies inside the target var dir"):
+        await restore_backup(settings(tmp_path / "var"), inside, force=True)
+    assert (inside / MANIFEST).exists()
+
+
 async def test_a_restore_with_other_log_settings_is_refused(
     backed_up: tuple[Path, str], tmp_path: Path
 ) -> None:
