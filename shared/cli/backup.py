@@ -91,9 +91,9 @@ def backup(
     from shared.ledger.backup import BackupError, BackupSettings, plan, take_backup
 
     settings = BackupSettings()
-    total = sum(_source_bytes(s.source) for s in plan(settings, snapshots=snapshots))
 
     async def go() -> Manifest:
+        total = sum(_source_bytes(s.source) for s in plan(settings, snapshots=snapshots))
         with _bytes_bar("backing up") as bar:
             task = bar.add_task("backup", total=total or None, what="")
 

@@ -180,6 +180,8 @@ def plan(settings: BackupSettings, *, snapshots: bool = False) -> list[Source]:
             out.append(src)
 
     def under_var(p: Path) -> str:
+        if not p.resolve().is_relative_to(var):
+            raise BackupError(f"{p} lies outside the var dir {var}: it cannot be placed back")
         return "var/" + PurePosixPath(p.resolve().relative_to(var)).as_posix()
 
     log_file = settings.sqlite_log_file
