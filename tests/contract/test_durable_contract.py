@@ -10,6 +10,8 @@ import asyncio
 import datetime as dt
 import hashlib
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from shared.durable.mongo import CHUNKS, MongoDurableStore, durable_database
 from shared.durable.port import CorruptBlob, DurableStore, Entry, InvalidEntry
 from shared.durable.sqlite import SqliteDurableStore
 from shared.durable.transfer import copy_store, is_empty
+from tests.conftest import REPO
 from tests.contract.conftest_store import STORE_BACKENDS, mongo_url
 
 
@@ -304,3 +307,48 @@ async def test_equal_content_has_equal_digests_and_copies_both_ways(tmp_path: Pa
         await sqlite_a.close()
         await sqlite_b.close()
         await close(mongo)
+
+
+RACER = """
+import asyncio, sys
+from pathlib import Path
+from shared.durable.sqlite import SqliteDurableStore
+
+async def main() -> None:
+    store = await SqliteDurableStore.open(Path(sys.argv[1]))
+    made = 0
+    while made < int(sys.argv[2]):
+        entry = await store.get("counter", "n")
+        assert entry is not None
+        if await store.compare_and_set("counter", "n", {"n": entry.value["n"] + 1}, entry.version):
+            made += 1
+    await store.close()
+
+asyncio.run(main())
+"""
+
+
+def test_sqlite_compare_and_set_is_exact_across_processes(tmp_path: Path) -> None:
+    """Two processes increment one counter by compare-and-set: no increment is lost."""
+    path = tmp_path / "durable.sqlite3"
+
+    async def seed() -> None:
+        s = await SqliteDurableStore.open(path)
+        await s.put("counter", "n", {"n": 0})
+        await s.close()
+
+    asyncio.run(seed())
+    procs = [
+        subprocess.Popen([sys.executable, "-c", RACER, str(path), "150"], cwd=REPO)
+        for _ in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+
+    async def read() -> Entry | None:
+        s = await SqliteDurableStore.open(path)
+        try:
+            return await s.get("counter", "n")
+        finally:
+            await s.close()
+
+    assert asyncio.run(read()) == Entry("counter", "n", 301, {"n": 300})
