@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from shared.cli.backup import backup_app
 from shared.ledger import keystore
 from shared.ledger.acknowledge import acknowledge_bad_records
 from shared.ledger.bootstrap import init_ledger
@@ -36,6 +37,7 @@ from shared.rules.verdict import Outcome
 from shared.settings import LedgerSettings
 
 app = typer.Typer(add_completion=False, help="效能监督账本 — the auditor's tools.")
+app.add_typer(backup_app)  # `ledger backup DEST`, `ledger restore SRC`
 console = Console()
 err = Console(stderr=True)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

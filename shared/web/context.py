@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
+    from shared.durable.handle import DurableHandle
     from shared.readiness import ReadinessCheck
     from shared.readside.read_model import ReadModel
     from shared.web.command_path import ServiceWriter
@@ -47,6 +48,7 @@ class WebContext:
     read_model: ReadModel | None = None  # the service's read store, if it keeps one
     writer: ServiceWriter | None = None  # the service's command path, if it writes
     served: ServiceReadModel | None = None  # its projector, for read-your-writes waits
+    durable: DurableHandle | None = None  # its durable store (shared/durable/), opened on use
 
 
 def get_context(conn: HTTPConnection) -> WebContext:

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
+from shared.durable.handle import DurableHandle
 from shared.ledger.deployments import DeploymentSpec
 from shared.ledger.live import LiveFold
 from shared.readiness import CheckFunction, ReadinessCheck, as_readiness_check
@@ -128,6 +129,7 @@ def create_app(
         rate_limits=rate_limits,
         signin_guard=SignInGuard(settings, identity, secret, rate_limits, gate, clock),
         readiness_checks=tuple(as_readiness_check(c) for c in readiness_checks),
+        durable=DurableHandle(settings, service),
     )
     served = ServiceReadModel(settings, service, projections) if projections else None
     if served is not None:
@@ -169,6 +171,8 @@ def create_app(
                 await context.writer.close()
             if served is not None:
                 await served.stop()
+            if context.durable is not None:
+                await context.durable.close()
 
     app = FastAPI(
         lifespan=lifespan,

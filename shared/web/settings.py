@@ -1,7 +1,7 @@
 """Settings of a web service (pydantic-settings, prefix ``LEDGER_``).
 
 Extends :class:`shared.readside.copies.StoreSettings` (the ledger's settings and the read
-model's); every field here is listed in the
+model's) and :class:`shared.durable.settings.DurableSettings`; every field here is listed in the
 README's configuration table.
 """
 
@@ -13,10 +13,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from shared.durable.settings import DurableSettings
 from shared.readside.copies import StoreSettings
 
 
-class WebSettings(StoreSettings):
+class WebSettings(StoreSettings, DurableSettings):
     model_config = SettingsConfigDict(env_prefix="LEDGER_", env_file=".env", extra="ignore")
 
     host: str = Field("127.0.0.1", description="Address a service listens on")

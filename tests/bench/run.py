@@ -26,6 +26,7 @@ from rich.table import Table
 
 from tests.bench import (
     append,
+    backup,
     calendar,
     commands,
     corpus,
@@ -49,9 +50,10 @@ GROUPS = (
     "command",
     "calendar",
     "redaction",
+    "backup",
 )
 # Groups that need no signed corpus: with only these, none is built.
-CORPUS_FREE = frozenset({"calendar", "redaction"})
+CORPUS_FREE = frozenset({"calendar", "redaction", "backup"})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -111,6 +113,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1_000_000,
         help="records in the log behind the first-command-after-restart rows; default 1000000",
     )
+    p.add_argument(
+        "--backup-records",
+        type=int,
+        default=100_000,
+        help="records in the SQLite log a backup copies; default 100000",
+    )
     p.add_argument("--json", type=Path, default=BENCH_DIR / "last.json", help="JSON output")
     p.add_argument("--keep", action="store_true", help="keep the run's database files")
     p.add_argument("--strict", action="store_true", help="exit 1 if a row misses its target")
@@ -148,6 +156,22 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
     if "redaction" in args.only:
         say("redaction on the labelled set's evaluation half")
         rows += redaction.rows(args.repeat)
+    if "backup" in args.only:
+        say(f"backup's online copy of a {args.backup_records:,}-record SQLite log")
+        bk = await backup.run(ws.root / "backup", args.backup_records, args.repeat)
+        rows.append(
+            Row(
+                "backup.sqlite_copy",
+                "backup of a SQLite part: online copy in one snapshot + SHA-256 "
+                "(raw: sqlite3 backup in one step)",
+                bk["ours"],
+                bk["raw"],
+                "MB/s",
+                target=0.4,
+                target_note="the manifest's SHA-256 is the one pass beyond the raw copy",
+                notes=bk,
+            )
+        )
     if not args.only - CORPUS_FREE:
         return rows  # nothing below needs the signed corpus
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")

@@ -19,6 +19,8 @@ def test_compose_runs_every_service_on_kafka_and_mongodb() -> None:
         env = services[name]["environment"]
         assert env["LEDGER_LOG_BACKEND"] == "kafka"
         assert env["LEDGER_STORE_URL"].startswith("mongodb://")
+        assert env["LEDGER_DURABLE_BACKEND"] == "mongo"
+        assert env["LEDGER_DURABLE_MONGO_URL"].startswith("mongodb://")
         assert env["LEDGER_INIT_LEDGER"] == "false"
         assert services[name]["command"][-1] == name
 

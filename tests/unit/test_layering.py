@@ -22,7 +22,10 @@ SERVICES = "No service imports another"
 # A skeleton of the repository's layout: every package the contracts name.
 PACKAGES = [
     "shared",
-    *(f"shared.{p}" for p in ("events", "rules", "crypto", "log", "store", "web", "ledger", "cli")),
+    *(
+        f"shared.{p}"
+        for p in ("events", "rules", "crypto", "log", "store", "durable", "web", "ledger", "cli")
+    ),
     "services",
     *(f"services.{s}" for s in ("intake", "dispatch", "oversight", "publication")),
 ]
@@ -112,6 +115,7 @@ def test_a_clean_planted_tree_passes(tmp_path: Path) -> None:
     [
         ({"shared.rules.planted": "from shared.log import port\n"}, CORE),
         ({"shared.events.planted": "import shared.store\n"}, CORE),
+        ({"shared.rules.planted": "from shared.durable import port\n"}, CORE),
         ({"shared.crypto.planted": "from shared.web import app\n"}, CORE),
         ({"shared.rules.planted": "from shared.ledger import signer\n"}, CORE),
         ({"shared.events.planted": "import shared.cli\n"}, CORE),
