@@ -31,6 +31,7 @@ from pydantic import BaseModel, Field
 from shared.events.ids import command_event_id
 from shared.ledger import keystore
 from shared.ledger.live import LiveFold
+from shared.ledger.reader import registry_fold
 from shared.ledger.signer import Signer
 from shared.ledger.signing_keys import KeyChoice, KeyRing, KeyState, choose_key
 from shared.ledger.snapshots import StreamSnapshots
@@ -111,6 +112,7 @@ class ServiceWriter:
         self._lock = asyncio.Lock()
         self._warming: asyncio.Task[None] | None = None
         self._watching: asyncio.Task[None] | None = None
+        self._revoked: dict[str, int] = {}  # kid -> registry version, from fresh reads
 
     def _ids_secret(self) -> bytes:
         """The deployment's secret for event ids, read once: it outlives key rotations, so a
@@ -160,12 +162,28 @@ class ServiceWriter:
                     )
         return self._writer
 
-    async def key_choice(self, *, refresh: bool = False) -> KeyChoice:
-        """Which key signs now, from the key folder and the registry (re-read if ``refresh``);
-        the writer is switched to it, and a change is logged."""
+    async def key_choice(self, *, fresh: bool = False) -> KeyChoice:
+        """Which key signs now: the newest key of the folder that the registry the writer signs
+        against holds valid; the writer is switched to it, and a change is logged.
+
+        ``fresh`` also reads the registry anew, apart (the projector's live registry is its
+        own to advance: a second reader of it would make the projector see registry events
+        twice), to learn of a revocation the live registry has not reached yet."""
         writer = await self.writer()
-        fold = await writer.registry(refresh=refresh)
-        choice = choose_key(self.keys.keys(), fold.registry, self.deployment)
+        if fresh:
+            if not writer.live.owned_by_projector:
+                await writer.live.refresh_registry()
+            latest = await registry_fold(writer.log, writer.genesis)
+            for kid, entry in latest.registry.keys.items():
+                if entry.deployment == self.deployment and entry.revoked_at is not None:
+                    self._revoked[kid] = entry.revoked_at
+        fold = await writer.registry()
+        keys = self.keys.keys()
+        usable = [k for k in keys if k.kid not in self._revoked]
+        choice = choose_key(usable, fold.registry, self.deployment)
+        if choice.state is not KeyState.ok and len(usable) < len(keys):
+            at, kid = max((self._revoked[k.kid], k.kid) for k in keys if k.kid in self._revoked)
+            choice = KeyChoice(KeyState.revoked, None, kid, choice.version, at)
         self._note(choice)
         if choice.key is not None and writer.signer.key.kid != choice.key.kid:
             writer.signer = Signer(self.deployment, choice.key)
@@ -187,7 +205,7 @@ class ServiceWriter:
         writer = await self.writer()
         choice = await self.key_choice()
         if choice.state is not KeyState.ok:
-            choice = await self.key_choice(refresh=True)  # perhaps registered (or revoked) since
+            choice = await self.key_choice(fresh=True)  # perhaps registered (or revoked) since
         if choice.state is KeyState.revoked:
             log.error("%s: command refused: %s", self.key_name, choice.reason)
             raise ProblemError(
@@ -235,7 +253,7 @@ class ServiceWriter:
         while True:
             await asyncio.sleep(self.settings.key_check_seconds)
             try:
-                await self.key_choice(refresh=True)
+                await self.key_choice(fresh=True)
             except Exception as exc:  # the ledger away: the next command says so
                 log.debug("command path: key check failed (%s)", type(exc).__name__)
 
