@@ -84,7 +84,8 @@ class KeyRing:
         self._stamp: tuple[int, int] | None = None
         self._keys: list[SigningKey] = []
 
-    def keys(self) -> list[SigningKey]:
+    def read(self) -> list[SigningKey]:
+        """The folder's keys, oldest generation first (read again only if it changed)."""
         try:
             st = os.stat(self.directory)
         except FileNotFoundError:

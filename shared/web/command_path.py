@@ -132,7 +132,7 @@ class ServiceWriter:
         if self._writer is None:
             async with self._lock:
                 if self._writer is None:
-                    keys = self.keys.keys()
+                    keys = self.keys.read()
                     if not keys:
                         raise ProblemError(
                             LEDGER_UNAVAILABLE,
@@ -178,7 +178,7 @@ class ServiceWriter:
                 if entry.deployment == self.deployment and entry.revoked_at is not None:
                     self._revoked[kid] = entry.revoked_at
         fold = await writer.registry()
-        keys = self.keys.keys()
+        keys = self.keys.read()
         usable = [k for k in keys if k.kid not in self._revoked]
         choice = choose_key(usable, fold.registry, self.deployment)
         if choice.state is not KeyState.ok and len(usable) < len(keys):
