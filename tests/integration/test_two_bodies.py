@@ -29,6 +29,7 @@ from shared.log.factory import open_log
 from shared.log.port import EventLog, read_all
 from shared.rules.verdict import Reason
 from shared.service import declaration
+from shared.web.roles import Role
 from shared.web.settings import WebSettings
 from tests.conftest import REPO, settings_env, settings_for
 from tests.samples import SAMPLES, new_case
@@ -148,6 +149,20 @@ async def test_two_bodies_intakes_write_with_their_own_keys_and_nothing_crosses(
             "a": [await file_complaint(a, token_a, f"a-{i}") for i in range(3)],
             "b": [await file_complaint(b, token_b, f"b-{i}") for i in range(3)],
         }
+        # An operator of body B at body A's intake: its acts are refused (acts_for).
+        app_a.state.ledger.identity.add_operator(
+            "b-clerk", BODY_B, [Role.INTAKE_CLERK], "correct horse battery staple"
+        )
+        r = await a.post(
+            "/auth/token",
+            json={"staff_id": "b-clerk", "password": "correct horse battery staple"},
+        )
+        head = await log.head()
+        r = await a.post(
+            "/complaints", json=COMPLAINT, headers=bearer(r.json()["access_token"], "b-at-a")
+        )
+        assert assert_problem(r, 409, "conflict")["reason"] == "foreign_key"
+        assert await log.head() == head
     for who, key, body in (("a", key_a, BODY_A), ("b", key_b, BODY_B)):
         for answer in written[who]:
             env = await stored(log, answer["events"][0]["id"])
