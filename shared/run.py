@@ -1,11 +1,15 @@
-"""``python -m shared.run`` (``make run``): every declared service on loopback, one process each.
+"""``python -m shared.run`` (``make run``): every configured deployment on loopback, one process
+each.
 
-A service's key, its memory and a flood of requests on it stay its own: each runs in its own
-process (``python -m shared.run --serve NAME``) on its port (its declaration's, or
-``LEDGER_<NAME>_PORT``). This parent creates the ledger first (keys and registrations, unless
-``LEDGER_INIT_LEDGER=false``), binds every port (so a taken port fails before anything starts)
-and hands each socket to its process; Ctrl-C (or SIGTERM) stops them all, a second Ctrl-C at
-once. A child whose parent dies stops too.
+A deployment's key, its memory and a flood of requests on it stay its own: each runs in its own
+process (``python -m shared.run --serve NAME``, with ``LEDGER_DEPLOYMENT=NAME``) on its port
+(``LEDGER_<NAME>_PORT``, else the deployments file's, else its service's declared one). The
+deployments are the deployments file's (``LEDGER_DEPLOYMENTS_FILE``), else one per declared
+service. This parent creates the ledger first (keys and registrations, unless
+``LEDGER_INIT_LEDGER=false``) — holding every key in one place, which it says — binds every port
+(so a taken port fails before anything starts) and hands each socket to its process; Ctrl-C (or
+SIGTERM) stops them all, a second Ctrl-C at once. A child whose parent dies stops too. Every
+file it and its children create is owner-only (umask 077).
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.ledger.bootstrap import init_ledger
+from shared.ledger.deployments import DeploymentSpec, configured, spec
 from shared.log.factory import open_log
-from shared.service import ServiceDeclaration, declaration, declared
+from shared.private_files import owner_only
+from shared.service import declaration, declared
 from shared.web.protocol import ProblemH11Protocol
 from shared.web.settings import WebSettings
 
@@ -42,10 +48,22 @@ class RunSettings(WebSettings):
     )
 
 
-def port_of(service: ServiceDeclaration) -> int:
-    """``LEDGER_<NAME>_PORT`` if set, else the declared port."""
-    raw = os.environ.get(f"LEDGER_{service.name.upper()}_PORT")
-    return int(raw) if raw else service.port
+def port_of(deployment: DeploymentSpec) -> int:
+    """``LEDGER_<NAME>_PORT`` if set, else the deployment's port, else its service's."""
+    raw = os.environ.get(f"LEDGER_{deployment.name.upper().replace('-', '_')}_PORT")
+    if raw:
+        return int(raw)
+    return deployment.port or declaration(deployment.service).port
+
+
+def served_deployments(settings: WebSettings, names: Sequence[str] = ()) -> list[DeploymentSpec]:
+    """The configured deployments of declared services (``names``: only these deployments, or
+    every deployment of these services)."""
+    services = declared()
+    chosen = [d for d in configured(settings) if d.service in services]
+    if names:
+        chosen = [d for d in chosen if d.name in names or d.service in names]
+    return chosen
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -66,6 +84,12 @@ async def _init_ledger(settings: RunSettings) -> None:
     backend = settings.log_backend
     where = settings.sqlite_log_file if backend == "sqlite" else settings.kafka_bootstrap
     print(f"ledger: {backend} log at {where}; {len(result.registered)} deployments registered now")
+    print(
+        f"keys: single-machine demonstration: the genesis key and every deployment's key are "
+        f"held in one place, {settings.keys_dir}/ (in deployment each body keeps its own and the "
+        "genesis key stays offline: `ledger keys`)",
+        flush=True,
+    )
 
 
 # -- one service (the child) -------------------------------------------------------------------
@@ -84,10 +108,11 @@ class _ChildServer(uvicorn.Server):
 
 
 def serve_one(name: str, fd: int) -> int:
-    service = declaration(name)
+    owner_only()
     settings = WebSettings()
-    settings = settings.model_copy(update={"port": port_of(service)})
-    app = service.create_app(settings)
+    deployment = spec(name, settings)
+    settings = settings.model_copy(update={"port": port_of(deployment), "deployment": name})
+    app = declaration(deployment.service).create_app(settings, deployment)
     config = uvicorn.Config(
         app,
         fd=fd,
@@ -125,48 +150,52 @@ def _signals_forwarded(children: Sequence[subprocess.Popen[bytes]]) -> Iterator[
 
 
 def serve_all(names: Sequence[str]) -> int:
+    owner_only()
     settings = RunSettings()
-    chosen = [declaration(n) for n in names] if names else list(declared().values())
+    chosen = served_deployments(settings, names)
     if settings.init_ledger:
         asyncio.run(_init_ledger(settings))
-    sockets: list[tuple[ServiceDeclaration, socket.socket]] = []
-    for service in chosen:
-        port = port_of(service)
+    sockets: list[tuple[DeploymentSpec, socket.socket]] = []
+    for deployment in chosen:
+        port = port_of(deployment)
         try:
-            sockets.append((service, _bind(settings.host, port)))
+            sockets.append((deployment, _bind(settings.host, port)))
         except OSError as exc:
             print(
-                f"{service.name}: cannot listen on {settings.host}:{port} ({exc.strerror})",
+                f"{deployment.name}: cannot listen on {settings.host}:{port} ({exc.strerror})",
                 file=sys.stderr,
             )
             return 1
     children: list[subprocess.Popen[bytes]] = []
     lines: list[str] = []
     with _signals_forwarded(children):
-        for service, sock in sockets:
+        for deployment, sock in sockets:
             child = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
                     "shared.run",
                     "--serve",
-                    service.name,
+                    deployment.name,
                     "--fd",
                     str(sock.fileno()),
                 ],
                 pass_fds=[sock.fileno()],
+                env={**os.environ, "LEDGER_DEPLOYMENT": deployment.name},
                 start_new_session=True,  # Ctrl-C reaches the parent only, which forwards it
             )
             children.append(child)
-            url = f"http://{settings.host}:{port_of(service)}/"
-            lines.append(f"  {service.name:<12} {url:<26} API docs: {url}docs  (pid {child.pid})")
+            url = f"http://{settings.host}:{port_of(deployment)}/"
+            lines.append(
+                f"  {deployment.name:<12} {url:<26} API docs: {url}docs  (pid {child.pid})"
+            )
         for _, sock in sockets:
             sock.close()  # the children hold them now
-        print("\n效能监督账本 Supervision Ledger is running, one process per service:")
+        print("\n效能监督账本 Supervision Ledger is running, one process per deployment:")
         print("\n".join(lines))
         print(
             "\nSign in (页面登录): open a URL above and use a demo staff id and password, printed\n"
-            f"on first run and kept in {settings.var_dir}/<service>/demo-operators.txt"
+            f"on first run and kept in {settings.var_dir}/<deployment>/demo-operators.txt"
             " (mode 0600).\n"
             'API: POST /auth/token with {"staff_id": ..., "password": ...}, then send\n'
             "'Authorization: Bearer <access_token>'. Press Ctrl-C to stop.\n",
@@ -196,15 +225,19 @@ def _wait(children: Sequence[subprocess.Popen[bytes]], names: Sequence[str]) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.run", description=__doc__)
-    parser.add_argument("services", nargs="*", help="declared services to run (default: all)")
+    parser.add_argument(
+        "services", nargs="*", help="deployments (or services) to run (default: all)"
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)  # the child: one service
     parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         return serve_one(args.serve, args.fd)
-    unknown = [n for n in args.services if n not in declared()]
+    known = {d.name for d in served_deployments(WebSettings())} | set(declared())
+    unknown = [n for n in args.services if n not in known]
     if unknown:
-        parser.error(f"unknown service(s) {', '.join(unknown)}: one of {', '.join(declared())}")
+        one_of = ", ".join(sorted(known))
+        parser.error(f"unknown deployment(s) {', '.join(unknown)}: one of {one_of}")
     return serve_all(args.services)
 
 

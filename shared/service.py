@@ -31,27 +31,42 @@ ENTRY_POINT_GROUP = "ledger.services"
 
 @dataclass(frozen=True)
 class ServiceDeclaration:
-    name: str  # also its directory under var/ and its entry-point name
+    name: str  # its entry-point name (and its data folder under var/ when deployed once)
     title: str  # zh-CN, shown in the layout and the API docs
-    deployment: DeploymentSpec  # who it signs as, for whom, with which rights
+    deployment: DeploymentSpec  # the built-in deployment: who it signs as, for whom, rights
     port: int  # under `make run` (LEDGER_<NAME>_PORT overrides)
     routers: Sequence[APIRouter] = ()
     projections: Sequence[Projection] = ()
     pages: Path | None = None  # its templates directory
     nav: Sequence[NavItem] = field(default_factory=tuple)
 
-    def create_app(self, settings: WebSettings | None = None) -> FastAPI:
+    def create_app(
+        self, settings: WebSettings | None = None, deployment: DeploymentSpec | None = None
+    ) -> FastAPI:
+        """The service's app as one deployment: ``deployment``, else the one the settings name
+        (``LEDGER_DEPLOYMENT``), else the service's only configured one. The app keeps its data
+        under ``var/<deployment name>/`` and its demo operators belong to the deployment's body
+        (unless ``LEDGER_DEMO_BODY`` says otherwise)."""
+        from shared.ledger.deployments import of_service
         from shared.web.factory import create_app
+        from shared.web.settings import WebSettings
 
+        settings = settings or WebSettings()
+        if deployment is None:
+            deployment = of_service(self.name, settings)
+        if deployment.service != self.name:
+            raise ValueError(f"{deployment.name} is a deployment of {deployment.service}")
+        if "demo_body" not in settings.model_fields_set:
+            settings = settings.model_copy(update={"demo_body": deployment.body})
         return create_app(
-            self.name,
+            deployment.name,
             settings,
             routers=self.routers,
             title=self.title,
             nav=self.nav,
             template_dirs=[self.pages] if self.pages else [],
             projections=self.projections,
-            deployment=self.deployment,
+            deployment=deployment,
         )
 
 

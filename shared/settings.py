@@ -26,6 +26,23 @@ class LedgerSettings(BaseSettings):
     kafka_topic: str = Field("supervision-ledger", description="The one topic of the log")
     kafka_min_insync_replicas: int = Field(1, ge=1, description="min.insync.replicas of the topic")
     kafka_replication_factor: int = Field(1, ge=1, description="Replication factor of the topic")
+    deployments_file: Path | None = Field(
+        None,
+        description="TOML file listing the deployments (name, body, service, source, rights, "
+        "acts_for, configs, key_dir, port); default: the services' built-in single-body "
+        "declarations (shared/ledger/deployments.py)",
+    )
+    deployment: str | None = Field(
+        None,
+        description="Which deployment this process is (a name in the deployments file); "
+        "`make run` sets it for each service it starts. Default: the service's only one",
+    )
+    key_check_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="How often a running service re-reads its key folder and the registry "
+        "(a rotated key is picked up, a revoked one stops writes)",
+    )
     genesis_public_key: str | None = Field(
         None,
         description="Base64url Ed25519 public key that roots the key registry "

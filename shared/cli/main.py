@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from shared.cli.backup import backup_app
+from shared.cli.keys import app as keys_app
 from shared.ledger import keystore
 from shared.ledger.acknowledge import acknowledge_bad_records
 from shared.ledger.bootstrap import init_ledger
@@ -344,11 +345,21 @@ def tail(
 # -- read models: project, rebuild, dead letters -------------------------------------------------
 
 
+def _read_model_names() -> list[str]:
+    """Every name with a read model: the configured deployments of declared services (with the
+    built-in deployments, the services' own names)."""
+    from shared.ledger.deployments import configured
+    from shared.service import declared
+
+    return [d.name for d in configured() if d.service in declared()]
+
+
 def _service(service: str) -> str:
     from shared.service import declared
 
-    if service not in declared():
-        raise typer.BadParameter(f"one of {', '.join(declared())}")
+    names = _read_model_names()
+    if service not in names and service not in declared():
+        raise typer.BadParameter(f"one of {', '.join(names)}")
     return service
 
 
@@ -519,6 +530,7 @@ dead_letters_app = typer.Typer(
     no_args_is_help=False,
 )
 app.add_typer(dead_letters_app, name="dead-letters")
+app.add_typer(keys_app, name="keys")
 
 _SERVICE_OPTION = typer.Option(
     "--service", "-s", help="Only this service (default: every service with a read model)"
@@ -527,14 +539,13 @@ _SERVICE_OPTION = typer.Option(
 
 def _services_with_read_models(only: str | None) -> list[str]:
     from shared.readside.copies import StoreSettings
-    from shared.service import declared
 
     if only is not None:
         return [_service(only)]
     s = StoreSettings()
     if s.store_url:
-        return list(declared())
-    return [x for x in declared() if s.service_dir(x).exists()]
+        return _read_model_names()
+    return [x for x in _read_model_names() if s.service_dir(x).exists()]
 
 
 @dead_letters_app.callback()

@@ -1,7 +1,7 @@
 """Where a deployment's durable store lives, and the two places every deployment has.
 
 ``deployment_var_dir`` and ``deployment_keys_dir`` are the one place that says where "this
-deployment's" files are (today ``<var_dir>/<service>/`` and ``<var_dir>/keys/``); the durable
+deployment's" files are (``<var_dir>/<deployment>/`` and its key folder); the durable
 store, ``ledger backup`` and ``ledger restore`` ask them, never spell the paths themselves.
 """
 
@@ -43,7 +43,9 @@ def deployment_var_dir(settings: LedgerSettings, deployment: str) -> Path:
 
 def deployment_keys_dir(settings: LedgerSettings, deployment: str) -> Path:
     """Where this deployment's private key files are."""
-    return settings.keys_dir
+    from shared.ledger.keystore import key_dir
+
+    return key_dir(settings, deployment)
 
 
 def durable_file(settings: LedgerSettings, deployment: str) -> Path:

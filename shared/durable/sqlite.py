@@ -13,8 +13,6 @@ sqlite3 blocks, so every call runs on the store's one thread, off the event loop
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +33,7 @@ from shared.durable.port import (
     decode_value,
     encode_value,
 )
+from shared.private_files import private_file
 
 T = TypeVar("T")
 
@@ -47,30 +46,6 @@ CREATE TABLE IF NOT EXISTS entries(
 CREATE TABLE IF NOT EXISTS blobs(
   digest TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
 """
-
-
-def make_private_dirs(path: Path) -> None:
-    """Make ``path`` and each missing folder above it owner-only (0700): ``mkdir(parents=True,
-    mode=…)`` gives the mode to the last one only."""
-    missing = []
-    p = path
-    while not p.exists():
-        missing.append(p)
-        p = p.parent
-    for d in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
-            d.mkdir(mode=0o700)
-        os.chmod(d, 0o700)
-
-
-def create_private_file(path: Path) -> None:
-    """Make ``path`` (and its folders) owner-only from the start, if it is not there yet."""
-    make_private_dirs(path.parent)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    os.close(fd)
 
 
 class SqliteDurableStore:
@@ -90,7 +65,7 @@ class SqliteDurableStore:
         return store
 
     def _init(self) -> None:
-        create_private_file(self.path)
+        private_file(self.path)
         conn = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )

@@ -54,9 +54,11 @@ from shared.durable.settings import (
     deployment_var_dir,
     durable_file,
 )
-from shared.durable.sqlite import SqliteDurableStore, create_private_file, make_private_dirs
+from shared.durable.sqlite import SqliteDurableStore
 from shared.durable.transfer import copy_store, is_empty
 from shared.log.sqlite import OFFSET_BITS
+from shared.private_files import private_dir, private_file
+from shared.settings import LedgerSettings
 from shared.web.command_path import SNAPSHOTS_FILE
 from shared.web.settings import WebSettings
 
@@ -145,11 +147,12 @@ class Source:
     stage: int = 2  # 0: command results, 1: the log, 2: everything else (see the docstring)
 
 
-def deployments() -> list[str]:
-    """The deployments whose state a backup covers: every declared service's."""
-    from shared.service import declared
+def deployments(settings: LedgerSettings) -> list[str]:
+    """The deployments whose state a backup covers: every configured service deployment's
+    (the auditor keeps nothing but its keys, which are under the keys directory)."""
+    from shared.ledger.deployments import AUDITOR, configured
 
-    return list(declared())
+    return [d.name for d in configured(settings) if d.name != AUDITOR.name]
 
 
 def _skipped(path: Path) -> bool:
@@ -188,7 +191,7 @@ def plan(settings: BackupSettings, *, snapshots: bool = False) -> list[Source]:
     if settings.log_backend == "sqlite" and log_file.exists():
         add(Source(LOG_PART, "log", log_file, how="sqlite", stage=1))
     taken.add(log_file.resolve())
-    names = deployments()
+    names = deployments(settings)
     for d in names:
         for kind, f in (
             ("idempotency", settings.idempotency_file(d)),
@@ -260,7 +263,7 @@ def sqlite_online_copy(
         src.execute("BEGIN")
         src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts here
         page_size = int(src.execute("PRAGMA page_size").fetchone()[0])
-        create_private_file(target)
+        private_file(target)
         dst = sqlite3.connect(target, isolation_level=None)
         try:
             done = 0
@@ -283,7 +286,7 @@ def sqlite_online_copy(
 
 
 def _copy_file(source: Path, target: Path, on_bytes: Callable[[int], None] | None) -> None:
-    create_private_file(target)
+    private_file(target)
     with open(source, "rb") as fin, open(target, "wb") as fout:
         while chunk := fin.read(_CHUNK):
             fout.write(chunk)
@@ -381,7 +384,7 @@ async def take_backup(
             if s.stage >= 1 and position is None and settings.log_backend == "kafka":
                 position = await _kafka_position(settings)
             target = build / s.path
-            make_private_dirs(target.parent)
+            private_dir(target.parent)
 
             def on_bytes(n: int, what: str = s.path) -> None:
                 if progress is not None:
@@ -424,13 +427,13 @@ async def take_backup(
                 records=sum(position.values()),
             ),
             durable_backend=settings.durable_backend,
-            deployments=deployments(),
+            deployments=deployments(settings),
             parts=parts,
             excluded=excluded,
             holds_private_keys=any(p.kind in ("key", "secret") for p in parts),
         )
         manifest_file = build / MANIFEST
-        create_private_file(manifest_file)
+        private_file(manifest_file)
         manifest_file.write_bytes(manifest.model_dump_json(indent=2).encode() + b"\n")
         _fsync_file(manifest_file)
         if as_tar:
@@ -687,7 +690,7 @@ async def restore_backup(
         for t in outside:
             if t.exists():
                 result.moved_aside.append(_aside(t, stamp))
-        make_private_dirs(var)
+        private_dir(var)
         os.chmod(var, 0o700)
         for part, t in targets:
             source = root / part.path
@@ -702,7 +705,7 @@ async def restore_backup(
                 on_bytes(part.bytes)
                 result.placed.append((part, f"MongoDB durable store of {part.deployment}"))
                 continue
-            make_private_dirs(t.parent)
+            private_dir(t.parent)
             tmp = t.with_name(t.name + ".partial")
             tmp.unlink(missing_ok=True)
             await asyncio.to_thread(_copy_file, source, tmp, on_bytes)

@@ -1,5 +1,8 @@
-"""``ledger init``: keys for every default deployment and their registry entries (registration,
-key, rights, and the kinds of configuration it owns: named once, by the genesis key).
+"""``ledger init``: keys for every configured deployment and their registry entries
+(registration, key, rights, and the kinds of configuration it owns: named once, by the genesis
+key). This is the single-machine way: the genesis key and every deployment's key in one place
+(``make run`` says so). Elsewhere each body generates its own key and the genesis key's holder
+registers it (``ledger keys``, ``shared/ledger/key_files.py``) with the same drafts.
 
 Idempotent: a deployment already registered is left alone, so running it twice, or from two
 processes at once, writes each registry fact once (the second writer's copy is a conflict).
@@ -9,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.crypto.signing import SigningKey
+from shared.crypto.signing import PublicKey, SigningKey
 from shared.ledger import keystore
-from shared.ledger.deployments import GENESIS_ACTOR, DeploymentSpec, default_deployments
+from shared.ledger.deployments import GENESIS_ACTOR, DeploymentSpec, configured
 from shared.ledger.signer import Draft, Signer
 from shared.ledger.writer import EventWriter
 from shared.log.port import EventLog
@@ -26,7 +29,17 @@ class InitResult:
     already: list[str]
 
 
-def registration_drafts(spec: DeploymentSpec, key: SigningKey) -> list[Draft]:
+def key_added_draft(spec: DeploymentSpec, key: SigningKey | PublicKey) -> Draft:
+    public = key.public if isinstance(key, SigningKey) else key
+    return Draft(
+        "ledger.registry.key_added.v1",
+        {"deployment": spec.deployment, "kid": public.kid, "public_key": public.text},
+        GENESIS_ACTOR,
+    )
+
+
+def registration_drafts(spec: DeploymentSpec, key: SigningKey | PublicKey) -> list[Draft]:
+    """A deployment's registration, key, rights and configuration ownership, in that order."""
     return [
         Draft(
             "ledger.registry.deployment_registered.v1",
@@ -38,11 +51,7 @@ def registration_drafts(spec: DeploymentSpec, key: SigningKey) -> list[Draft]:
             },
             GENESIS_ACTOR,
         ),
-        Draft(
-            "ledger.registry.key_added.v1",
-            {"deployment": spec.deployment, "kid": key.kid, "public_key": key.public.text},
-            GENESIS_ACTOR,
-        ),
+        key_added_draft(spec, key),
         Draft(
             "ledger.registry.rights_granted.v1",
             {"deployment": spec.deployment, "types": list(spec.rights)},
@@ -63,7 +72,7 @@ async def init_ledger(
     log: EventLog, settings: LedgerSettings, specs: tuple[DeploymentSpec, ...] | None = None
 ) -> InitResult:
     if specs is None:
-        specs = default_deployments()
+        specs = configured(settings)
     genesis_key = keystore.load_or_create(settings, keystore.GENESIS)
     genesis = keystore.genesis_public(settings)
     if genesis.kid != genesis_key.kid:

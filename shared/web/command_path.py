@@ -28,19 +28,21 @@ import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 
-from shared.crypto.signing import SigningKey
 from shared.events.ids import command_event_id
 from shared.ledger import keystore
 from shared.ledger.live import LiveFold
+from shared.ledger.reader import registry_fold
 from shared.ledger.signer import Signer
+from shared.ledger.signing_keys import KeyChoice, KeyRing, KeyState, choose_key
 from shared.ledger.snapshots import StreamSnapshots
 from shared.ledger.writer import Decide, EventWriter, Submission
 from shared.log.factory import open_log
 from shared.log.port import EventLog
+from shared.readiness import CheckResult
 from shared.settings import LedgerSettings
 from shared.web.context import IDEMPOTENCY_CLAIM, OPERATOR, get_context
 from shared.web.identity import Operator
-from shared.web.problems import CONFLICT, LEDGER_UNAVAILABLE, ProblemError
+from shared.web.problems import CONFLICT, LEDGER_UNAVAILABLE, SIGNING_KEY_REVOKED, ProblemError
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,15 @@ class CommandAnswer(BaseModel):
 
 
 class ServiceWriter:
-    """The service's writer: its deployment's key, the log (opened on first use) and the live
-    fold it shares with the service's projector when one runs."""
+    """The service's writer: its deployment's keys, the log (opened on first use) and the live
+    fold it shares with the service's projector when one runs.
+
+    Before every write it signs with the newest key of the deployment's key folder that the
+    registry holds valid (``shared/ledger/signing_keys.py``): a rotated key is used as soon as
+    its registration is read, with no restart. The registry is what the projector has read,
+    re-read here every ``key_check_seconds`` and before a write is refused for want of a key;
+    a revoked key, with no newer one registered, stops every write (503
+    ``signing-key-revoked``, an error in the log, ``/readyz`` not ready)."""
 
     def __init__(
         self,
@@ -94,32 +103,42 @@ class ServiceWriter:
         self._live = live
         self.snapshots_path = snapshots_path or settings.var_dir / key_name / SNAPSHOTS_FILE
         self.on_appended = on_appended  # e.g. wake the projector: a read may wait for it
+        self.keys = KeyRing(keystore.key_dir(settings, key_name))
+        self.choice: KeyChoice | None = None  # the last key decision (for /readyz and the log)
         self._writer: EventWriter | None = None
         self._log: EventLog | None = None
         self._secret = b""
-        self._signing_key: SigningKey | None = None
         self._snapshots: StreamSnapshots | None = None
         self._lock = asyncio.Lock()
         self._warming: asyncio.Task[None] | None = None
+        self._watching: asyncio.Task[None] | None = None
+        self._revoked: dict[str, int] = {}  # kid -> registry version, from fresh reads
 
-    def _key(self) -> SigningKey:
-        """The deployment's key, loaded once; its derived secrets name every event id, so they
-        must be the same before and after the writer opens (a retry must find its stream)."""
-        if self._signing_key is None:
+    def _ids_secret(self) -> bytes:
+        """The deployment's secret for event ids, read once: it outlives key rotations, so a
+        retry derives the same ids before and after one (and finds its stream)."""
+        if not self._secret:
             try:
-                self._signing_key = keystore.load(self.settings, self.key_name)
+                self._secret = keystore.deployment_secret(
+                    self.settings, self.key_name, ID_SECRET_PURPOSE
+                )
             except FileNotFoundError:
                 raise ProblemError(
                     LEDGER_UNAVAILABLE, "本服务的签名密钥尚未就绪", headers={"Retry-After": "30"}
                 ) from None
-            self._secret = self._signing_key.derived_secret(ID_SECRET_PURPOSE)
-        return self._signing_key
+        return self._secret
 
     async def writer(self) -> EventWriter:
         if self._writer is None:
             async with self._lock:
                 if self._writer is None:
-                    key = self._key()
+                    keys = self.keys.read()
+                    if not keys:
+                        raise ProblemError(
+                            LEDGER_UNAVAILABLE,
+                            "本服务的签名密钥尚未就绪",
+                            headers={"Retry-After": "30"},
+                        )
                     try:
                         genesis = keystore.genesis_public(self.settings)
                         self._log = await open_log(self.settings)
@@ -130,39 +149,121 @@ class ServiceWriter:
                         ) from None
                     self._snapshots = StreamSnapshots(
                         self.snapshots_path,
-                        key.derived_secret(SNAPSHOT_SECRET_PURPOSE),
+                        keystore.deployment_secret(
+                            self.settings, self.key_name, SNAPSHOT_SECRET_PURPOSE
+                        ),
                     )
                     self._writer = EventWriter(
                         self._log,
-                        Signer(self.deployment, key),
+                        Signer(self.deployment, keys[-1]),
                         genesis,
                         live=self._live,
                         snapshots=self._snapshots,
                     )
         return self._writer
 
+    async def key_choice(self, *, fresh: bool = False) -> KeyChoice:
+        """Which key signs now: the newest key of the folder that the registry the writer signs
+        against holds valid; the writer is switched to it, and a change is logged.
+
+        ``fresh`` also reads the registry anew, apart (the projector's live registry is its
+        own to advance: a second reader of it would make the projector see registry events
+        twice), to learn of a revocation the live registry has not reached yet."""
+        writer = await self.writer()
+        if fresh:
+            if not writer.live.owned_by_projector:
+                await writer.live.refresh_registry()
+            latest = await registry_fold(writer.log, writer.genesis)
+            for kid, entry in latest.registry.keys.items():
+                if entry.deployment == self.deployment and entry.revoked_at is not None:
+                    self._revoked[kid] = entry.revoked_at
+        fold = await writer.registry()
+        keys = self.keys.read()
+        usable = [k for k in keys if k.kid not in self._revoked]
+        choice = choose_key(usable, fold.registry, self.deployment)
+        if choice.state is not KeyState.ok and len(usable) < len(keys):
+            at, kid = max((self._revoked[k.kid], k.kid) for k in keys if k.kid in self._revoked)
+            choice = KeyChoice(KeyState.revoked, None, kid, choice.version, at)
+        self._note(choice)
+        if choice.key is not None and writer.signer.key.kid != choice.key.kid:
+            writer.signer = Signer(self.deployment, choice.key)
+        return choice
+
+    def _note(self, choice: KeyChoice) -> None:
+        before = self.choice
+        self.choice = choice
+        if before is not None and (before.state, before.kid) == (choice.state, choice.kid):
+            return
+        if choice.state is KeyState.ok:
+            if before is not None:
+                log.warning("%s: %s", self.key_name, choice.reason)
+        else:
+            log.error("%s: %s", self.key_name, choice.reason)
+
+    async def signing_writer(self) -> EventWriter:
+        """The writer, signing with the key the registry holds valid now; else a 503 problem."""
+        writer = await self.writer()
+        choice = await self.key_choice()
+        if choice.state is not KeyState.ok:
+            choice = await self.key_choice(fresh=True)  # perhaps registered (or revoked) since
+        if choice.state is KeyState.revoked:
+            log.error("%s: command refused: %s", self.key_name, choice.reason)
+            raise ProblemError(
+                SIGNING_KEY_REVOKED,
+                "本服务的签名密钥已被吊销：新密钥登记之前不写入账本",
+                headers={"Retry-After": "60"},
+                extensions={"kid": choice.kid},
+            )
+        if choice.state is not KeyState.ok:
+            log.error("%s: command refused: %s", self.key_name, choice.reason)
+            raise ProblemError(
+                LEDGER_UNAVAILABLE, "本服务的签名密钥尚未登记", headers={"Retry-After": "30"}
+            )
+        return writer
+
+    async def key_ready(self) -> CheckResult:
+        """The readiness check ``signing_key``: a registered, unrevoked key signs."""
+        try:
+            choice = await self.key_choice()
+        except ProblemError:
+            return CheckResult(False, "the ledger or the key folder is not available")
+        return CheckResult(choice.state is KeyState.ok, choice.reason)
+
     def event_id(self, operator: str, idempotency_key: str, index: int) -> str:
-        self._key()
-        return command_event_id(self._secret, self.deployment, operator, idempotency_key, index)
+        return command_event_id(
+            self._ids_secret(), self.deployment, operator, idempotency_key, index
+        )
 
     def start(self) -> None:
         """Warm up in the background as the app starts (the key, the log, the registry and,
         on Kafka, the stream index), so the first command costs what later ones do. A ledger
-        that is away now is opened by the first command instead."""
+        that is away now is opened by the first command instead. Then look at the key folder
+        and the registry every ``key_check_seconds``."""
         self._warming = asyncio.create_task(self._warm_up(), name="writer-warm-up")
+        self._watching = asyncio.create_task(self._watch_keys(), name="writer-key-watch")
 
     async def _warm_up(self) -> None:
         try:
             await (await self.writer()).warm_up()
+            await self.key_choice()
         except Exception as exc:
             log.warning("command path: warm-up failed (%s)", type(exc).__name__)
 
+    async def _watch_keys(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.key_check_seconds)
+            try:
+                await self.key_choice(fresh=True)
+            except Exception as exc:  # the ledger away: the next command says so
+                log.debug("command path: key check failed (%s)", type(exc).__name__)
+
     async def close(self) -> None:
-        if self._warming is not None:
-            self._warming.cancel()
-            with contextlib.suppress(BaseException):
-                await self._warming
-            self._warming = None
+        for task in (self._warming, self._watching):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+        self._warming = self._watching = None
         if self._log is not None:
             await self._log.close()
         if self._snapshots is not None:
@@ -209,7 +310,7 @@ class Ledger:
         return f"{kind}-{self.event_id(-1)}"
 
     async def submit(self, stream: str, decide: Decide) -> Submission:
-        writer = await self.service.writer()
+        writer = await self.service.signing_writer()
         result = await writer.submit(stream, decide, ids=self.event_id)
         if result.accepted and self.service.on_appended is not None:
             self.service.on_appended()

@@ -155,6 +155,10 @@ def create_app(
             appended,
             settings.service_dir(service) / SNAPSHOTS_FILE,
         )
+        context.readiness_checks = (
+            *context.readiness_checks,
+            ReadinessCheck("signing_key", context.writer.key_ready),
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

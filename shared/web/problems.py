@@ -65,6 +65,7 @@ INTERNAL = ProblemType("internal", 500, "服务器内部错误")
 NOT_READY = ProblemType("not-ready", 503, "服务尚未就绪")
 BUSY = ProblemType("busy", 503, "服务繁忙，请稍后重试")
 LEDGER_UNAVAILABLE = ProblemType("ledger-unavailable", 503, "账本暂不可用，请稍后重试")
+SIGNING_KEY_REVOKED = ProblemType("signing-key-revoked", 503, "本服务的签名密钥已被吊销，暂停写入")
 
 # The documented list (README): every ``type`` a service may answer with.
 CATALOGUE: tuple[ProblemType, ...] = (
@@ -88,6 +89,7 @@ CATALOGUE: tuple[ProblemType, ...] = (
     NOT_READY,
     BUSY,
     LEDGER_UNAVAILABLE,
+    SIGNING_KEY_REVOKED,
 )
 
 _BY_STATUS: dict[int, ProblemType] = {

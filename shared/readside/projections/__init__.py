@@ -9,7 +9,11 @@ from shared.readside.projection import Projection
 
 
 def projections_for(service: str) -> list[Projection]:
-    """The projections the declared service ``service`` maintains."""
-    from shared.service import declaration
+    """The projections the declared service ``service`` maintains (or, given a configured
+    deployment's name, its service's)."""
+    from shared.ledger.deployments import configured
+    from shared.service import declaration, declared
 
+    if service not in declared():
+        service = next((d.service for d in configured() if d.name == service), service)
     return list(declaration(service).projections)
