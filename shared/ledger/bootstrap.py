@@ -1,5 +1,6 @@
 """``ledger init``: keys for every default deployment and their registry entries (registration,
-key, rights, and the kinds of configuration it owns: named once, by the genesis key).
+key, rights, the kinds of configuration it owns: named once, by the genesis key, and the
+internal endpoints of other deployments it may call).
 
 Idempotent: a deployment already registered is left alone, so running it twice, or from two
 processes at once, writes each registry fact once (the second writer's copy is a conflict).
@@ -55,6 +56,18 @@ def registration_drafts(spec: DeploymentSpec, key: SigningKey) -> list[Draft]:
                 GENESIS_ACTOR,
             )
             for kind in spec.configs
+        ),
+        *(
+            Draft(
+                "ledger.registry.calls_granted.v1",
+                {
+                    "deployment": spec.deployment,
+                    "callee": callee,
+                    "endpoints": [e for c, e in spec.calls if c == callee],
+                },
+                GENESIS_ACTOR,
+            )
+            for callee in dict.fromkeys(c for c, _ in spec.calls)
         ),
     ]
 

@@ -22,6 +22,9 @@ class DeploymentSpec:
     acts_for: tuple[str, ...]
     rights: tuple[str, ...]
     configs: tuple[str, ...] = ()  # the kinds of configuration it owns and publishes
+    # (callee deployment, endpoint): internal endpoints of other deployments it may call with
+    # signed requests (shared/web/signed_calls.py); ``ledger init`` grants them.
+    calls: tuple[tuple[str, str], ...] = ()
 
 
 CONFIG_RIGHT = "ledger.registry.config_published.v1"
