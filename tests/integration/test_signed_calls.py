@@ -20,6 +20,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.intake.app import create
+from services.publication.app import create as create_publication
 from shared.crypto.signing import SigningKey
 from shared.ledger import keystore
 from shared.ledger.bootstrap import init_ledger
@@ -30,7 +31,7 @@ from shared.log.factory import open_log
 from shared.rules.registry import GENESIS_DEPLOYMENT
 from shared.rules.stream import REGISTRY_STREAM, StreamState
 from shared.web.settings import WebSettings
-from shared.web.signed_calls import SignedCallAuth, scheme
+from shared.web.signed_calls import SignedCallAuth, scheme, service_client
 from tests.integration.web_servers import start_service
 from tests.web_fixtures import assert_problem, fast_settings
 
@@ -121,7 +122,16 @@ async def genesis_writes(settings: WebSettings, event_type: str, data: dict[str,
 
 
 async def test_publication_asks_intake_for_a_redacted_text(settings: WebSettings) -> None:
-    async with running(settings) as app, caller(app, key_of(settings, "publication")) as c:
+    publication = create_publication(settings).state.ledger.writer
+    async with (
+        running(settings) as app,
+        service_client(
+            publication,
+            "http://intake",
+            target=INTAKE,
+            transport=httpx.ASGITransport(app=app),
+        ) as c,
+    ):
         r = await c.post(PATH, json=ASKED)
     assert r.status_code == 200, r.text
     answer = r.json()

@@ -8,7 +8,7 @@ the caller that endpoint (``ledger.registry.calls_granted.v1``; ``guard.py``). `
 signs with ``httpx``.
 """
 
-from shared.web.signed_calls.client import SignedCallAuth, signed_client
+from shared.web.signed_calls.client import SignedCallAuth, service_client, signed_client
 from shared.web.signed_calls.guard import SignedCallGuard, VerifiedCall, signed_call
 from shared.web.signed_calls.scheme import CallRefused, Refusal
 
@@ -18,6 +18,7 @@ __all__ = [
     "SignedCallAuth",
     "SignedCallGuard",
     "VerifiedCall",
+    "service_client",
     "signed_call",
     "signed_client",
 ]

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from shared.crypto.signing import SigningKey
 from shared.web.signed_calls import scheme
+
+if TYPE_CHECKING:
+    from shared.web.command_path import ServiceWriter
 
 KeyProvider = Callable[[], SigningKey]
 
@@ -61,4 +64,14 @@ def signed_client(
         base_url=base_url,
         auth=SignedCallAuth(key, caller=caller, target=target),
         **kwargs,
+    )
+
+
+def service_client(
+    service: ServiceWriter, base_url: str, *, target: str, **kwargs: Any
+) -> httpx.AsyncClient:
+    """A service's client for ``target``: signed as its own deployment, with the key its
+    writer signs events with (asked per request, so it follows a rotation)."""
+    return signed_client(
+        base_url, key=service._key, caller=service.deployment, target=target, **kwargs
     )
