@@ -150,6 +150,10 @@ async def test_an_unsigned_call_is_refused(settings: WebSettings) -> None:
         )
     assert_problem(r, 401, "call-unsigned")
     echoes_nothing(r)
+    assert r.headers["accept-signature"] == (
+        'ledger=("@method" "@path" "@query" "ledger-caller" "ledger-target" "content-digest")'
+        ';alg="ed25519";created;nonce;tag="ledger-internal-call"'
+    )
     assert_problem(broken, 401, "call-unsigned")
 
 

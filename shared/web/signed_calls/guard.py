@@ -150,7 +150,9 @@ class SignedCallGuard:
         try:
             return await self._admit(request, endpoint)
         except CallRefused as refused:  # logged as request.refused with the problem's type
-            raise ProblemError(PROBLEM_OF[refused.reason]) from None
+            problem = PROBLEM_OF[refused.reason]
+            headers = {"Accept-Signature": scheme.ACCEPT_SIGNATURE} if problem.status == 401 else {}
+            raise ProblemError(problem, headers=headers) from None
 
     async def _admit(self, request: Request, endpoint: str) -> VerifiedCall:
         claim = scheme.read_claim(request.headers)

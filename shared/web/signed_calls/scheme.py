@@ -45,6 +45,11 @@ LABEL = "ledger"
 CALLER_HEADER = "Ledger-Caller"
 TARGET_HEADER = "Ledger-Target"
 COVERED = ("@method", "@path", "@query", "ledger-caller", "ledger-target", "content-digest")
+ACCEPT_SIGNATURE = (
+    f"{LABEL}=(" + " ".join(f'"{c}"' for c in COVERED) + ")"
+    f';alg="ed25519";created;nonce;tag="{TAG}"'
+)
+"""RFC 9421 section 5.1: how a refused caller should sign (sent with every 401)."""
 WINDOW_SECONDS = 60
 """A call is accepted only while ``created`` is within this many seconds of the called
 service's clock (either way), and its nonce is remembered for as long."""
