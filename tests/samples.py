@@ -192,6 +192,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "version": SCHEDULE_VERSION,
         "content": PENALTY_SCHEDULE,
     },
+    "ledger.registry.calls_granted.v1": {
+        "deployment": "/bodies/x/publication",
+        "callee": "/bodies/x/intake",
+        "endpoints": ["redaction"],
+    },
+    "ledger.registry.calls_revoked.v1": {
+        "deployment": "/bodies/x/publication",
+        "callee": "/bodies/x/intake",
+        "endpoints": ["redaction"],
+    },
     "ledger.audit.digest_recorded.v1": {"partition": 0, "count": 0, "digest": H, "partitions": 1},
     "ledger.audit.acknowledged.v1": {
         "events": [[0, 3, H]],

@@ -24,6 +24,8 @@ SERVICE = ServiceDeclaration(
         (BODY,),
         ("ledger.publication.*", CONFIG_RIGHT),
         ("publication_policy",),
+        # Case-scoped redaction by intake (signed internal call, shared/web/signed_calls.py).
+        calls=((f"/bodies/{BODY}/intake", "redaction"),),
     ),
     port=8004,
     routers=[api.router],

@@ -576,6 +576,24 @@ class ConfigPublished(Payload):
         return self
 
 
+EndpointName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{0,40}$")]
+
+
+class CallsGranted(Payload):
+    """The genesis key lets ``deployment`` call the named internal endpoints of ``callee`` (a
+    deployment) with requests signed by its own key (``shared/web/signed_calls``)."""
+
+    deployment: Deployment
+    callee: Deployment
+    endpoints: Annotated[list[EndpointName], Field(min_length=1)]
+
+
+class CallsRevoked(Payload):
+    deployment: Deployment
+    callee: Deployment
+    endpoints: Annotated[list[EndpointName], Field(min_length=1)]
+
+
 # ---- audit (auditor, audit stream) ----------------------------------------------------------
 
 
@@ -658,6 +676,8 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.registry.rights_revoked.v1": RightsRevoked,
     "ledger.registry.config_owner_named.v1": ConfigOwnerNamed,
     "ledger.registry.config_published.v1": ConfigPublished,
+    "ledger.registry.calls_granted.v1": CallsGranted,
+    "ledger.registry.calls_revoked.v1": CallsRevoked,
     "ledger.audit.digest_recorded.v1": DigestRecorded,
     "ledger.audit.seal_recorded.v1": SealRecorded,
     "ledger.audit.acknowledged.v1": BadEventsAcknowledged,

@@ -1,7 +1,7 @@
 """``ledger init``: keys for every configured deployment and their registry entries
-(registration, key, rights, and the kinds of configuration it owns: named once, by the genesis
-key). This is the single-machine way: the genesis key and every deployment's key in one place
-(``make run`` says so). Elsewhere each body generates its own key and the genesis key's holder
+(registration, key, rights, the kinds of configuration it owns: named once, by the genesis
+key, and the internal endpoints of other deployments it may call). This is the single-machine
+way: the genesis key and every deployment's key in one place (``make run`` says so). Elsewhere each body generates its own key and the genesis key's holder
 registers it (``ledger keys``, ``shared/ledger/key_files.py``) with the same drafts.
 
 Idempotent: a deployment already registered is left alone, so running it twice, or from two
@@ -64,6 +64,18 @@ def registration_drafts(spec: DeploymentSpec, key: SigningKey | PublicKey) -> li
                 GENESIS_ACTOR,
             )
             for kind in spec.configs
+        ),
+        *(
+            Draft(
+                "ledger.registry.calls_granted.v1",
+                {
+                    "deployment": spec.deployment,
+                    "callee": callee,
+                    "endpoints": [e for c, e in spec.calls if c == callee],
+                },
+                GENESIS_ACTOR,
+            )
+            for callee in dict.fromkeys(c for c, _ in spec.calls)
         ),
     ]
 

@@ -28,6 +28,8 @@ required, the rest defaults from the service's declaration with its body replace
     configs = []                      # default: the service's kinds, for its first deployment
     key_dir = "/srv/ledger/keys/intake-a"          # default <var_dir>/keys/<name>
     port = 8001                       # default: the service's port, for its first deployment
+    calls = [["/bodies/efficiency-office/intake", "redaction"]]  # default: the declared calls,
+                                      # a call to its own body's service kept within the body
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ class DeploymentSpec:
     configs: tuple[str, ...] = ()  # the kinds of configuration it owns and publishes
     key_dir: Path | None = None  # where its private keys live (default <var_dir>/keys/<name>/)
     port: int | None = None  # under `make run` (default: its service's declared port)
+    # (callee deployment, endpoint): internal endpoints of other deployments it may call with
+    # signed requests (shared/web/signed_calls.py); ``ledger init`` grants them.
+    calls: tuple[tuple[str, str], ...] = ()
 
 
 CONFIG_RIGHT = "ledger.registry.config_published.v1"
@@ -97,6 +102,8 @@ class DeploymentEntry(BaseModel):
     configs: list[Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]] | None = None
     key_dir: Path | None = None
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    # [callee source, endpoint] pairs: internal endpoints of other deployments it may call
+    calls: list[tuple[Source, Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,40}$")]]] | None = None
 
 
 class DeploymentsFile(BaseModel):
@@ -141,6 +148,16 @@ def resolve(
             else tuple(e.body if p == base.body else p for p in base.acts_for)
         )
         declared_port = declared_port_of(e.service)
+        # A declared call to the same body's service is a call to this body's one.
+        own, mine = f"/bodies/{base.body}/", f"/bodies/{e.body}/"
+        calls = (
+            tuple((callee, endpoint) for callee, endpoint in e.calls)
+            if e.calls is not None
+            else tuple(
+                (mine + callee.removeprefix(own) if callee.startswith(own) else callee, endpoint)
+                for callee, endpoint in base.calls
+            )
+        )
         out.append(
             DeploymentSpec(
                 name=e.name,
@@ -153,6 +170,7 @@ def resolve(
                 if e.configs is not None
                 else (base.configs if first else ()),
                 key_dir=e.key_dir,
+                calls=calls,
                 port=e.port if e.port is not None else (declared_port if first else None),
             )
         )

@@ -8,6 +8,10 @@ A key revoked at version N rejects events naming N or later.
 Configuration has owners: the genesis key names, once per kind, the deployment that publishes
 that kind (``config_owner_named``); from then on only that deployment publishes its versions
 (``config_published``), and the genesis key is not needed for day-to-day changes.
+
+Internal calls between services are granted per endpoint: the genesis key lets a deployment
+call named endpoints of another (``calls_granted``, ``calls_revoked``); the called service
+checks ``may_call`` at its current registry version (``shared/web/signed_calls``).
 """
 
 from __future__ import annotations
@@ -68,6 +72,8 @@ class Registry:
     grants: dict[str, list[Grant]] = field(default_factory=dict)
     configs: dict[str, list[tuple[int, str, dict[str, Any]]]] = field(default_factory=dict)
     config_owners: dict[str, tuple[str, int]] = field(default_factory=dict)  # kind -> (dep, at)
+    # (caller, callee) -> one grant per endpoint name (exact names, no patterns)
+    calls: dict[tuple[str, str], list[Grant]] = field(default_factory=dict)
     # Answers are fixed for a given registry content; cleared whenever an event applies.
     _acts: dict[tuple[str, str], bool] = field(default_factory=dict, repr=False)
     _rights: dict[tuple[str, str, int], bool] = field(default_factory=dict, repr=False)
@@ -107,6 +113,13 @@ class Registry:
             self._rights[(deployment, event_type, version)] = answer
         return answer
 
+    def may_call(self, caller: str, callee: str, endpoint: str, version: int) -> bool:
+        """Whether ``caller`` may call ``callee``'s internal ``endpoint`` at ``version``."""
+        return any(
+            g.pattern == endpoint and g.valid_at(version)
+            for g in self.calls.get((caller, callee), ())
+        )
+
     def config_entry_at(self, kind: str, version: int) -> tuple[str, dict[str, Any]] | None:
         """(version label, content) of the configuration of ``kind`` in force at ``version``."""
         found = None
@@ -131,6 +144,7 @@ class Registry:
             grants={d: [replace(g) for g in gs] for d, gs in self.grants.items()},
             configs={k: list(v) for k, v in self.configs.items()},
             config_owners=dict(self.config_owners),
+            calls={pair: [replace(g) for g in gs] for pair, gs in self.calls.items()},
         )
 
     # ---- check and evolve (apply an accepted registry event) ----
@@ -174,6 +188,14 @@ class Registry:
             and data["deployment"] not in self.deployments
         ):
             return "unknown deployment"
+        elif event_type == "ledger.registry.calls_granted.v1":
+            if data["deployment"] not in self.deployments:
+                return "unknown deployment"
+        elif event_type == "ledger.registry.calls_revoked.v1":
+            held = self.calls.get((data["deployment"], data["callee"]), ())
+            active = {g.pattern for g in held if g.revoked_at is None}
+            if not set(data["endpoints"]) <= active:
+                return "no such active call grant"
         return None
 
     def apply(self, event_type: str, data: dict[str, Any], record_hash: str) -> None:
@@ -202,6 +224,13 @@ class Registry:
             self.configs.setdefault(data["kind"], []).append((v, data["version"], data["content"]))
         elif event_type == "ledger.registry.config_owner_named.v1":
             self.config_owners[data["kind"]] = (data["deployment"], v)
+        elif event_type == "ledger.registry.calls_granted.v1":
+            calls = self.calls.setdefault((data["deployment"], data["callee"]), [])
+            calls.extend(Grant(e, v) for e in data["endpoints"])
+        elif event_type == "ledger.registry.calls_revoked.v1":
+            for g in self.calls.get((data["deployment"], data["callee"]), ()):
+                if g.pattern in data["endpoints"] and g.revoked_at is None:
+                    g.revoked_at = v
 
     def summary(self) -> dict[str, Any]:
         """A canonical view of the registry for state digests."""
@@ -220,4 +249,8 @@ class Registry:
                 k: [[at, label] for at, label, _ in v] for k, v in sorted(self.configs.items())
             },
             "config_owners": {k: list(o) for k, o in sorted(self.config_owners.items())},
+            "calls": {
+                f"{caller} -> {callee}": [[g.pattern, g.granted_at, g.revoked_at] for g in gs]
+                for (caller, callee), gs in sorted(self.calls.items())
+            },
         }

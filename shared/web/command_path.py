@@ -221,6 +221,18 @@ class ServiceWriter:
             )
         return writer
 
+    def call_key(self) -> SigningKey:
+        """The key a signed internal call carries (``shared/web/signed_calls``): the one last
+        chosen to sign events; before any choice, the folder's newest."""
+        if self.choice is not None and self.choice.key is not None:
+            return self.choice.key
+        keys = self.keys.read()
+        if not keys:
+            raise ProblemError(
+                LEDGER_UNAVAILABLE, "本服务的签名密钥尚未就绪", headers={"Retry-After": "30"}
+            )
+        return keys[-1]
+
     async def key_ready(self) -> CheckResult:
         """The readiness check ``signing_key``: a registered, unrevoked key signs."""
         try:

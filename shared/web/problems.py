@@ -66,6 +66,18 @@ NOT_READY = ProblemType("not-ready", 503, "服务尚未就绪")
 BUSY = ProblemType("busy", 503, "服务繁忙，请稍后重试")
 LEDGER_UNAVAILABLE = ProblemType("ledger-unavailable", 503, "账本暂不可用，请稍后重试")
 SIGNING_KEY_REVOKED = ProblemType("signing-key-revoked", 503, "本服务的签名密钥已被吊销，暂停写入")
+# Signed internal calls between services (shared/web/signed_calls): each refusal its own type.
+CALL_UNSIGNED = ProblemType("call-unsigned", 401, "内部调用未签名")
+CALL_SIGNATURE_MALFORMED = ProblemType("call-signature-malformed", 401, "内部调用签名格式不正确")
+CALL_STALE = ProblemType("call-stale", 401, "内部调用的签名时间超出允许范围")
+CALL_KEY_UNKNOWN = ProblemType("call-key-unknown", 401, "签名密钥未登记")
+CALL_KEY_REVOKED = ProblemType("call-key-revoked", 401, "签名密钥已撤销")
+CALL_KEY_FOREIGN = ProblemType("call-key-foreign", 401, "签名密钥不属于所称部署")
+CALL_SIGNATURE_INVALID = ProblemType("call-signature-invalid", 401, "内部调用签名无效")
+CALL_MISDIRECTED = ProblemType("call-misdirected", 401, "内部调用的目标不是本部署")
+CALL_BODY_ALTERED = ProblemType("call-body-altered", 401, "请求内容与签名不符")
+CALL_REPLAYED = ProblemType("call-replayed", 401, "内部调用已使用过（重放）")
+CALL_NOT_GRANTED = ProblemType("call-not-granted", 403, "该部署无权调用此内部接口")
 
 # The documented list (README): every ``type`` a service may answer with.
 CATALOGUE: tuple[ProblemType, ...] = (
@@ -90,6 +102,17 @@ CATALOGUE: tuple[ProblemType, ...] = (
     BUSY,
     LEDGER_UNAVAILABLE,
     SIGNING_KEY_REVOKED,
+    CALL_UNSIGNED,
+    CALL_SIGNATURE_MALFORMED,
+    CALL_STALE,
+    CALL_KEY_UNKNOWN,
+    CALL_KEY_REVOKED,
+    CALL_KEY_FOREIGN,
+    CALL_SIGNATURE_INVALID,
+    CALL_MISDIRECTED,
+    CALL_BODY_ALTERED,
+    CALL_REPLAYED,
+    CALL_NOT_GRANTED,
 )
 
 _BY_STATUS: dict[int, ProblemType] = {
