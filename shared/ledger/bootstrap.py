@@ -1,8 +1,9 @@
 """``ledger init``: keys for every configured deployment and their registry entries
 (registration, key, rights, the kinds of configuration it owns: named once, by the genesis
 key, and the internal endpoints of other deployments it may call). This is the single-machine
-way: the genesis key and every deployment's key in one place (``make run`` says so). Elsewhere each body generates its own key and the genesis key's holder
-registers it (``ledger keys``, ``shared/ledger/key_files.py``) with the same drafts.
+way: the genesis key and every deployment's key in one place (``make run`` says so). Elsewhere
+each body generates its own key and the genesis key's holder registers it (``ledger keys``,
+``shared/ledger/key_files.py``) with the same drafts.
 
 Idempotent: a deployment already registered is left alone, so running it twice, or from two
 processes at once, writes each registry fact once (the second writer's copy is a conflict).

@@ -28,6 +28,7 @@ import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel, Field
 
+from shared.crypto.signing import SigningKey
 from shared.events.ids import command_event_id
 from shared.ledger import keystore
 from shared.ledger.live import LiveFold
