@@ -86,14 +86,15 @@ async def test_the_archive_holds_state_and_keys_and_leaves_read_models_out(
     assert paths["idempotency/intake.sqlite3"] == "idempotency"
     assert paths["var/intake/service-secret.key"] == "secret"
     assert paths["var/intake/demo-operators.txt"] == "secret"  # passwords, in clear
-    assert paths["var/keys/intake.key"] == "key"
+    (intake_key,) = [p for p in paths if p.startswith("var/keys/intake/") and p.endswith(".key")]
+    assert paths[intake_key] == "key"
     assert not any("read-model" in p or "snapshots" in p for p in paths)
     assert any("read models" in why for why in m["excluded"])
     assert m["holds_private_keys"] is True
     # Command results before the log, the log before keys and state (see backup.py).
     order = [p["path"] for p in m["parts"]]
     assert order.index("idempotency/intake.sqlite3") < order.index("log/ledger.sqlite3")
-    assert order.index("log/ledger.sqlite3") < order.index("var/keys/intake.key")
+    assert order.index("log/ledger.sqlite3") < order.index(intake_key)
     assert m["log"]["position"] == {
         str(k): v for k, v in log_position(archive / "log/ledger.sqlite3").items()
     }
@@ -132,12 +133,12 @@ async def test_a_restore_gives_back_the_state(backed_up: tuple[Path, str], tmp_p
     finally:
         await store.close()
     assert log_position(fresh / "ledger.sqlite3") == result.manifest.log.position
-    assert (fresh / "keys" / "intake.key").read_bytes() == (
-        archive / "var/keys/intake.key"
-    ).read_bytes()
+    (restored_key,) = (fresh / "keys" / "intake").glob("*.key")
+    (archived_key,) = (archive / "var/keys/intake").glob("*.key")
+    assert restored_key.read_bytes() == archived_key.read_bytes()
     assert (fresh / "intake" / "identity.sqlite3").exists()
     assert not (fresh / "intake" / "read-model-0.sqlite3").exists()
-    assert (fresh / "keys" / "intake.key").stat().st_mode & 0o777 == 0o600
+    assert restored_key.stat().st_mode & 0o777 == 0o600
     assert fresh.stat().st_mode & 0o777 == 0o700
 
 
@@ -165,7 +166,8 @@ async def test_truncated_missing_and_unlisted_parts_are_each_named(
     backed_up: tuple[Path, str],
 ) -> None:
     archive, _ = backed_up
-    key = archive / "var/keys/intake.key"
+    (key,) = (archive / "var/keys/intake").glob("*.key")
+    size = key.stat().st_size
     key.write_bytes(key.read_bytes()[:-3])
     (archive / "identity/intake.sqlite3").unlink()
     (archive / "var" / "planted.txt").write_text("not from the backup")
@@ -173,7 +175,7 @@ async def test_truncated_missing_and_unlisted_parts_are_each_named(
         check_archive(archive)
     assert caught.value.problems == [
         "part identity/intake.sqlite3: missing from the archive",
-        "part var/keys/intake.key: 41 bytes, the manifest says 44",
+        f"part {key.relative_to(archive)}: {size - 3} bytes, the manifest says {size}",
         "file var/planted.txt: in the archive but not in the manifest",
     ]
 
@@ -303,10 +305,11 @@ async def test_the_cli_refuses_a_corrupted_archive_with_the_precise_message(
     backed_up: tuple[Path, str], tmp_path: Path
 ) -> None:
     archive, _ = backed_up
-    part = archive / "var/keys/intake.key"
+    (part,) = (archive / "var/keys/intake").glob("*.key")
     part.write_bytes(b"X" * part.stat().st_size)
     fresh = settings(tmp_path / "fresh")
     out = ledger_cli(fresh, "restore", str(archive))
     assert out.returncode == 1
-    assert f"refused part var/keys/intake.key: SHA-256 {file_sha256(part)}" in out.stdout
+    where = part.relative_to(archive)
+    assert f"refused part {where}: SHA-256 {file_sha256(part)}" in out.stdout
     assert not (tmp_path / "fresh").exists()
