@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from shared.cli.operators import app as operators_app
 from shared.ledger import keystore
 from shared.ledger.acknowledge import acknowledge_bad_records
 from shared.ledger.bootstrap import init_ledger
@@ -517,6 +518,7 @@ dead_letters_app = typer.Typer(
     no_args_is_help=False,
 )
 app.add_typer(dead_letters_app, name="dead-letters")
+app.add_typer(operators_app, name="operators")
 
 _SERVICE_OPTION = typer.Option(
     "--service", "-s", help="Only this service (default: every service with a read model)"
