@@ -3,6 +3,7 @@ the record of changes, refusals that write nothing, and the migration of an olde
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -140,7 +141,7 @@ def test_every_change_is_recorded_with_who_when_and_what(tmp_path: Path) -> None
         ("created", "boss", "system:seed"),
     ]
     assert [c.seq for c in record] == sorted((c.seq for c in record), reverse=True)
-    assert all(a.at > b.at for a, b in zip(record, record[1:], strict=False))
+    assert all(a.at > b.at for a, b in itertools.pairwise(record))
     assert record[0].fields == {"body": ["unit:roads", "unit:water"]}
     assert record[4].fields == {"roles": [["intake_clerk"], ["auditor"]]}
     assert record[1].fields == {"must_change_password": [False, True]}
