@@ -1,15 +1,16 @@
 """Operator administration (role ``admin``, each service over its own identity store).
 
 - JSON API, bearer token and ``Idempotency-Key`` (``command(Role.ADMIN)``) as every command:
-  ``GET /admin/operators``, ``POST /admin/operators`` (create), ``POST /admin/operators/{staff_id}/
+  ``GET /admin/operators``, ``POST /admin/operators/create``, ``POST /admin/operators/{staff_id}/
   disable | enable | reset-password | roles | body``, ``GET /admin/operator-changes`` (the record
-  of changes).
+  of changes). (Create has a path of its own: Starlette answers a method a path lacks with the
+  ``Allow`` of one route only, so one path keeps one method.)
 - The admin page ``/operators`` (session, CSRF token on every form): the operators with status
   and roles, a form for each action, the record of changes.
 
 The store decides and writes in one transaction (``identity.py``, ``operator_changes.py``); a
-refusal is a problem (404 unknown operator, 409 duplicate / unchanged / no administrator left,
-422 roles that do not fit the body) and writes nothing. A temporary password (create, reset) is
+refusal is a problem (404 unknown operator; 409 duplicate, unchanged, no administrator left,
+roles that do not fit the body) and writes nothing. A temporary password (create, reset) is
 shown once: its response is never stored for idempotent replay (a retry acts again) nor cached.
 """
 
@@ -128,18 +129,16 @@ _STATUS: dict[RefusalKind, ProblemType] = {
     RefusalKind.duplicate_staff_id: CONFLICT,
     RefusalKind.unchanged: CONFLICT,
     RefusalKind.no_admin_left: CONFLICT,
-    RefusalKind.roles_do_not_fit_body: VALIDATION,
+    # Well-formed, but not with this body (or, for a change, with the operator as stored): a
+    # conflict with the rules, not a malformed request.
+    RefusalKind.roles_do_not_fit_body: CONFLICT,
 }
 
 
 def refusal_problem(refusal: Refusal) -> ProblemError:
-    problem = _STATUS[refusal.kind]
-    if problem is VALIDATION:
-        error = {"location": ["body", "roles"], "code": refusal.kind.value}
-        return ProblemError(
-            VALIDATION, extensions={"errors": [error | {"message": refusal.message}]}
-        )
-    return ProblemError(problem, refusal.message, extensions={"reason": refusal.kind.value})
+    return ProblemError(
+        _STATUS[refusal.kind], refusal.message, extensions={"reason": refusal.kind.value}
+    )
 
 
 def logged(applied: Applied) -> Applied:
@@ -194,12 +193,15 @@ async def list_changes(
     staff_id: Annotated[str | None, Query(pattern=STAFF_ID_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[ChangeView]:
+    if not set(request.query_params) <= {"staff_id", "limit"}:
+        # A misspelt filter must not quietly widen the answer to every operator.
+        raise ProblemError(VALIDATION, "不支持的查询参数")
     records = await run_in_threadpool(get_context(request).identity.changes, staff_id, limit)
     return [ChangeView.of(r) for r in records]
 
 
 @api.post(
-    "/operators",
+    "/operators/create",
     status_code=201,
     summary="Create an operator with a temporary password (changed at the first sign-in)",
     response_model=ChangedWithPassword,
@@ -355,7 +357,7 @@ async def operators_page(request: Request, _: Operator = Depends(page(Role.ADMIN
     return await _render(request)
 
 
-@pages.post(PAGE_PATH)
+@pages.post(PAGE_PATH + "/create")
 async def create_from_form(
     request: Request, admin: Operator = Depends(page(Role.ADMIN))
 ) -> Response:
