@@ -185,7 +185,8 @@ class IdentityStore:
         # session work on another.
         self.service = service
         sqlite_file.create(path, _SCHEMA)
-        with self._connect() as db:
+        # One write transaction, so two processes starting at once cannot both add a column.
+        with self._transaction() as db:
             for table, column, definition in _ADDED_COLUMNS:
                 columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
                 if column not in columns:  # a file from before the column existed
