@@ -107,3 +107,17 @@ def test_an_unknown_service_is_named(var_dir: Path) -> None:
     code, out = ledger("list", "-s", "nosuch")
     assert code == 2 and "no identity store" in out
     assert not (var_dir / "nosuch").exists()
+
+
+async def test_a_cli_disable_stops_a_running_apps_token_at_once(var_dir: Path) -> None:
+    from tests.web_fixtures import assert_problem, bearer, build_app, client, token_for
+
+    app = build_app(var_dir)  # service "testsvc": not declared, but its identity file exists
+    async with client(app) as c:
+        token = await token_for(c, app, "demo-auditor")
+        assert (await c.get("/auth/me", headers=bearer(token))).status_code == 200
+        code, out = ledger("disable", "-s", "testsvc", "demo-auditor")
+        assert code == 0, out
+        assert_problem(await c.get("/auth/me", headers=bearer(token)), 401, "unauthenticated")
+    record = app.state.ledger.identity.changes(limit=1)[0]
+    assert (record.action, record.actor) == ("disabled", f"cli:{getpass.getuser()}")
