@@ -22,6 +22,7 @@ from rich.table import Table
 
 from shared.cli.backup import backup_app
 from shared.cli.keys import app as keys_app
+from shared.cli.operators import app as operators_app
 from shared.ledger import keystore
 from shared.ledger.acknowledge import acknowledge_bad_records
 from shared.ledger.bootstrap import init_ledger
@@ -531,6 +532,7 @@ dead_letters_app = typer.Typer(
 )
 app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(keys_app, name="keys")
+app.add_typer(operators_app, name="operators")
 
 _SERVICE_OPTION = typer.Option(
     "--service", "-s", help="Only this service (default: every service with a read model)"

@@ -12,7 +12,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.web.context import OPERATOR, get_context
 from shared.web.identity import Operator
-from shared.web.problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
+from shared.web.problems import (
+    FORBIDDEN,
+    PASSWORD_CHANGE_REQUIRED,
+    UNAUTHENTICATED,
+    ProblemError,
+)
 from shared.web.roles import Role
 from shared.web.routes import served_api_routes
 
@@ -48,6 +53,10 @@ def authenticated(
     resolved = get_context(request).identity.resolve("bearer", credentials.credentials)
     if resolved is None:
         raise _refuse_bearer("令牌无效、已过期或已撤销", "invalid_token")
+    if resolved.operator.must_change_password:
+        # None is issued while a change is pending (tokens.py); this covers one issued before
+        # a flag set outside the administrative path, which revokes them all.
+        raise ProblemError(PASSWORD_CHANGE_REQUIRED, "请先在登录页面修改密码")
     request.scope[OPERATOR] = resolved.operator
     return resolved.operator
 

@@ -12,6 +12,7 @@ import secrets
 import sys
 from typing import TextIO
 
+from shared.rules.act import UNIT_PREFIX
 from shared.web.identity import IdentityStore, Operator
 from shared.web.roles import Role, role_label
 from shared.web.settings import WebSettings
@@ -19,6 +20,12 @@ from shared.web.settings import WebSettings
 
 def demo_staff_id(role: Role) -> str:
     return "demo-" + role.value.replace("_", "-")
+
+
+def demo_unit_body(settings: WebSettings) -> str:
+    """The demo unit handler belongs to the unit (``unit:<id>``, as a unit's actors are named)."""
+    unit = settings.demo_unit
+    return unit if unit.startswith(UNIT_PREFIX) else UNIT_PREFIX + unit
 
 
 def ensure_demo_operators(
@@ -33,9 +40,14 @@ def ensure_demo_operators(
     created: list[tuple[Operator, str]] = []
     for role in Role:
         password = secrets.token_urlsafe(12)
-        body = settings.demo_unit if role is Role.UNIT_HANDLER else settings.demo_body
+        body = demo_unit_body(settings) if role is Role.UNIT_HANDLER else settings.demo_body
         op = store.add_operator(
-            demo_staff_id(role), body, [role], password, display_name="演示" + role_label(role)
+            demo_staff_id(role),
+            body,
+            [role],
+            password,
+            display_name="演示" + role_label(role),
+            actor="system:demo",
         )
         created.append((op, password))
     lines = [f"# {service}: demo operators (one per role). Delete this file once read."]

@@ -21,7 +21,7 @@ from shared.ledger.deployments import DeploymentSpec
 from shared.ledger.live import LiveFold
 from shared.readiness import CheckFunction, ReadinessCheck, as_readiness_check
 from shared.readside.projection import Projection
-from shared.web import health, sessions, tokens
+from shared.web import health, operators_admin, password_change, sessions, tokens
 from shared.web.auth import audit_routes
 from shared.web.command_path import SNAPSHOTS_FILE, ServiceWriter
 from shared.web.context import WebContext, get_context
@@ -121,7 +121,7 @@ def create_app(
         pages=Pages(
             service,
             title,
-            [NavItem("首页", "/"), *nav],
+            [NavItem("首页", "/"), *nav, operators_admin.NAV],
             template_dirs,
             public_nav=[NavItem("公众服务", "/public"), *public_nav],
         ),
@@ -209,6 +209,8 @@ def create_app(
     app.include_router(tokens.router)
     app.include_router(lockouts_router)
     app.include_router(sessions.router)
+    app.include_router(password_change.router)
+    app.include_router(operators_admin.router)
     install_docs(app, title)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
@@ -16,7 +16,10 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from shared.web.context import CSRF_TOKEN, operator_of
-from shared.web.roles import role_label
+from shared.web.roles import Role, role_label
+
+if TYPE_CHECKING:
+    from shared.web.identity import Operator
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -57,6 +60,10 @@ def cn_datetime(value: datetime | None) -> str:
 class NavItem:
     label: str
     href: str
+    roles: frozenset[Role] = frozenset()  # shown only to holders of one of them (none: all)
+
+    def shown_to(self, operator: Operator | None) -> bool:
+        return not self.roles or (operator is not None and operator.has_any(self.roles))
 
 
 class Pages:

@@ -49,6 +49,7 @@ UNAUTHENTICATED = ProblemType("unauthenticated", 401, "需要登录")
 INVALID_CREDENTIALS = ProblemType("invalid-credentials", 401, "工号或密码错误")
 FORBIDDEN = ProblemType("forbidden", 403, "无权执行此操作")
 CSRF = ProblemType("csrf", 403, "表单已失效，请刷新页面后重新提交")
+PASSWORD_CHANGE_REQUIRED = ProblemType("password-change-required", 403, "请先修改密码")
 NOT_FOUND = ProblemType("not-found", 404, "未找到")
 METHOD_NOT_ALLOWED = ProblemType("method-not-allowed", 405, "不支持此请求方法")
 NOT_ACCEPTABLE = ProblemType("not-acceptable", 406, "无法提供所请求的格式")
@@ -87,6 +88,7 @@ CATALOGUE: tuple[ProblemType, ...] = (
     INVALID_CREDENTIALS,
     FORBIDDEN,
     CSRF,
+    PASSWORD_CHANGE_REQUIRED,
     NOT_FOUND,
     METHOD_NOT_ALLOWED,
     NOT_ACCEPTABLE,
@@ -156,6 +158,18 @@ class SignInRequired(ProblemError):
 
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(UNAUTHENTICATED, detail)
+
+
+# The form a person whose password was reset (or who was just created) must pass first.
+PASSWORD_CHANGE_PATH = "/account/password"
+
+
+class PasswordChangeRequired(ProblemError):
+    """The person must choose a new password before anything else: browsers are sent to the
+    change-password form, other callers get 403 ``password-change-required``."""
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(PASSWORD_CHANGE_REQUIRED, detail)
 
 
 def wants_html(request: Request) -> bool:
@@ -404,6 +418,9 @@ async def handle_problem_error(request: Request, exc: Exception) -> Response:
         # phone number), and it would travel on through the Location header, the sign-in
         # form and the browser's history.
         return RedirectResponse("/signin?next=" + quote(request.url.path, safe=""), status_code=303)
+    if isinstance(exc, PasswordChangeRequired) and wants_html(request) and request.method == "GET":
+        target = PASSWORD_CHANGE_PATH + "?next=" + quote(request.url.path, safe="")
+        return RedirectResponse(target, status_code=303)
     log.info("request.refused", problem=exc.problem.slug)
     return problem_response(
         request, exc.problem, exc.detail, headers=exc.headers, extensions=exc.extensions

@@ -20,7 +20,13 @@ from shared.web import csrf
 from shared.web.auth import AUTH_MARK, check_roles, public, role_set
 from shared.web.context import CSRF_TOKEN, OPERATOR, get_context
 from shared.web.identity import Operator
-from shared.web.problems import BUSY, TOO_MANY_REQUESTS, ProblemError, SignInRequired
+from shared.web.problems import (
+    BUSY,
+    TOO_MANY_REQUESTS,
+    PasswordChangeRequired,
+    ProblemError,
+    SignInRequired,
+)
 from shared.web.public_kit import FORM_FIELD, form_token_valid, render_form, visitor_of
 from shared.web.roles import Role
 
@@ -35,10 +41,12 @@ def session_cookie(service: str) -> str:
 SIGNIN_FORM = "signin"
 
 
-def page(*roles: Role | str) -> Callable[..., Any]:
+def page(*roles: Role | str, before_password_change: bool = False) -> Callable[..., Any]:
     """Page route dependency: a signed-in session holding one of ``roles`` (none: anyone signed
     in); on POST/PUT/PATCH/DELETE also a valid CSRF token. Browsers without a session are sent
-    to the sign-in form."""
+    to the sign-in form; a person who must change their password, to the change-password form
+    (only routes declared ``before_password_change=True`` — that form, sign-out — let them
+    through)."""
     wanted = role_set(roles)
 
     async def dependency(request: Request) -> Operator:
@@ -53,6 +61,8 @@ def page(*roles: Role | str) -> Callable[..., Any]:
         request.scope[CSRF_TOKEN] = resolved.csrf_token
         if request.method not in csrf.SAFE_METHODS:
             await csrf.verify(request, resolved.csrf_token)
+        if resolved.operator.must_change_password and not before_password_change:
+            raise PasswordChangeRequired("请先修改密码，再使用其他功能")
         check_roles(resolved.operator, wanted)
         return resolved.operator
 
@@ -160,7 +170,9 @@ async def signin(request: Request) -> Response:
 
 
 @router.post("/signout")
-async def signout(request: Request, operator: Operator = Depends(page())) -> Response:
+async def signout(
+    request: Request, operator: Operator = Depends(page(before_password_change=True))
+) -> Response:
     ctx = get_context(request)
     token = request.cookies.get(session_cookie(ctx.service))
     if token:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from shared.web.auth import authenticated, bearer_scheme, public
 from shared.web.context import get_context
 from shared.web.identity import Operator
-from shared.web.problems import INVALID_CREDENTIALS, ProblemError
+from shared.web.problems import INVALID_CREDENTIALS, PASSWORD_CHANGE_REQUIRED, ProblemError
 from shared.web.roles import Role
 
 log = structlog.get_logger("ledger.web")
@@ -70,6 +70,9 @@ async def issue_token(
             INVALID_CREDENTIALS,
             headers={"WWW-Authenticate": 'Bearer realm="ledger"', **NO_STORE},
         )
+    if operator.must_change_password:
+        # A reset (or new) password is for the change-password page only (sessions.py).
+        raise ProblemError(PASSWORD_CHANGE_REQUIRED, "请先在登录页面修改密码", headers=NO_STORE)
     ttl = ctx.settings.token_ttl_seconds
     issued = await run_in_threadpool(ctx.identity.issue, "bearer", operator, ttl)
     log.info("signin.succeeded", channel="api", staff_id=operator.staff_id)
