@@ -23,6 +23,7 @@ from shared.readside.projection import Projection
 from shared.web import health, sessions, tokens
 from shared.web.auth import audit_routes
 from shared.web.command_path import SNAPSHOTS_FILE, ServiceWriter
+from shared.web.config_admin import config_admin_router, config_nav
 from shared.web.context import WebContext, get_context
 from shared.web.demo_operators import ensure_demo_operators
 from shared.web.docs import install_docs
@@ -120,7 +121,7 @@ def create_app(
         pages=Pages(
             service,
             title,
-            [NavItem("首页", "/"), *nav],
+            [NavItem("首页", "/"), *nav, *config_nav(deployment)],
             template_dirs,
             public_nav=[NavItem("公众服务", "/public"), *public_nav],
         ),
@@ -205,6 +206,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers:
         app.include_router(router)
+    if deployment is not None and deployment.configs:
+        app.include_router(config_admin_router(deployment))
     audit_routes(app)
     return app
 
