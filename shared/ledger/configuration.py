@@ -71,10 +71,16 @@ KIND_LABELS: dict[str, str] = {
 class ConfigRefusal(Exception):
     """Why a new version cannot be published now (no submitted value in it)."""
 
-    def __init__(self, reason: Literal["not_owner", "stale_version"], in_force: str) -> None:
+    def __init__(
+        self,
+        reason: Literal["not_owner", "stale_version", "unknown_body"],
+        in_force: str,
+        fields: Sequence[tuple[str | int, ...]] = (),
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.in_force = in_force
+        self.fields = list(fields)  # where in the content (unknown_body), never its values
 
 
 @dataclass(frozen=True)
@@ -229,10 +235,31 @@ def decide_publication(
         raise ConfigRefusal("not_owner", current)
     if base != current:
         raise ConfigRefusal("stale_version", current)
+    unknown = unknown_supervisors(registry, kind, content)
+    if unknown:
+        raise ConfigRefusal("unknown_body", current, unknown)
     if entry is not None and entry[1] == content:
         return []
     data = {"kind": kind, "version": next_label(registry, kind), "content": content}
     return [Draft(CONFIG_PUBLISHED, data, actor)]
+
+
+def unknown_supervisors(
+    registry: Registry, kind: str, content: Mapping[str, Any]
+) -> list[tuple[str | int, ...]]:
+    """Where a unit directory names a supervising body the body directory in force lacks
+    (both live in the registry stream: the owner checks them against each other)."""
+    if kind != ConfigKind.unit_directory:
+        return []
+    bodies = in_force(registry, ConfigKind.body_directory)
+    if bodies is None:
+        return []
+    known = {b["id"] for b in bodies[1]["bodies"]}
+    return [
+        ("units", i, "supervised_by")
+        for i, unit in enumerate(content["units"])
+        if unit["supervised_by"] not in known
+    ]
 
 
 # ---- the shipped defaults ---------------------------------------------------------------------

@@ -55,8 +55,8 @@ from shared.log.port import StoredRecord
 from shared.rules.registry import Registry
 from shared.rules.stream import REGISTRY_STREAM, StreamState
 from shared.web.auth import require_roles
-from shared.web.command_path import CommandAnswer, Ledger, ServiceWriter, ledger_for
-from shared.web.context import get_context
+from shared.web.command_path import CommandAnswer, ServiceWriter, ledger_for
+from shared.web.context import IDEMPOTENCY_DISCARD, get_context
 from shared.web.idempotency import KEY_PATTERN, claim_or_answer, command, fingerprint
 from shared.web.identity import Operator
 from shared.web.pages import NavItem
@@ -190,10 +190,11 @@ def _owned(spec: DeploymentSpec, kind: str) -> ConfigKind:
 
 
 async def publish(
-    ledger: Ledger, kind: ConfigKind, base: str, content: dict[str, Any]
+    request: Request, kind: ConfigKind, base: str, content: dict[str, Any]
 ) -> PublishAnswer:
     """Decide, check, sign (this deployment's key), append, read back — or refuse (nothing
     written): 403 not the owner, 409 stale base or nothing new."""
+    ledger = ledger_for(request)
     chosen: dict[str, str] = {}
 
     def decide(state: StreamState) -> list[Any]:
@@ -207,6 +208,20 @@ async def publish(
     try:
         answer = await ledger.run(REGISTRY_STREAM, decide)
     except ConfigRefusal as refusal:
+        if refusal.reason == "unknown_body":
+            # Invalid content, as a 422: the key stays free for the corrected retry.
+            request.scope[IDEMPOTENCY_DISCARD] = True
+            errors = [
+                {
+                    "location": ["body", *where],
+                    "code": "unknown_body",
+                    "message": "监督机构名录（现行版本）中没有这个机构",
+                }
+                for where in refusal.fields
+            ]
+            raise ProblemError(
+                VALIDATION, "内容引用了不存在的监督机构", extensions={"errors": errors}
+            ) from None
         if refusal.reason == "not_owner":
             raise ProblemError(
                 FORBIDDEN,
@@ -233,8 +248,7 @@ def _publish_route(
         base_version: BaseVersion,
         operator: Operator = Depends(command(ADMIN)),
     ) -> PublishAnswer:
-        ledger = ledger_for(request)
-        return await publish(ledger, kind, base_version, _dumped(content))
+        return await publish(request, kind, base_version, _dumped(content))
 
     async def diff_kind(
         request: Request,
@@ -423,10 +437,15 @@ def _pages(router: APIRouter, spec: DeploymentSpec) -> None:
             request, operator.staff_id, idempotency_key, fingerprint(request, body, ctx_web.secret)
         )
         try:
-            answer = await publish(ledger_for(request), known, base_version, new)
+            answer = await publish(request, known, base_version, new)
         except ProblemError as exc:
             ctx = await kind_context(request, known)
-            ctx.update(draft_text=content, refusal=exc.detail, reason=exc.extensions.get("reason"))
+            ctx.update(
+                draft_text=content,
+                refusal=exc.detail,
+                reason=exc.extensions.get("reason"),
+                errors=exc.extensions.get("errors", []),
+            )
             return render(request, "config_kind.html", ctx, status=exc.problem.status)
         return RedirectResponse(
             f"/admin/config/{known.value}?published={answer.version}", status_code=303

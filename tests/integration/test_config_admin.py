@@ -169,6 +169,27 @@ async def test_refusals_are_problems_and_write_nothing(
         )
         assert body["errors"][0]["location"][-2:] == ["handle_within", "amount"]
 
+        # A supervising body the body directory in force does not list (seeded here first).
+        bodies = default_contents()["body_directory"]
+        assert (await publish(c, token, "body_directory", "0", bodies, "k-8")).status_code == 201
+        head = await log.head()
+        orphan = copy.deepcopy(UNITS)
+        orphan["units"][4]["supervised_by"] = "no-such-body"
+        body = assert_problem(
+            await publish(c, token, "unit_directory", "1", orphan, "k-9"), 422, "validation"
+        )
+        assert [(e["location"], e["code"]) for e in body["errors"]] == [
+            (["body", "units", 4, "supervised_by"], "unknown_body")
+        ]
+        assert "no-such-body" not in str(body)
+        # The key stays free for the corrected content.
+        fixed = renamed(UNITS, 4, "市场监管局")
+        r = await publish(c, token, "unit_directory", "1", fixed, "k-9")
+        assert r.status_code == 201, r.text
+        head = await log.head()
+        again = await publish(c, token, "unit_directory", "1", fixed, "k-10")  # now stale
+        assert_problem(again, 409, "conflict")
+
         assert await log.head() == head  # not one of these refusals wrote anything
 
 

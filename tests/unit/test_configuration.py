@@ -29,6 +29,7 @@ from shared.ledger.configuration import (
     default_contents,
     next_label,
     seed_drafts,
+    unknown_supervisors,
 )
 from shared.ledger.deployments import spec
 from tests.samples import MemoryLedger
@@ -266,3 +267,18 @@ def test_nothing_in_force_is_all_added_and_equal_content_is_unchanged() -> None:
     # Key order does not matter: contents are compared as canonical JSON.
     reordered = {"bodies": [dict(reversed(list(b.items()))) for b in BODIES["bodies"]]}
     assert content_diff(BODIES, reordered).unchanged
+
+
+def test_a_unit_directory_names_only_bodies_of_the_body_directory_in_force() -> None:
+    reg = registry()
+    orphan = copy.deepcopy(UNITS)
+    orphan["units"][2]["supervised_by"] = "nowhere"
+    assert unknown_supervisors(reg, "unit_directory", orphan) == []  # no body directory yet
+    [bodies] = decide_publication(reg, "body_directory", DISPATCH, "0", BODIES, ACTOR)
+    reg.apply(bodies.type, bodies.data, "h1")
+    assert unknown_supervisors(reg, "unit_directory", UNITS) == []
+    assert unknown_supervisors(reg, "unit_directory", orphan) == [("units", 2, "supervised_by")]
+    with pytest.raises(ConfigRefusal) as refused:
+        decide_publication(reg, "unit_directory", DISPATCH, "0", orphan, ACTOR)
+    assert refused.value.reason == "unknown_body"
+    assert refused.value.fields == [("units", 2, "supervised_by")]
