@@ -10,13 +10,26 @@ pseudonym, officials by staff id, complaint text with personal data replaced by 
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+import orjson
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+from typing_extensions import TypeAliasType
+
+from shared.events.codec import CanonicalFormError, canonical
 
 # ---- field types -----------------------------------------------------------------------------
 
@@ -652,18 +665,20 @@ class UrgencyLimits(Payload):
     handle_within: LimitSpec = Field(description="from assignment to the unit's reply (办结)")
 
 
-class TimeLimits(Payload):
-    """限时办结: per urgency, how long dispatch and the units have; how long a 回访 waits."""
+class LimitsByUrgency(Payload):
+    urgent: UrgencyLimits
+    high: UrgencyLimits
+    normal: UrgencyLimits
+    low: UrgencyLimits
 
-    by_urgency: dict[Urgency, UrgencyLimits]
+
+class TimeLimits(Payload):
+    """限时办结: per urgency (every one of ``Urgency``), how long dispatch and the units have;
+    how long a 回访 waits; the longest extension."""
+
+    by_urgency: LimitsByUrgency
     revisit_within: LimitSpec = Field(description="how long a complainant is waited for (回访)")
     extension_at_most: LimitSpec = Field(description="the longest one extension may grant")
-
-    @model_validator(mode="after")
-    def _every_urgency(self) -> TimeLimits:
-        if set(self.by_urgency) != set(Urgency):
-            raise ValueError("every urgency has its limits")
-        return self
 
 
 class CalendarVersion(Payload):
@@ -675,36 +690,31 @@ class CalendarVersion(Payload):
 LOOSE_CONFIG_MAX_BYTES = 65_536
 
 
-class LooseConfig(BaseModel):
+# Keys are names (Latin, digits, _.:- and CJK ideographs); integers are those JSON keeps exact.
+PlainKey = Annotated[str, Field(pattern="^[A-Za-z0-9_.:\u4e00-\u9fff-]{1,80}$")]
+SafeInt = Annotated[StrictInt, Field(ge=-(2**53 - 1), le=2**53 - 1)]
+PlainJson = TypeAliasType(
+    "PlainJson",
+    "StrictStr | SafeInt | StrictBool | list[PlainJson] | dict[PlainKey, PlainJson] | None",
+)
+
+
+class LooseConfig(RootModel[dict[PlainKey, PlainJson]]):
     """A kind without its own schema yet: any JSON object of integers, strings, booleans, lists
-    and objects (no floats: events carry none), at most 64 KiB."""
+    and objects in the events' domain (no floats, integers within ±(2**53-1), valid Unicode),
+    at most 64 KiB as canonical bytes."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _plain_json(cls, value: Any) -> Any:
-        if not isinstance(value, dict):
-            raise ValueError("an object")
-        _no_floats(value)
-        if len(json.dumps(value, ensure_ascii=False).encode()) > LOOSE_CONFIG_MAX_BYTES:
+    @model_validator(mode="after")
+    def _in_the_event_domain(self) -> LooseConfig:
+        try:
+            size = len(canonical(self.root))
+        except (CanonicalFormError, orjson.JSONEncodeError):
+            raise ValueError("not in the events' JSON domain") from None
+        if size > LOOSE_CONFIG_MAX_BYTES:
             raise ValueError("at most 64 KiB")
-        return value
-
-
-def _no_floats(value: Any, depth: int = 0) -> None:
-    if depth > 20:
-        raise ValueError("nested too deep")
-    if isinstance(value, float):
-        raise ValueError("no floats: use integers (e.g. per mille) or strings")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise ValueError("keys are strings")
-            _no_floats(v, depth + 1)
-    elif isinstance(value, list):
-        for v in value:
-            _no_floats(v, depth + 1)
+        return self
 
 
 CONFIG_CONTENT: dict[str, type[BaseModel]] = {

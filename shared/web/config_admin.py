@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from shared.events.catalog import CONFIG_CONTENT, ConfigKind
+from shared.events.codec import CanonicalFormError, canonical
 from shared.ledger.configuration import (
     KIND_LABELS,
     NO_VERSION,
@@ -283,7 +284,18 @@ def _publish_route(
 
 
 def _dumped(content: BaseModel) -> dict[str, Any]:
+    """The validated content as JSON data, refused (422) outside the events' domain (a lone
+    surrogate in a name cannot be signed)."""
     dumped: dict[str, Any] = content.model_dump(mode="json")
+    try:
+        canonical(dumped)
+    except (CanonicalFormError, orjson.JSONEncodeError):
+        error = {
+            "location": ["body"],
+            "code": "string_unicode",
+            "message": "应为有效的 Unicode 字符串",
+        }
+        raise ProblemError(VALIDATION, extensions={"errors": [error]}) from None
     return dumped
 
 

@@ -20,6 +20,7 @@ from shared.events.catalog import (
     PenaltySchedule,
     TimeLimits,
     UnitDirectory,
+    Urgency,
 )
 from shared.ledger.configuration import (
     ConfigRefusal,
@@ -72,10 +73,10 @@ def test_the_sample_unit_directory_has_city_bureaus_and_two_district_units() -> 
 
 def test_the_default_time_limits_read_as_the_calendars_time_limits() -> None:
     limits = TimeLimits.model_validate(DEFAULTS["time_limits"])
-    for per in limits.by_urgency.values():
+    for per in dict(limits.by_urgency).values():
         for spec_ in (per.dispatch_within, per.handle_within):
             assert TimeLimit.model_validate(spec_.model_dump()).amount == spec_.amount
-    assert limits.by_urgency["urgent"].handle_within.unit == "hours"
+    assert limits.by_urgency.urgent.handle_within.unit == "hours"
 
 
 def test_every_default_is_owned_by_a_default_deployment() -> None:
@@ -138,8 +139,9 @@ def test_the_body_directory_refuses_ids_twice_and_unknown_levels() -> None:
 def test_time_limits_need_every_urgency_and_positive_whole_amounts() -> None:
     limits = copy.deepcopy(DEFAULTS["time_limits"])
     del limits["by_urgency"]["low"]
-    with pytest.raises(ValidationError, match="every urgency"):
+    with pytest.raises(ValidationError, match="low"):
         TimeLimits.model_validate(limits)
+    assert set(TimeLimits.model_fields["by_urgency"].annotation.model_fields) == set(Urgency)  # type: ignore[union-attr]
     for bad in (0, -1, 1001, "3", 1.5):
         limits = copy.deepcopy(DEFAULTS["time_limits"])
         limits["revisit_within"]["amount"] = bad
@@ -165,13 +167,18 @@ def test_a_penalty_schedule_is_never_milder_on_a_repeat_and_labels_its_own_offen
     "content",
     [
         {"weights": {"reply": 0.4}},  # a float
-        {"nested": [[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]},  # too deep
+        {"count": 2**53},  # an integer JSON does not keep exact
+        {"weights": {"\ue000": 1}},  # a key outside the names keys may be
+        {"text": "\ud800"},  # a lone surrogate
         {"text": "字" * 40_000},  # larger than 64 KiB
     ],
 )
 def test_loose_kinds_take_plain_json_objects_only(content: dict[str, Any]) -> None:
+    model = CONFIG_CONTENT[ConfigKind.assessment_weights]
     with pytest.raises(ValidationError):
-        CONFIG_CONTENT[ConfigKind.assessment_weights].model_validate(content)
+        model.model_validate(content)
+    plain = {"weights": {"reply_rate": 400, "窗口": [True, None, "x"]}}
+    assert model.model_validate(plain).model_dump(mode="json") == plain
 
 
 def test_every_kind_has_a_model_and_the_rule_book_checks_it() -> None:
