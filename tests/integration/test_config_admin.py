@@ -300,3 +300,78 @@ async def test_make_run_seeds_the_defaults_once(tmp_path: Path) -> None:
         assert await log.head() == first
     finally:
         await log.close()
+
+
+# ---- the pages (a browser-like client; tests/browser drives real Chromium) ----------------------
+
+HTML = {"accept": "text/html"}
+
+
+async def _page_client(app: FastAPI, c: Any, staff_id: str = ADMIN) -> str:
+    from tests.web_fixtures import csrf_from, sign_in_page
+
+    await sign_in_page(c, app, staff_id)
+    r = await c.get("/admin/config/unit_directory", headers=HTML)
+    return csrf_from(r.text) if r.status_code == 200 else ""
+
+
+async def test_the_pages_refuse_what_the_api_refuses_and_a_double_click_publishes_once(
+    ledger: tuple[WebSettings, EventLog],
+) -> None:
+    settings, log = ledger
+    await publish_defaults(log, settings)
+    app = create_dispatch(settings)
+    units = orjson.dumps(renamed(UNITS, 0, "市卫健委")).decode()
+    async with client(app) as c, app.router.lifespan_context(app):
+        assert (await c.get("/admin/config", headers=HTML)).status_code == 303  # to sign in
+        csrf = await _page_client(app, c)
+        head = await log.head()
+
+        # A stale base: the preview says so and offers no publish button; publishing is a 409.
+        form = {"content": units, "base_version": "0", "csrf_token": csrf}
+        r = await c.post("/admin/config/unit_directory/preview", data=form, headers=HTML)
+        assert r.status_code == 200 and "发布将被拒绝" in r.text and "确认发布" not in r.text
+        r = await c.post(
+            "/admin/config/unit_directory/publish",
+            data={**form, "idempotency_key": "page-1"},
+            headers=HTML,
+        )
+        assert r.status_code == 409 and "stale_version" in r.text
+        # Invalid JSON, invalid content, no CSRF token: refused, nothing written.
+        bad = {"content": "{", "base_version": "1", "csrf_token": csrf}
+        r = await c.post("/admin/config/unit_directory/preview", data=bad, headers=HTML)
+        assert r.status_code == 422 and "JSON 格式错误" in r.text
+        bad["content"] = '{"units": [{"id": "unit:x", "level": "municipal"}]}'
+        r = await c.post("/admin/config/unit_directory/preview", data=bad, headers=HTML)
+        assert r.status_code == 422 and "body.units.0.name" in r.text
+        no_csrf = {"content": units, "base_version": "1", "idempotency_key": "page-2"}
+        r = await c.post("/admin/config/unit_directory/publish", data=no_csrf, headers=HTML)
+        assert r.status_code == 403
+        assert await log.head() == head
+
+        # Published once, however often the button is pressed.
+        ok = {"content": units, "base_version": "1", "csrf_token": csrf, "idempotency_key": "p-3"}
+        first = await c.post("/admin/config/unit_directory/publish", data=ok, headers=HTML)
+        again = await c.post("/admin/config/unit_directory/publish", data=ok, headers=HTML)
+        assert first.status_code == again.status_code == 303
+        assert first.headers["location"] == again.headers["location"]
+        assert first.headers["location"] == "/admin/config/unit_directory?published=2"
+        page = await c.get(first.headers["location"], headers=HTML)
+        assert "已发布第 2 版" in page.text and "市卫健委" in page.text
+    versions_ = [
+        e["data"]["version"]
+        for e in await registry_events(log)
+        if e["type"].endswith("config_published.v1") and e["data"]["kind"] == "unit_directory"
+    ]
+    assert versions_ == ["1", "2"]
+
+
+async def test_only_administrators_see_the_configuration_pages(
+    ledger: tuple[WebSettings, EventLog],
+) -> None:
+    settings, _ = ledger
+    app = create_dispatch(settings)
+    async with client(app) as c, app.router.lifespan_context(app):
+        await _page_client(app, c, "demo-dispatch-officer")
+        assert (await c.get("/admin/config", headers=HTML)).status_code == 403
+        assert (await c.get("/admin/config/unit_directory", headers=HTML)).status_code == 403
