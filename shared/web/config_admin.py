@@ -136,15 +136,19 @@ async def _registry(request: Request) -> tuple[Registry, list[StoredRecord]]:
     return registry_of(writer.genesis, writer.log.partitions, records), records
 
 
+def _log_time(appended_at: int | None) -> datetime | None:
+    """The log's time (µs since the epoch) as a UTC datetime."""
+    return datetime.fromtimestamp(appended_at / 1_000_000, UTC) if appended_at else None
+
+
 def _view(v: PublishedVersion) -> VersionView:
-    at = datetime.fromtimestamp(v.appended_at / 1_000_000, UTC) if v.appended_at else None
     return VersionView(
         version=v.label,
         registry_version=v.registry_version,
         actor=v.actor,
         deployment=v.deployment,
         written_at=v.written_at,
-        appended_at=at,
+        appended_at=_log_time(v.appended_at),
         content=v.content,
     )
 
@@ -302,10 +306,6 @@ def _dumped(content: BaseModel) -> dict[str, Any]:
 # ---- pages ------------------------------------------------------------------------------------
 
 
-def _cn_time(appended_at: int | None) -> datetime | None:
-    return datetime.fromtimestamp(appended_at / 1_000_000, UTC) if appended_at else None
-
-
 def _page_errors(exc: ValidationError, model: type[BaseModel]) -> list[dict[str, Any]]:
     """The content's errors for the page: field names of the model, never submitted values."""
     names: set[str] = set()
@@ -363,9 +363,9 @@ def _pages(router: APIRouter, spec: DeploymentSpec) -> None:
             "kind_label": KIND_LABELS[kind],
             "owner": owner_of(registry, kind),
             "current": current,
-            "current_at": _cn_time(current.appended_at) if current else None,
+            "current_at": _log_time(current.appended_at) if current else None,
             "current_text": pretty(current.content) if current else "",
-            "history": [(v, _cn_time(v.appended_at)) for v in reversed(history)],
+            "history": [(v, _log_time(v.appended_at)) for v in reversed(history)],
             "base_version": current.label if current else NO_VERSION,
             "registry": registry,
         }
@@ -382,7 +382,7 @@ def _pages(router: APIRouter, spec: DeploymentSpec) -> None:
                     "kind": kind,
                     "label": KIND_LABELS.get(kind, kind),
                     "current": current,
-                    "at": _cn_time(current.appended_at) if current else None,
+                    "at": _log_time(current.appended_at) if current else None,
                     "count": len(history),
                     "owner": owner_of(registry, kind),
                 }
