@@ -30,6 +30,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.ledger.bootstrap import init_ledger
+from shared.ledger.configuration import publish_defaults
 from shared.ledger.deployments import DeploymentSpec, configured, spec
 from shared.log.factory import open_log
 from shared.private_files import owner_only
@@ -79,6 +80,7 @@ async def _init_ledger(settings: RunSettings) -> None:
     log = await open_log(settings)
     try:
         result = await init_ledger(log, settings)
+        await publish_defaults(log, settings)  # the default directories, by their owners
     finally:
         await log.close()
     backend = settings.log_backend

@@ -13,9 +13,23 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+import orjson
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+from typing_extensions import TypeAliasType
+
+from shared.events.codec import CanonicalFormError, canonical
 
 # ---- field types -----------------------------------------------------------------------------
 
@@ -542,15 +556,177 @@ class PenaltySchedule(Payload):
     """Per offence code, the minimum penalty for the 1st, 2nd, ... offence (the last repeats)."""
 
     minimums: dict[OffenceCode, Annotated[list[Penalty], Field(min_length=1)]]
+    labels: dict[OffenceCode, Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=dict, description="offence code -> its name (zh-CN), for pages"
+    )
+
+    @model_validator(mode="after")
+    def _never_milder_on_repeat(self) -> PenaltySchedule:
+        for steps in self.minimums.values():
+            ranks = [PENALTY_RANK[p] for p in steps]
+            if ranks != sorted(ranks):
+                raise ValueError("a repeat offence's minimum is never milder than the one before")
+        if not set(self.labels) <= set(self.minimums):
+            raise ValueError("labels name offences of the schedule only")
+        return self
+
+
+# Configuration contents: one model per kind (CONFIG_CONTENT), checked by the rule book on every
+# ``registry.config_published`` and by each owner's command endpoint before signing. Routing,
+# escalation thresholds, assessment weights and publication policy are loose objects for now
+# (any JSON object without floats, bounded in size): their services will give them a schema.
+
+DirectoryName = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class BodyLevel(StrEnum):
+    """Where a supervisory body sits: a city body, a district's, or stationed in a unit."""
+
+    municipal = "municipal"  # 市级
+    district = "district"  # 区（县）级
+    stationed = "stationed"  # 派驻（驻在被监督单位）
+
+
+class BodyEntry(Payload):
+    id: OrgId
+    name: DirectoryName
+    level: BodyLevel
+    parent: OrgId | None = Field(None, description="the body it belongs to or reports to")
+    aliases: Annotated[list[DirectoryName], Field(max_length=10)] = []
+
+
+def _ids_once_and_parents_known(entries: list[Any]) -> None:
+    """Shared check of both directories: ids are unique, a parent is an entry of the same
+    directory, and following parents never comes back to where it started."""
+    ids = [e.id for e in entries]
+    if len(set(ids)) != len(ids):
+        raise ValueError("each id is listed once")
+    parent = {e.id: e.parent for e in entries}
+    for e in entries:
+        if e.parent is not None and e.parent not in parent:
+            raise ValueError("a parent is an entry of the same directory")
+        seen = {e.id}
+        up = e.parent
+        while up is not None:
+            if up in seen:
+                raise ValueError("parents form a cycle")
+            seen.add(up)
+            up = parent.get(up)
 
 
 class BodyDirectory(Payload):
-    bodies: dict[OrgId, Annotated[int, Field(ge=1, le=5)]] = Field(description="body -> level")
+    """The supervisory bodies that receive efficiency complaints, with their levels."""
+
+    bodies: Annotated[list[BodyEntry], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BodyDirectory:
+        _ids_once_and_parents_known(self.bodies)
+        return self
 
 
-CONFIG_CONTENT: dict[str, type[Payload]] = {
+class UnitLevel(StrEnum):
+    municipal = "municipal"  # 市直单位
+    district = "district"  # 区（县）直单位
+    street = "street"  # 街道（乡镇）
+
+
+UnitId = Annotated[str, Field(pattern=r"^unit:[a-z0-9._-]{1,75}$")]
+
+
+class UnitEntry(Payload):
+    id: UnitId
+    name: DirectoryName
+    level: UnitLevel
+    parent: UnitId | None = Field(None, description="the unit it is part of (a district's own)")
+    supervised_by: OrgId = Field(description="the body whose stationed office supervises it")
+
+
+class UnitDirectory(Payload):
+    """The units under supervision: who they are, where they sit, which body supervises them."""
+
+    units: Annotated[list[UnitEntry], Field(min_length=1, max_length=5000)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> UnitDirectory:
+        _ids_once_and_parents_known(self.units)
+        return self
+
+
+class LimitSpec(Payload):
+    """A time limit as configured (``shared.calendar.TimeLimit`` reads the same shape)."""
+
+    amount: Annotated[int, Field(strict=True, gt=0, le=1000)]
+    unit: Literal["working_days", "hours"] = "working_days"
+
+
+class UrgencyLimits(Payload):
+    dispatch_within: LimitSpec = Field(description="from receipt to assignment (转办)")
+    handle_within: LimitSpec = Field(description="from assignment to the unit's reply (办结)")
+
+
+class LimitsByUrgency(Payload):
+    urgent: UrgencyLimits
+    high: UrgencyLimits
+    normal: UrgencyLimits
+    low: UrgencyLimits
+
+
+class TimeLimits(Payload):
+    """限时办结: per urgency (every one of ``Urgency``), how long dispatch and the units have;
+    how long a 回访 waits; the longest extension."""
+
+    by_urgency: LimitsByUrgency
+    revisit_within: LimitSpec = Field(description="how long a complainant is waited for (回访)")
+    extension_at_most: LimitSpec = Field(description="the longest one extension may grant")
+
+
+class CalendarVersion(Payload):
+    """The holiday calendar due times are counted on (``Due.calendar`` names it)."""
+
+    version: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
+
+
+LOOSE_CONFIG_MAX_BYTES = 65_536
+
+
+# Keys are names (Latin, digits, _.:- and CJK ideographs); integers are those JSON keeps exact.
+PlainKey = Annotated[str, Field(pattern="^[A-Za-z0-9_.:\u4e00-\u9fff-]{1,80}$")]
+SafeInt = Annotated[StrictInt, Field(ge=-(2**53 - 1), le=2**53 - 1)]
+PlainJson = TypeAliasType(
+    "PlainJson",
+    "StrictStr | SafeInt | StrictBool | list[PlainJson] | dict[PlainKey, PlainJson] | None",
+)
+
+
+class LooseConfig(RootModel[dict[PlainKey, PlainJson]]):
+    """A kind without its own schema yet: any JSON object of integers, strings, booleans, lists
+    and objects in the events' domain (no floats, integers within ±(2**53-1), valid Unicode),
+    at most 64 KiB as canonical bytes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="after")
+    def _in_the_event_domain(self) -> LooseConfig:
+        try:
+            size = len(canonical(self.root))
+        except (CanonicalFormError, orjson.JSONEncodeError):
+            raise ValueError("not in the events' JSON domain") from None
+        if size > LOOSE_CONFIG_MAX_BYTES:
+            raise ValueError("at most 64 KiB")
+        return self
+
+
+CONFIG_CONTENT: dict[str, type[BaseModel]] = {
     ConfigKind.penalty_schedule: PenaltySchedule,
     ConfigKind.body_directory: BodyDirectory,
+    ConfigKind.unit_directory: UnitDirectory,
+    ConfigKind.time_limits: TimeLimits,
+    ConfigKind.calendar: CalendarVersion,
+    ConfigKind.routing: LooseConfig,
+    ConfigKind.escalation_thresholds: LooseConfig,
+    ConfigKind.assessment_weights: LooseConfig,
+    ConfigKind.publication_policy: LooseConfig,
 }
 
 

@@ -140,10 +140,9 @@ class EventWriter:
                 drafts = [dataclasses.replace(d, id=ids(i)) for i, d in enumerate(drafts)]
             reg = t.fold.registry
             regseq, reghash, at = reg.version, reg.hash_at(reg.version), now_rfc3339()
-            if stream != REGISTRY_STREAM:  # the genesis writer's registry stream: init only
-                refused = self._check(t, drafts, regseq, reghash, at)
-                if refused is not None:
-                    return Submission(stream, refused, attempt)
+            refused = self._check(t, drafts, regseq, reghash, at)
+            if refused is not None:
+                return Submission(stream, refused, attempt)
             signed = self.signer.sign_chain(
                 stream, drafts, head=state.head, regseq=regseq, reghash=reghash, time=at
             )
@@ -173,6 +172,8 @@ class EventWriter:
             verdict = reject(reason or Reason.invalid_data, "refused before signing")
             return [Written(d.id or "", verdict, None, b"") for d in drafts]
         state = copy_state(t.state)
+        # The registry stream's state is the registry itself: judge on the copy's.
+        registry = state.domain if t.stream == REGISTRY_STREAM else t.fold.registry
         now = int(self.clock() * 1_000_000)
         verdicts: list[Verdict] = []
         for d in unsigned:
@@ -180,7 +181,7 @@ class EventWriter:
             verdict = (
                 parsed
                 if isinstance(parsed, Verdict)
-                else admit(state, parsed, t.fold.registry, signature_ok=True, appended_at=now)
+                else admit(state, parsed, registry, signature_ok=True, appended_at=now)
             )
             verdicts.append(verdict)
             if not verdict.accepted:
@@ -205,7 +206,12 @@ class EventWriter:
             if verdict is None:
                 raise RuntimeError(f"appended records of {t.stream} not found on read-back")
             out.append(Written(s.id, verdict, pos, s.record))
-        if self.snapshots is not None and all(w.verdict.accepted for w in out):
+        # The registry stream is always folded afresh (``_tracked``): it has no snapshot.
+        if (
+            self.snapshots is not None
+            and t.stream != REGISTRY_STREAM
+            and all(w.verdict.accepted for w in out)
+        ):
             snap = Snapshot(copy_state(t.state), t.partition, positions[-1].offset, t.next_offset)
             self.snapshots.save(snap)
         return out

@@ -24,6 +24,7 @@ from shared.readside.projection import Projection
 from shared.web import health, operators_admin, password_change, sessions, tokens
 from shared.web.auth import audit_routes
 from shared.web.command_path import SNAPSHOTS_FILE, ServiceWriter
+from shared.web.config_admin import config_admin_router, config_nav
 from shared.web.context import WebContext, get_context
 from shared.web.demo_operators import ensure_demo_operators
 from shared.web.docs import install_docs
@@ -121,7 +122,7 @@ def create_app(
         pages=Pages(
             service,
             title,
-            [NavItem("首页", "/"), *nav, operators_admin.NAV],
+            [NavItem("首页", "/"), *nav, operators_admin.NAV, *config_nav(deployment)],
             template_dirs,
             public_nav=[NavItem("公众服务", "/public"), *public_nav],
         ),
@@ -215,6 +216,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers:
         app.include_router(router)
+    if deployment is not None and deployment.configs:
+        app.include_router(config_admin_router(deployment))
     audit_routes(app)
     return app
 

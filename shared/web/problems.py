@@ -346,8 +346,11 @@ def declared_names(dependant: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-def sanitize_validation_errors(errors: Sequence[Any], dependant: Any) -> list[dict[str, Any]]:
-    allowed = declared_names(dependant)
+def sanitize_validation_errors(
+    errors: Sequence[Any], dependant: Any, *, allowed: frozenset[str] | None = None
+) -> list[dict[str, Any]]:
+    """Errors as the 422 shows them: names the route (or ``allowed``) declares, never values."""
+    allowed = declared_names(dependant) if allowed is None else allowed
     out: list[dict[str, Any]] = []
     for err in errors:
         if not isinstance(err, Mapping):

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 import services.intake.commands as intake_commands
 from services.intake.app import create
 from shared.ledger.bootstrap import init_ledger
+from shared.ledger.configuration import publish_defaults
 from shared.ledger.signer import Draft
 from shared.log.factory import open_log
 from shared.log.port import EventLog, read_all
@@ -46,6 +47,7 @@ async def ledger(tmp_path: Path) -> AsyncIterator[tuple[WebSettings, EventLog]]:
     settings = fast_settings(tmp_path / "var", log_partitions=3, idempotency_lock_seconds=1.0)
     log = await open_log(settings)
     await init_ledger(log, settings)
+    await publish_defaults(log, settings)  # as `make run` would: its parent then writes nothing
     try:
         yield settings, log
     finally:
