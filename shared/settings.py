@@ -48,6 +48,11 @@ class LedgerSettings(BaseSettings):
         description="Base64url Ed25519 public key that roots the key registry "
         "(default: the one `ledger init` wrote under <var_dir>/keys/)",
     )
+    config_defaults_dir: Path | None = Field(
+        None,
+        description="The default configuration `make run` seeds, one <kind>.json each "
+        "(default: deploy/config of the source tree)",
+    )
 
     @property
     def sqlite_log_file(self) -> Path:

@@ -24,7 +24,6 @@ import difflib
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,10 +48,7 @@ logger = logging.getLogger(__name__)
 
 CONFIG_PUBLISHED = "ledger.registry.config_published.v1"
 NO_VERSION = "0"  # the base of a kind's first version
-DEFAULTS_DIR = Path(
-    os.environ.get("LEDGER_CONFIG_DEFAULTS_DIR")
-    or Path(__file__).resolve().parents[2] / "deploy" / "config"
-)
+SOURCE_DEFAULTS_DIR = Path(__file__).resolve().parents[2] / "deploy" / "config"
 DEFAULTS_STAFF = "config-defaults"  # the staff id the seeding names, under the owner's body
 
 KIND_LABELS: dict[str, str] = {
@@ -269,7 +265,7 @@ class DefaultConfigError(ValueError):
     """A shipped default file does not hold valid content of its kind."""
 
 
-def default_contents(directory: Path = DEFAULTS_DIR) -> dict[str, dict[str, Any]]:
+def default_contents(directory: Path = SOURCE_DEFAULTS_DIR) -> dict[str, dict[str, Any]]:
     """``<kind>.json`` of every kind found in ``directory``, validated and normalized."""
     out: dict[str, dict[str, Any]] = {}
     for kind in ConfigKind:
@@ -301,12 +297,12 @@ async def publish_defaults(
     log: EventLog,
     settings: LedgerSettings,
     specs: Sequence[DeploymentSpec] | None = None,
-    directory: Path = DEFAULTS_DIR,
+    directory: Path | None = None,
 ) -> list[tuple[str, str]]:
     """Seed the shipped defaults, each by the deployment that owns its kind, signed with that
     deployment's key (after ``ledger init``). Idempotent: returns the (kind, version) pairs
     published now, none when every kind already has a version."""
-    contents = default_contents(directory)
+    contents = default_contents(directory or settings.config_defaults_dir or SOURCE_DEFAULTS_DIR)
     genesis = keystore.genesis_public(settings)
     published: list[tuple[str, str]] = []
     for spec in specs if specs is not None else configured(settings):
