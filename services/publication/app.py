@@ -26,9 +26,10 @@ SERVICE = ServiceDeclaration(
         ("publication_policy",),
     ),
     port=8004,
-    routers=[api.router],
+    routers=[api.router, api.home],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
+    nav=api.NAV,
 )
 
 

@@ -1,0 +1,314 @@
+"""One case's life through the four services, driven only through HTTP: intake records the
+complaint and hands out the tracking code, screens it by hand; dispatch assigns it to a lead
+unit with a due time (refused before screening); the unit signs for it, replies and claims
+resolution in oversight's workbench; the complainant confirms on intake's public page with the
+tracking code; a supervisor closes it with a finding; publication drafts a notice from
+structured fields and a reviewer publishes it on the public notice page. Every service's
+operator page shows the case as its people look for it. Then ``ledger verify`` exits 0 and
+``ledger replay`` lists the case's event types in order.
+
+The four apps run in-process (ASGI) on one SQLite log made by ``ledger init`` in a temporary
+var dir, each with its own projector following the log into its own read model."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.dispatch.app import create as create_dispatch
+from services.intake.app import create as create_intake
+from services.oversight.app import create as create_oversight
+from services.publication.app import create as create_publication
+from shared.log.factory import open_log
+from shared.log.port import read_all
+from shared.web.demo_operators import demo_staff_id
+from shared.web.roles import Role
+from shared.web.settings import WebSettings
+from tests.conftest import REPO
+from tests.web_fixtures import (
+    assert_problem,
+    bearer,
+    client,
+    fast_settings,
+    sign_in_page,
+    token_for,
+)
+
+PHONE = "13812345678"
+COMPLAINT: dict[str, Any] = {
+    "channel": "web_form",
+    "unit": "city-housing-bureau",
+    "category": "窗口服务",
+    "text": "窗口工作人员长时间离岗，群众排队无人办理。",
+    "contact": PHONE,
+}
+UNIT = "unit:demo-unit"  # the demo unit handler's unit, as the log names units
+HTML = {"accept": "text/html"}
+LIFE = [
+    "ledger.complaint.received.v1",
+    "ledger.complaint.screened.v1",
+    "ledger.dispatch.assigned.v1",
+    "ledger.handling.acknowledged.v1",
+    "ledger.handling.replied.v1",
+    "ledger.handling.resolution_claimed.v1",
+    "ledger.complainant.confirmed.v1",
+    "ledger.handling.closed.v1",
+    "ledger.publication.drafted.v1",
+    "ledger.publication.published.v1",
+]
+
+
+def cli_env(var_dir: Path) -> dict[str, str]:
+    env = {**os.environ, "LEDGER_VAR_DIR": str(var_dir), "COLUMNS": "240"}
+    env.pop("LEDGER_LOG_BACKEND", None)
+    return env
+
+
+def ledger_cli(var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli.main", *args],
+        cwd=REPO,
+        env=cli_env(var_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@dataclass
+class Service:
+    app: FastAPI
+    http: httpx.AsyncClient
+    tokens: dict[Role, str]
+
+    def as_(self, role: Role, key: str | None = None) -> dict[str, str]:
+        return bearer(self.tokens[role], key)
+
+
+@dataclass
+class World:
+    var_dir: Path
+    settings: WebSettings
+    intake: Service
+    dispatch: Service
+    oversight: Service
+    publication: Service
+
+    async def head(self) -> dict[int, int]:
+        log = await open_log(self.settings)
+        try:
+            return await log.head()
+        finally:
+            await log.close()
+
+
+def after(answer: dict[str, Any]) -> dict[str, str]:
+    return {"after": ",".join(f"{p}:{n}" for p, n in answer["position"].items())}
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    var_dir = tmp_path / "var"
+    init = ledger_cli(var_dir, "init")
+    assert init.returncode == 0, init.stdout + init.stderr
+    settings = fast_settings(var_dir, read_your_writes_seconds=10.0)
+    makers: list[tuple[Callable[[WebSettings], FastAPI], tuple[Role, ...]]] = [
+        (create_intake, (Role.INTAKE_CLERK, Role.DISPATCH_OFFICER)),
+        (create_dispatch, (Role.DISPATCH_OFFICER, Role.INTAKE_CLERK)),
+        (create_oversight, (Role.UNIT_HANDLER, Role.SUPERVISOR)),
+        (create_publication, (Role.PUBLICATION_REVIEWER, Role.SUPERVISOR)),
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        services = []
+        for make, roles in makers:
+            app = make(settings)
+            http = await stack.enter_async_context(client(app))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            tokens = {r: await token_for(http, app, demo_staff_id(r)) for r in roles}
+            services.append(Service(app, http, tokens))
+        yield World(var_dir, settings, *services)
+
+
+async def form_token(c: httpx.AsyncClient, path: str) -> str:
+    page = await c.get(path, headers=HTML)
+    assert page.status_code == 200, page.text
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match
+    return match.group(1)
+
+
+async def follow_up(c: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    token = await form_token(c, "/public/follow-up")
+    return await c.post("/public/follow-up", data={"csrf_token": token, **fields}, headers=HTML)
+
+
+async def signed_in_page(svc: Service, role: Role, path: str, **params: str) -> str:
+    async with client(svc.app) as browser:
+        await sign_in_page(browser, svc.app, demo_staff_id(role))
+        r = await browser.get(path, params=params, headers=HTML)
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+async def test_one_case_from_complaint_to_published_notice(world: World) -> None:
+    intake, dispatch, oversight, publication = (
+        world.intake,
+        world.dispatch,
+        world.oversight,
+        world.publication,
+    )
+
+    # 受理: the complaint opens its case; the complainant gets the tracking code once.
+    r = await intake.http.post(
+        "/complaints", json=COMPLAINT, headers=intake.as_(Role.INTAKE_CLERK, "life-1")
+    )
+    assert r.status_code == 201, r.text
+    receipt = r.json()
+    case, number, code = receipt["stream"], receipt["complaint_no"], receipt["tracking_code"]
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}", code)
+    again = await intake.http.post(
+        "/complaints", json=COMPLAINT, headers=intake.as_(Role.INTAKE_CLERK, "life-1")
+    )
+    assert again.json()["tracking_code"] == code  # a retry hands out the same code
+
+    queue = await signed_in_page(intake, Role.INTAKE_CLERK, "/queue", **after(receipt))
+    assert number in queue and "待甄别" in queue
+
+    # 转办 before screening: refused, with the reason, and nothing is written.
+    head = await world.head()
+    assign = {"lead_unit": UNIT, "working_days": 10, "urgency": "normal"}
+    early = await dispatch.http.post(
+        f"/cases/{case}/assignment", json=assign, headers=dispatch.as_(Role.DISPATCH_OFFICER, "a0")
+    )
+    assert assert_problem(early, 409, "conflict")["reason"] == "unscreened"
+    assert await world.head() == head
+
+    # 甄别 by hand, then 转办 with a due time in working days.
+    r = await intake.http.post(
+        f"/complaints/{case}/screening",
+        json={"outcome": "new"},
+        headers=intake.as_(Role.INTAKE_CLERK, "s-1"),
+    )
+    assert r.status_code == 201, r.text
+    screened = r.json()
+    board = await signed_in_page(dispatch, Role.DISPATCH_OFFICER, "/board", **after(screened))
+    assert number in board and "待转办（已甄别，1 件）" in board
+    wrong_role = await dispatch.http.post(
+        f"/cases/{case}/assignment", json=assign, headers=dispatch.as_(Role.INTAKE_CLERK, "a1")
+    )
+    assert_problem(wrong_role, 403, "forbidden")
+    r = await dispatch.http.post(
+        f"/cases/{case}/assignment", json=assign, headers=dispatch.as_(Role.DISPATCH_OFFICER, "a1")
+    )
+    assert r.status_code == 201, r.text
+    assigned = r.json()
+    board = await signed_in_page(dispatch, Role.DISPATCH_OFFICER, "/board", **after(assigned))
+    assert "办理中（1 件" in board and UNIT in board
+
+    # The unit's workbench: sign for it, reply, claim resolution.
+    unit = Role.UNIT_HANDLER
+    for path, body, key in (
+        ("acknowledgement", None, "w-1"),
+        ("replies", {"text": "已约谈窗口负责人，恢复正常排班。"}, "w-2"),
+        ("resolution-claim", {"summary": "窗口已恢复正常办理。"}, "w-3"),
+    ):
+        r = await oversight.http.post(
+            f"/workbench/cases/{case}/{path}", json=body, headers=oversight.as_(unit, key)
+        )
+        assert r.status_code == 201, (path, r.text)
+    claimed = r.json()
+    bench = await signed_in_page(oversight, unit, "/workbench", **after(claimed))
+    assert number in bench and "已签收" in bench and "单位报办结" in bench
+
+    # 结案 before the complainant answered: refused (the complainant can still be asked).
+    close = {"basis": "complainant_confirmed", "finding": "substantiated", "confidential": False}
+    early = await oversight.http.post(
+        f"/cases/{case}/closure", json=close, headers=oversight.as_(Role.SUPERVISOR, "c-0")
+    )
+    assert assert_problem(early, 409, "conflict")["reason"] == "not_confirmed"
+
+    # The complainant, on the public page: a wrong code is refused, the right one confirms.
+    async with client(intake.app) as citizen:
+        wrong = await follow_up(citizen, complaint_no=number, code="0000-0000-0000-0000")
+        assert wrong.status_code == 404 and "投诉编号或查询码不正确" in wrong.text
+        status = await follow_up(citizen, complaint_no=number, code=code.lower())
+        assert status.status_code == 200 and "单位报办结" in status.text
+        done = await follow_up(citizen, complaint_no=number, code=code, action="confirm")
+        assert done.status_code == 200, done.text
+        assert "您已确认问题已解决" in done.text
+        twice = await follow_up(citizen, complaint_no=number, code=code, action="confirm")
+        assert twice.status_code == 409  # resolved now: nothing more to confirm
+
+    # 办结 with a finding; the dashboard shows the state.
+    r = await oversight.http.post(
+        f"/cases/{case}/closure", json=close, headers=oversight.as_(Role.SUPERVISOR, "c-1")
+    )
+    assert r.status_code == 201, r.text
+    closed = r.json()
+    dash = await signed_in_page(oversight, Role.SUPERVISOR, "/dashboard", **after(closed))
+    assert 'data-status="closed">1<' in dash
+
+    # 公开: a notice from structured fields only, then a reviewer publishes it.
+    reviewer = Role.PUBLICATION_REVIEWER
+    fields = {"unit": COMPLAINT["unit"], "category": COMPLAINT["category"]}
+    queue = await signed_in_page(publication, reviewer, "/review", **after(closed))
+    assert number in queue and "已办结待起草（1 件" in queue
+    mismatch = await publication.http.post(
+        f"/cases/{case}/notice",
+        json={**fields, "finding": "unsubstantiated"},
+        headers=publication.as_(reviewer, "n-0"),
+    )
+    assert assert_problem(mismatch, 409, "conflict")["reason"] == "fields_mismatch"
+    free_text = await publication.http.post(
+        f"/cases/{case}/notice",
+        json={**fields, "finding": "substantiated", "text": "自由文字"},
+        headers=publication.as_(reviewer, "n-x"),
+    )
+    assert_problem(free_text, 422, "validation")
+    r = await publication.http.post(
+        f"/cases/{case}/notice",
+        json={**fields, "finding": "substantiated"},
+        headers=publication.as_(reviewer, "n-1"),
+    )
+    assert r.status_code == 201, r.text
+    drafted = r.json()
+    r = await publication.http.post(
+        f"/cases/{case}/notice/publication",
+        params=after(drafted),
+        headers=publication.as_(reviewer, "p-1"),
+    )
+    assert r.status_code == 201, r.text
+    published = r.json()
+    async with client(publication.app) as public:
+        await public.get(f"/public/notices?{httpx.QueryParams(after(published))}")
+        notices = await public.get("/public/notices", headers=HTML)
+    assert notices.status_code == 200
+    assert "核查结论：经核查，群众反映的问题属实。" in notices.text
+    assert COMPLAINT["unit"] in notices.text and COMPLAINT["category"] in notices.text
+
+    # Nothing of the complainant's contact is in the log.
+    log = await open_log(world.settings)
+    try:
+        raw = b"".join([rec.record async for rec in read_all(log)])
+    finally:
+        await log.close()
+    assert PHONE.encode() not in raw and code.replace("-", "").encode() not in raw
+
+    verify = ledger_cli(world.var_dir, "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    replay = ledger_cli(world.var_dir, "replay", case)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    listed = re.findall(r"ledger\.[a-z_]+\.[a-z_]+\.v1", replay.stdout)
+    assert listed == LIFE, replay.stdout
+    assert replay.stdout.count("accepted") >= len(LIFE)
