@@ -30,7 +30,9 @@ class AssignCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lead_unit: UnitId
-    working_days: Annotated[JsonInt, Field(ge=1, le=60)] = Field(
+    working_days: JsonInt = Field(
+        ge=1,
+        le=60,
         description="The limit, in working days of the statutory calendar, from the day after "
         "the assignment"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.catalog import CaseId, Channel, OrgId, ScreeningOutcome
 from shared.ledger.signer import Draft
@@ -42,13 +42,6 @@ class ReceiveComplaint(BaseModel):
         "decides its closure",
     )
 
-    @model_validator(mode="after")
-    def _platform_named(self) -> ReceiveComplaint:
-        named = self.platform is not None
-        if named != (self.channel in (Channel.online_platform, Channel.open311)):
-            raise ValueError("online platforms and Open311 clients are named; others are not")
-        return self
-
 
 class ScreenComplaint(BaseModel):
     """A clerk's screening by hand (duplicate and cross-level checks done)."""
@@ -60,13 +53,6 @@ class ScreenComplaint(BaseModel):
         None, description="The open case it duplicates, or the closed case it repeats"
     )
     note: Annotated[str, Field(max_length=500)] = ""
-
-    @model_validator(mode="after")
-    def _related(self) -> ScreenComplaint:
-        needs = self.outcome in (ScreeningOutcome.duplicate, ScreeningOutcome.repeat_after_closure)
-        if needs != (self.related_case is not None):
-            raise ValueError("duplicates and repeats name the related case; others do not")
-        return self
 
 
 class DisputeReason(StrEnum):
@@ -104,6 +90,9 @@ def receive(
     """Open the case with the complaint (受理). ``complainant`` is the keyed pseudonym."""
     if state.accepted:
         raise Refusal("already_received", "该件已受理，不能重复受理")
+    # Checked here, not in the body's schema, which cannot say it (a 409 naming the reason).
+    if (cmd.platform is not None) != (cmd.channel in (Channel.online_platform, Channel.open311)):
+        raise Refusal("platform_mismatch", "网上平台和 Open311 渠道须写明平台名称，其他渠道不写")
     data: dict[str, object] = {
         "complaint_no": complaint_no(state.stream),
         "channel": cmd.channel,
@@ -128,6 +117,9 @@ def screen(state: StreamState, cmd: ScreenComplaint, actor: str) -> list[Draft]:
         raise Refusal("already_screened", "该件已完成甄别")
     if case.status != RECEIVED:
         raise Refusal("wrong_state", "该件当前状态不能甄别")
+    related = cmd.outcome in (ScreeningOutcome.duplicate, ScreeningOutcome.repeat_after_closure)
+    if related != (cmd.related_case is not None):
+        raise Refusal("related_case_mismatch", "重复件和办结后重复件须写明关联件，其他情形不写")
     data: dict[str, object] = {"outcome": cmd.outcome, "method": "manual", "note": cmd.note}
     if cmd.related_case is not None:
         if cmd.related_case == state.stream:
