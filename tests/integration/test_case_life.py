@@ -312,3 +312,97 @@ async def test_one_case_from_complaint_to_published_notice(world: World) -> None
     listed = re.findall(r"ledger\.[a-z_]+\.[a-z_]+\.v1", replay.stdout)
     assert listed == LIFE, replay.stdout
     assert replay.stdout.count("accepted") >= len(LIFE)
+
+
+async def test_every_step_checks_roles_and_bad_input_writes_nothing(world: World) -> None:
+    intake, dispatch, oversight, publication = (
+        world.intake,
+        world.dispatch,
+        world.oversight,
+        world.publication,
+    )
+    r = await intake.http.post(
+        "/complaints",
+        json={**COMPLAINT, "contact": None},
+        headers=intake.as_(Role.INTAKE_CLERK, "anon-1"),
+    )
+    assert r.status_code == 201, r.text
+    case, number, code = r.json()["stream"], r.json()["complaint_no"], r.json()["tracking_code"]
+    head = await world.head()
+
+    wrong_roles = [
+        (intake, Role.DISPATCH_OFFICER, f"/complaints/{case}/screening", {"outcome": "new"}),
+        (dispatch, Role.INTAKE_CLERK, f"/cases/{case}/assignment", {"lead_unit": UNIT}),
+        (oversight, Role.SUPERVISOR, f"/workbench/cases/{case}/acknowledgement", None),
+        (oversight, Role.UNIT_HANDLER, f"/cases/{case}/closure", {"basis": "anonymous"}),
+        (publication, Role.SUPERVISOR, f"/cases/{case}/notice", {"unit": "x"}),
+    ]
+    for n, (svc, role, path, body) in enumerate(wrong_roles):
+        refused = await svc.http.post(path, json=body, headers=svc.as_(role, f"role-{n}"))
+        assert refused.status_code == 403, (path, refused.text)
+        unsigned = await svc.http.post(path, json=body, headers={"Idempotency-Key": f"u-{n}"})
+        assert unsigned.status_code == 401, (path, unsigned.text)
+
+    bad_bodies = [
+        (intake, Role.INTAKE_CLERK, f"/complaints/{case}/screening", {"outcome": "maybe"}),
+        (intake, Role.INTAKE_CLERK, "/complaints/case-1/screening", {"outcome": "new"}),
+        (
+            dispatch,
+            Role.DISPATCH_OFFICER,
+            f"/cases/{case}/assignment",
+            {"lead_unit": UNIT, "working_days": 0},
+        ),
+        (
+            oversight,
+            Role.SUPERVISOR,
+            f"/cases/{case}/closure",
+            {"basis": "anonymous", "finding": "maybe", "confidential": False},
+        ),
+        (oversight, Role.UNIT_HANDLER, f"/workbench/cases/{case}/replies", {"text": ""}),
+    ]
+    for n, (svc, role, path, body) in enumerate(bad_bodies):
+        bad = await svc.http.post(path, json=body, headers=svc.as_(role, f"bad-{n}"))
+        assert bad.status_code == 422, (path, bad.text)
+        assert bad.headers["content-type"].startswith("application/problem+json")
+        assert PHONE not in bad.text
+
+    # In the wrong state: refused with the reason (the case is not even screened).
+    states = [
+        (oversight, Role.UNIT_HANDLER, f"/workbench/cases/{case}/acknowledgement", None),
+        (
+            oversight,
+            Role.SUPERVISOR,
+            f"/cases/{case}/closure",
+            {"basis": "anonymous", "finding": "substantiated", "confidential": False},
+        ),
+        (
+            publication,
+            Role.PUBLICATION_REVIEWER,
+            f"/cases/{case}/notice",
+            {"unit": COMPLAINT["unit"], "category": "窗口服务", "finding": "substantiated"},
+        ),
+    ]
+    for n, (svc, role, path, body) in enumerate(states):
+        conflict = await svc.http.post(path, json=body, headers=svc.as_(role, f"state-{n}"))
+        assert conflict.status_code == 409, (path, conflict.text)
+        assert conflict.json()["reason"] in ("not_assigned", "wrong_state", "not_closed")
+    assert await world.head() == head  # nothing of all that reached the log
+
+    # Pages: each for its own people only.
+    async with client(dispatch.app) as browser:
+        await sign_in_page(browser, dispatch.app, demo_staff_id(Role.INTAKE_CLERK))
+        assert (await browser.get("/board", headers=HTML)).status_code == 403
+    async with client(oversight.app) as browser:
+        r = await browser.get("/dashboard", headers=HTML)
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin")
+
+    # An anonymous complaint has nobody to confirm; guessing codes is throttled.
+    async with client(intake.app) as citizen:
+        anonymous = await follow_up(citizen, complaint_no=number, code=code, action="confirm")
+        assert anonymous.status_code == 409
+        for _ in range(5):
+            guess = await follow_up(citizen, complaint_no=number, code="0000-0000-0000-0001")
+            assert guess.status_code == 404
+        throttled = await follow_up(citizen, complaint_no=number, code=code)
+        assert throttled.status_code == 429 and throttled.headers["retry-after"]
+    assert await world.head() == head
