@@ -7,20 +7,22 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from starlette.responses import Response
 
 from services.dispatch import commands
 from services.dispatch.projection import DISPATCH_CASES
 from shared.calendar import StatutoryCalendar, TimeLimit, due_at
+from shared.events.catalog import Urgency
 from shared.readside.projections.case_summary import CASES
 from shared.store.port import ASC, DocumentStore
 from shared.web import Role
-from shared.web.command_path import CommandAnswer, LedgerDep
+from shared.web.command_path import CommandAnswer, Ledger, LedgerDep
 from shared.web.context import get_context
 from shared.web.demo import demo_router
 from shared.web.idempotency import command
 from shared.web.identity import Operator
+from shared.web.page_commands import back_to, new_form_key, page_command
 from shared.web.pages import NavItem
 from shared.web.read_your_writes import FreshRead
 from shared.web.sessions import page
@@ -54,9 +56,27 @@ def calendar() -> StatutoryCalendar:
 async def assign_case(
     case_id: CaseIdPath, body: commands.AssignCase, ledger: LedgerDep
 ) -> CommandAnswer:
+    return await _assign(case_id, body, ledger)
+
+
+async def _assign(case_id: str, body: commands.AssignCase, ledger: Ledger) -> CommandAnswer:
     # The clock starts at assignment: the due time is computed once, here, and recorded.
     due = due_at(datetime.now(UTC), TimeLimit(amount=body.working_days), calendar())
     return await ledger.run(case_id, lambda st: commands.assign(st, body, ledger.actor, due))
+
+
+@router.post("/board/{case_id}/assignment", include_in_schema=False)
+async def assign_from_page(
+    case_id: CaseIdPath,
+    ledger: LedgerDep,
+    lead_unit: Annotated[str, Form(pattern=r"^unit:[a-z0-9._-]{1,75}$")],
+    working_days: Annotated[int, Form(ge=1, le=60)],
+    urgency: Annotated[Urgency, Form()] = Urgency.normal,
+    operator: Operator = Depends(page_command(Role.DISPATCH_OFFICER)),
+) -> Response:
+    body = commands.AssignCase(lead_unit=lead_unit, working_days=working_days, urgency=urgency)
+    answer = await _assign(case_id, body, ledger)
+    return back_to("/board", answer.position)
 
 
 async def _store(request: Request) -> DocumentStore:
@@ -92,5 +112,6 @@ async def dispatch_board(
             "unscreened": unscreened,
             "handling": rows(handling),
             "stale": fresh.gave_up,
+            "form_key": new_form_key,
         },
     )

@@ -34,7 +34,7 @@ class AssignCase(BaseModel):
         ge=1,
         le=60,
         description="The limit, in working days of the statutory calendar, from the day after "
-        "the assignment"
+        "the assignment",
     )
     urgency: Urgency = Urgency.normal
     instructions: Annotated[str, Field(max_length=500)] = ""

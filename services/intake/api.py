@@ -13,6 +13,7 @@ from starlette.responses import Response
 from services.intake import commands, tracking_code
 from services.intake.projection import COMPLAINTS
 from services.intake.pseudonym import pseudonym
+from shared.events.catalog import Channel, ScreeningOutcome
 from shared.readside.projections.case_summary import CASES
 from shared.store.port import DESC, Doc, DocumentStore
 from shared.web.auth import require_roles
@@ -21,6 +22,7 @@ from shared.web.context import get_context
 from shared.web.demo import demo_router
 from shared.web.idempotency import command
 from shared.web.identity import Operator
+from shared.web.page_commands import back_to, new_form_key, page_command
 from shared.web.pages import NavItem
 from shared.web.problems import CONFLICT, NOT_FOUND, ProblemError
 from shared.web.public_kit import public_form, public_page, render_form
@@ -74,6 +76,10 @@ async def _store(request: Request) -> DocumentStore:
 async def receive_complaint(
     body: commands.ReceiveComplaint, ledger: LedgerDep, request: Request
 ) -> Receipt:
+    return await _receive(body, ledger, request)
+
+
+async def _receive(body: commands.ReceiveComplaint, ledger: Ledger, request: Request) -> Receipt:
     stream = ledger.new_stream("case")
     # The tracking code comes from the command's own keyed id: a retry gets the same code.
     code = tracking_code.from_seed(ledger.event_id(-2))
@@ -147,8 +153,66 @@ async def intake_queue(
     return get_context(request).pages.render(
         request,
         "intake_queue.html",
-        {"rows": rows, "view": view, "unscreened": unscreened, "stale": fresh.gave_up},
+        {
+            "rows": rows,
+            "view": view,
+            "unscreened": unscreened,
+            "stale": fresh.gave_up,
+            "form_key": new_form_key,
+            "channels": CHANNELS,
+        },
     )
+
+
+CHANNELS = {
+    Channel.visit: "来访",
+    Channel.letter: "来信",
+    Channel.phone: "来电",
+    Channel.email: "电子邮件",
+    Channel.web_form: "网站",
+    Channel.hotline_12345: "12345 热线",
+    Channel.referral: "转来",
+}
+
+
+@router.post("/queue/complaints", include_in_schema=False)
+async def record_from_page(
+    request: Request,
+    ledger: LedgerDep,
+    channel: Annotated[Channel, Form()],
+    unit: Annotated[str, Form(pattern=r"^[a-z0-9:._-]{1,80}$")],
+    category: Annotated[str, Form(min_length=1, max_length=60)],
+    text: Annotated[str, Form(min_length=1, max_length=20_000)],
+    contact: Annotated[str, Form(max_length=100)] = "",
+    operator: Operator = Depends(page_command(Role.INTAKE_CLERK)),
+) -> Response:
+    """受理 from the queue page: the receipt, with the tracking code, shown this once."""
+    body = commands.ReceiveComplaint(
+        channel=channel,
+        unit=unit,
+        category=category,
+        text=text,
+        contact=contact.strip() if len(contact.strip()) >= 3 else None,
+    )
+    receipt = await _receive(body, ledger, request)
+    return get_context(request).pages.render(
+        request, "intake_receipt.html", {"receipt": receipt, "anonymous": body.contact is None}
+    )
+
+
+@router.post("/queue/{case_id}/screening", include_in_schema=False)
+async def screen_from_page(
+    case_id: CaseIdPath,
+    ledger: LedgerDep,
+    outcome: Annotated[ScreeningOutcome, Form()],
+    related_case: Annotated[str, Form(pattern=r"^(case-[0-9a-f-]{36})?$")] = "",
+    operator: Operator = Depends(page_command(Role.INTAKE_CLERK)),
+) -> Response:
+    body = commands.ScreenComplaint.model_validate(
+        {"outcome": outcome, "related_case": related_case or None}
+    )
+    answer = await ledger.run(case_id, lambda st: commands.screen(st, body, ledger.actor))
+    return back_to("/queue", answer.position)
 
 
 # -- the complainant's follow-up page (public) ---------------------------------------------------

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from starlette.responses import Response
 
 from services.oversight import commands
 from services.oversight.projection import OVERSIGHT_CASES
 from shared.calendar import StatutoryCalendar, TimeLimit, due_at
+from shared.events.catalog import ClosureBasis, Finding
 from shared.readside.projections.case_summary import (
     CASES,
     overdue_open_by_unit,
@@ -22,12 +23,14 @@ from shared.readside.projections.case_summary import (
 from shared.rules.act import UNIT_PREFIX
 from shared.store.port import ASC, DESC, DocumentStore
 from shared.web import Role
-from shared.web.command_path import CommandAnswer, LedgerDep
+from shared.web.command_path import CommandAnswer, Ledger, LedgerDep
 from shared.web.context import get_context
 from shared.web.demo import demo_router
 from shared.web.idempotency import command
 from shared.web.identity import Operator
+from shared.web.page_commands import back_to, new_form_key, page_command
 from shared.web.pages import NavItem
+from shared.web.problems import VALIDATION, ProblemError
 from shared.web.read_your_writes import FreshRead
 from shared.web.sessions import page
 
@@ -111,6 +114,12 @@ async def claim_resolution(
     ledger: LedgerDep,
     operator: Operator = Depends(command(Role.UNIT_HANDLER)),
 ) -> CommandAnswer:
+    return await _claim(case_id, body, ledger, operator)
+
+
+async def _claim(
+    case_id: str, body: commands.ClaimResolution, ledger: Ledger, operator: Operator
+) -> CommandAnswer:
     unit = unit_of(operator)
     answer = due_at(datetime.now(UTC), TimeLimit(amount=ANSWER_WORKING_DAYS), calendar())
     return await ledger.run(
@@ -134,6 +143,46 @@ async def close_case(
     case_id: CaseIdPath, body: commands.CloseCase, ledger: LedgerDep
 ) -> CommandAnswer:
     return await ledger.run(case_id, lambda st: commands.close(st, body, ledger.actor))
+
+
+# -- the same steps from the pages' forms ------------------------------------------------------
+
+WorkbenchAct = Literal["acknowledgement", "replies", "resolution-claim"]
+
+
+@router.post("/workbench/{case_id}/{act}", include_in_schema=False)
+async def workbench_act(
+    case_id: CaseIdPath,
+    act: Annotated[WorkbenchAct, Path()],
+    ledger: LedgerDep,
+    text: Annotated[str, Form(max_length=20_000)] = "",
+    operator: Operator = Depends(page_command(Role.UNIT_HANDLER)),
+) -> Response:
+    unit, actor = unit_of(operator), unit_actor(operator)
+    if act != "acknowledgement" and not text.strip():
+        raise ProblemError(VALIDATION, "请填写答复或办结情况")
+    if act == "acknowledgement":
+        answer = await ledger.run(case_id, lambda st: commands.acknowledge(st, unit, actor))
+    elif act == "replies":
+        reply_body = commands.Reply(text=text)
+        answer = await ledger.run(case_id, lambda st: commands.reply(st, unit, reply_body, actor))
+    else:
+        answer = await _claim(case_id, commands.ClaimResolution(summary=text), ledger, operator)
+    return back_to("/workbench", answer.position)
+
+
+@router.post("/dashboard/{case_id}/closure", include_in_schema=False)
+async def close_from_page(
+    case_id: CaseIdPath,
+    ledger: LedgerDep,
+    basis: Annotated[ClosureBasis, Form()],
+    finding: Annotated[Finding, Form()],
+    confidential: Annotated[bool, Form()] = False,
+    operator: Operator = Depends(page_command(Role.SUPERVISOR)),
+) -> Response:
+    body = commands.CloseCase(basis=basis, finding=finding, confidential=confidential)
+    answer = await ledger.run(case_id, lambda st: commands.close(st, body, ledger.actor))
+    return back_to("/dashboard", answer.position)
 
 
 # -- pages ---------------------------------------------------------------------------------------
@@ -176,6 +225,7 @@ async def workbench(
             "rows": await _joined(store, mine),
             "done": await _joined(store, done),
             "stale": fresh.gave_up,
+            "form_key": new_form_key,
         },
     )
 
@@ -212,5 +262,6 @@ async def dashboard(
             "overdue": await _joined(store, overdue),
             "awaiting": await _joined(store, awaiting),
             "stale": fresh.gave_up,
+            "form_key": new_form_key,
         },
     )

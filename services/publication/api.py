@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from starlette.responses import Response
 
 from services.publication import commands
 from services.publication.projection import NOTICES
+from shared.events.catalog import Finding
 from shared.store.port import ASC, DESC, DocumentStore
 from shared.web import Role
-from shared.web.command_path import CommandAnswer, LedgerDep
+from shared.web.command_path import CommandAnswer, Ledger, LedgerDep
 from shared.web.context import get_context
 from shared.web.demo import demo_router
 from shared.web.idempotency import command
 from shared.web.identity import Operator
+from shared.web.page_commands import back_to, new_form_key, page_command
 from shared.web.pages import NavItem
 from shared.web.problems import NOT_FOUND, ProblemError
 from shared.web.public_kit import public_page
@@ -52,6 +54,12 @@ async def _store(request: Request) -> DocumentStore:
 async def draft_notice(
     case_id: CaseIdPath, body: commands.DraftNotice, ledger: LedgerDep, request: Request
 ) -> CommandAnswer:
+    return await _draft(case_id, body, ledger, request)
+
+
+async def _draft(
+    case_id: str, body: commands.DraftNotice, ledger: Ledger, request: Request
+) -> CommandAnswer:
     doc = await (await _store(request)).get(NOTICES, case_id)
     category = doc.get("category") if doc else None
     return await ledger.run(case_id, lambda st: commands.draft(st, body, category, ledger.actor))
@@ -66,12 +74,42 @@ async def draft_notice(
 async def publish_notice(
     case_id: CaseIdPath, ledger: LedgerDep, request: Request, fresh: FreshRead
 ) -> CommandAnswer:
+    return await _publish(case_id, ledger, request, fresh.gave_up)
+
+
+async def _publish(case_id: str, ledger: Ledger, request: Request, gave_up: bool) -> CommandAnswer:
     doc = await (await _store(request)).get(NOTICES, case_id)
     if doc is None or doc.get("stage") != "drafted" or not doc.get("text"):
-        detail = "读模型尚未更新到该位置" if fresh.gave_up else "该件没有待审核的公告"
+        detail = "读模型尚未更新到该位置" if gave_up else "该件没有待审核的公告"
         raise ProblemError(NOT_FOUND, detail)
     nid, sha = str(doc["notice_id"]), str(doc["text_sha256"])
     return await ledger.run(case_id, lambda st: commands.publish(st, nid, sha, ledger.actor))
+
+
+@router.post("/review/{case_id}/notice", include_in_schema=False)
+async def draft_from_page(
+    case_id: CaseIdPath,
+    ledger: LedgerDep,
+    request: Request,
+    unit: Annotated[str, Form(pattern=r"^[a-z0-9:._-]{1,80}$")],
+    category: Annotated[str, Form(min_length=1, max_length=60)],
+    finding: Annotated[Finding, Form()],
+    operator: Operator = Depends(page_command(Role.PUBLICATION_REVIEWER)),
+) -> Response:
+    body = commands.DraftNotice(unit=unit, category=category, finding=finding)
+    answer = await _draft(case_id, body, ledger, request)
+    return back_to("/review", answer.position)
+
+
+@router.post("/review/{case_id}/publication", include_in_schema=False)
+async def publish_from_page(
+    case_id: CaseIdPath,
+    ledger: LedgerDep,
+    request: Request,
+    operator: Operator = Depends(page_command(Role.PUBLICATION_REVIEWER)),
+) -> Response:
+    answer = await _publish(case_id, ledger, request, False)
+    return back_to("/review", answer.position)
 
 
 def _rows(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -101,6 +139,7 @@ async def review_queue(
             "to_draft": _rows(to_draft),
             "published": _rows(published),
             "stale": fresh.gave_up,
+            "form_key": new_form_key,
         },
     )
 

@@ -12,6 +12,7 @@ var dir, each with its own projector following the log into its own read model."
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -30,6 +31,7 @@ from services.dispatch.app import create as create_dispatch
 from services.intake.app import create as create_intake
 from services.oversight.app import create as create_oversight
 from services.publication.app import create as create_publication
+from services.publication.commands import notice_id
 from shared.log.factory import open_log
 from shared.log.port import read_all
 from shared.web.demo_operators import demo_staff_id
@@ -290,9 +292,15 @@ async def test_one_case_from_complaint_to_published_notice(world: World) -> None
     )
     assert r.status_code == 201, r.text
     published = r.json()
+    # The reviewer's own read sees it at once; the public page within the projector's poll.
+    queue = await signed_in_page(publication, reviewer, "/review", **after(published))
+    assert "近期已公开" in queue and notice_id(case, 1) in queue
     async with client(publication.app) as public:
-        await public.get(f"/public/notices?{httpx.QueryParams(after(published))}")
-        notices = await public.get("/public/notices", headers=HTML)
+        for _ in range(200):
+            notices = await public.get("/public/notices", headers=HTML)
+            if notice_id(case, 1) in notices.text:
+                break
+            await asyncio.sleep(0.05)
     assert notices.status_code == 200
     assert "核查结论：经核查，群众反映的问题属实。" in notices.text
     assert COMPLAINT["unit"] in notices.text and COMPLAINT["category"] in notices.text
@@ -406,3 +414,115 @@ async def test_every_step_checks_roles_and_bad_input_writes_nothing(world: World
         throttled = await follow_up(citizen, complaint_no=number, code=code)
         assert throttled.status_code == 429 and throttled.headers["retry-after"]
     assert await world.head() == head
+
+
+def form_at(html: str, action: str) -> dict[str, str]:
+    """The hidden fields of the page's form that posts to ``action``."""
+    match = re.search(
+        r'<form method="post" action="' + re.escape(action) + r'"[^>]*>(.*?)</form>', html, re.S
+    )
+    assert match, f"no form posting to {action}"
+    return dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', match[1]))
+
+
+async def test_the_same_life_through_the_operator_pages(world: World) -> None:
+    """Each step from its page's form (session, CSRF, one submission per form): what a person
+    in a browser does. A resubmitted form files once."""
+    async with contextlib.AsyncExitStack() as stack:
+        browsers: dict[Role, httpx.AsyncClient] = {}
+        for svc, role in (
+            (world.intake, Role.INTAKE_CLERK),
+            (world.dispatch, Role.DISPATCH_OFFICER),
+            (world.oversight, Role.UNIT_HANDLER),
+            (world.oversight, Role.SUPERVISOR),
+            (world.publication, Role.PUBLICATION_REVIEWER),
+        ):
+            browsers[role] = await stack.enter_async_context(client(svc.app))
+            await sign_in_page(browsers[role], svc.app, demo_staff_id(role))
+
+        async def submit(role: Role, page: str, action: str, **fields: str) -> httpx.Response:
+            b = browsers[role]
+            # Another service's step reaches this one's read model within its poll.
+            for _ in range(200):
+                shown = await b.get(page, headers=HTML)
+                assert shown.status_code == 200, shown.text
+                if f'action="{action}"' in shown.text:
+                    break
+                await asyncio.sleep(0.05)
+            data = {**form_at(shown.text, action), **fields}
+            r = await b.post(action, data=data, headers=HTML)
+            assert r.status_code in (200, 303), (action, r.text)
+            if r.status_code == 303:
+                again = await b.post(action, data=data, headers=HTML)  # a resubmitted form
+                assert (
+                    again.status_code == 303 and again.headers["location"] == r.headers["location"]
+                )
+                landed = await b.get(r.headers["location"], headers=HTML)
+                assert landed.status_code == 200 and "数据正在更新" not in landed.text
+                return landed
+            return r
+
+        clerk = Role.INTAKE_CLERK
+        receipt = await submit(
+            clerk,
+            "/queue",
+            "/queue/complaints",
+            channel="visit",
+            unit="city-housing-bureau",
+            category="窗口服务",
+            text="窗口无人办理。",
+            contact=PHONE,
+        )
+        number = re.search(r'class="case-no">(TS[0-9A-F]{12})<', receipt.text)
+        code = re.search(r'class="tracking-code">([0-9A-Z-]{19})<', receipt.text)
+        assert number and code
+        queue = await browsers[clerk].get("/queue", headers=HTML)
+        case = re.search(r'action="/queue/(case-[0-9a-f-]{36})/screening"', queue.text)
+        assert case
+        case_id = case[1]
+        head = await world.head()
+        await submit(clerk, "/queue", f"/queue/{case_id}/screening", outcome="new")
+        board = await submit(
+            Role.DISPATCH_OFFICER,
+            "/board",
+            f"/board/{case_id}/assignment",
+            lead_unit=UNIT,
+            working_days="10",
+        )
+        assert "办理中（1 件" in board.text
+        unit = Role.UNIT_HANDLER
+        await submit(unit, "/workbench", f"/workbench/{case_id}/acknowledgement")
+        await submit(unit, "/workbench", f"/workbench/{case_id}/replies", text="已整改。")
+        bench = await submit(
+            unit, "/workbench", f"/workbench/{case_id}/resolution-claim", text="已恢复办理。"
+        )
+        assert "单位报办结" in bench.text
+
+        async with client(world.intake.app) as citizen:
+            done = await follow_up(citizen, complaint_no=number[1], code=code[1], action="confirm")
+            assert "您已确认问题已解决" in done.text, done.text
+
+        for _ in range(200):  # the confirmation reaches oversight's read model
+            dash = await browsers[Role.SUPERVISOR].get("/dashboard", headers=HTML)
+            if "投诉人已确认" in dash.text:
+                break
+            await asyncio.sleep(0.05)
+        await submit(
+            Role.SUPERVISOR,
+            "/dashboard",
+            f"/dashboard/{case_id}/closure",
+            basis="complainant_confirmed",
+            finding="partly_substantiated",
+        )
+        reviewer = Role.PUBLICATION_REVIEWER
+        await submit(reviewer, "/review", f"/review/{case_id}/notice")
+        await submit(reviewer, "/review", f"/review/{case_id}/publication")
+        async with client(world.publication.app) as public:
+            notices = await public.get("/public/notices", headers=HTML)
+        assert "群众反映的问题部分属实" in notices.text
+
+    # Each step once, resubmissions included: nine events after the receipt.
+    after_steps = await world.head()
+    assert sum(after_steps.values()) - sum(head.values()) == 9
+    replay = ledger_cli(world.var_dir, "replay", case_id)
+    assert re.findall(r"ledger\.[a-z_]+\.[a-z_]+\.v1", replay.stdout) == LIFE, replay.stdout
