@@ -241,6 +241,10 @@ async def test_one_case_from_complaint_to_published_notice(world: World) -> None
     assert assert_problem(early, 409, "conflict")["reason"] == "not_confirmed"
 
     # The complainant, on the public page: a wrong code is refused, the right one confirms.
+    seen = await intake.http.get(
+        f"/complaints/{case}", params=after(claimed), headers=intake.as_(Role.INTAKE_CLERK)
+    )
+    assert seen.json()["status"] == "claimed"  # intake's read model has the unit's claim
     async with client(intake.app) as citizen:
         wrong = await follow_up(citizen, complaint_no=number, code="0000-0000-0000-0000")
         assert wrong.status_code == 404 and "投诉编号或查询码不正确" in wrong.text
@@ -320,6 +324,11 @@ async def test_one_case_from_complaint_to_published_notice(world: World) -> None
     listed = re.findall(r"ledger\.[a-z_]+\.[a-z_]+\.v1", replay.stdout)
     assert listed == LIFE, replay.stdout
     assert replay.stdout.count("accepted") >= len(LIFE)
+    # Each service's read model, built live by its projector, equals a fresh replay's.
+    for service in ("intake", "dispatch", "oversight", "publication"):
+        rebuilt = ledger_cli(world.var_dir, "rebuild", service)
+        assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+        assert "identical" in rebuilt.stdout, rebuilt.stdout
 
 
 async def test_every_step_checks_roles_and_bad_input_writes_nothing(world: World) -> None:
