@@ -18,22 +18,27 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+import shared.log.sqlite as sqlite_log
 from services.dispatch.app import create as create_dispatch
 from services.intake.app import create as create_intake
 from services.oversight.app import create as create_oversight
 from services.publication.app import create as create_publication
 from services.publication.commands import notice_id
+from shared.ledger.signer import Draft
 from shared.log.factory import open_log
 from shared.log.port import read_all
+from shared.web.command_path import answer
 from shared.web.demo_operators import demo_staff_id
 from shared.web.roles import Role
 from shared.web.settings import WebSettings
@@ -535,3 +540,61 @@ async def test_the_same_life_through_the_operator_pages(world: World) -> None:
     assert sum(after_steps.values()) - sum(head.values()) == 9
     replay = ledger_cli(world.var_dir, "replay", case_id)
     assert re.findall(r"ledger\.[a-z_]+\.[a-z_]+\.v1", replay.stdout) == LIFE, replay.stdout
+
+
+async def test_a_case_past_its_due_time_shows_its_lead_unit_overdue(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second case is left to run past its due time. The log's clock is moved a month on
+    (time enters only as the log's append time), and the timer's event is written the way the
+    scheduler writes it, by oversight's deployment: the dispatch board and the supervision
+    dashboard then show the lead unit overdue, and the case stays open."""
+    intake, dispatch, oversight = world.intake, world.dispatch, world.oversight
+    r = await intake.http.post(
+        "/complaints", json=COMPLAINT, headers=intake.as_(Role.INTAKE_CLERK, "late-1")
+    )
+    case = r.json()["stream"]
+    await intake.http.post(
+        f"/complaints/{case}/screening",
+        json={"outcome": "new"},
+        headers=intake.as_(Role.INTAKE_CLERK, "late-2"),
+    )
+    r = await dispatch.http.post(
+        f"/cases/{case}/assignment",
+        json={"lead_unit": UNIT, "working_days": 1},
+        headers=dispatch.as_(Role.DISPATCH_OFFICER, "late-3"),
+    )
+    assert r.status_code == 201, r.text
+    doc = await intake.http.get(
+        f"/complaints/{case}", params=after(r.json()), headers=intake.as_(Role.INTAKE_CLERK)
+    )
+    due = doc.json()["due_at"]
+
+    month = 31 * 24 * 3600 * 10**9
+    real = time.time_ns
+    monkeypatch.setattr(sqlite_log, "time", SimpleNamespace(time_ns=lambda: real() + month))
+    writer = await oversight.app.state.ledger.writer.writer()
+    monkeypatch.setattr(writer, "clock", lambda: time.time() + month / 10**9)
+    timer = Draft(
+        "ledger.deadline.elapsed.v1",
+        {"deadline": "handling", "unit": UNIT, "due_at": due},
+        "efficiency-office/timer",
+    )
+    result = await writer.submit(case, lambda st: [timer])
+    assert result.accepted, result.refused
+    elapsed = answer(result).model_dump()
+
+    dash = await signed_in_page(oversight, Role.SUPERVISOR, "/dashboard", **after(elapsed))
+    assert re.search(r'class="overdue-unit"><td>unit:demo-unit</td><td class="state-bad">1<', dash)
+    assert "超时件（1 件）" in dash
+    board = await signed_in_page(dispatch, Role.DISPATCH_OFFICER, "/board", **after(elapsed))
+    assert "已超时" in board
+    # Still the unit's to finish: it can reply and claim resolution, late.
+    r = await oversight.http.post(
+        f"/workbench/cases/{case}/resolution-claim",
+        json={"summary": "已办理。"},
+        headers=oversight.as_(Role.UNIT_HANDLER, "late-4"),
+    )
+    assert r.status_code == 201, r.text
+    verify = ledger_cli(world.var_dir, "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
