@@ -349,10 +349,12 @@ async def test_every_step_checks_roles_and_bad_input_writes_nothing(world: World
         headers=intake.as_(Role.INTAKE_CLERK, "anon-1"),
     )
     assert r.status_code == 201, r.text
-    case, number, code = r.json()["stream"], r.json()["complaint_no"], r.json()["tracking_code"]
+    anon = r.json()
+    case, number, code = anon["stream"], anon["complaint_no"], anon["tracking_code"]
     head = await world.head()
 
-    wrong_roles = [
+    Step = tuple[Service, Role, str, dict[str, Any] | None]
+    wrong_roles: list[Step] = [
         (intake, Role.DISPATCH_OFFICER, f"/complaints/{case}/screening", {"outcome": "new"}),
         (dispatch, Role.INTAKE_CLERK, f"/cases/{case}/assignment", {"lead_unit": UNIT}),
         (oversight, Role.SUPERVISOR, f"/workbench/cases/{case}/acknowledgement", None),
@@ -365,7 +367,7 @@ async def test_every_step_checks_roles_and_bad_input_writes_nothing(world: World
         unsigned = await svc.http.post(path, json=body, headers={"Idempotency-Key": f"u-{n}"})
         assert unsigned.status_code == 401, (path, unsigned.text)
 
-    bad_bodies = [
+    bad_bodies: list[Step] = [
         (intake, Role.INTAKE_CLERK, f"/complaints/{case}/screening", {"outcome": "maybe"}),
         (intake, Role.INTAKE_CLERK, "/complaints/case-1/screening", {"outcome": "new"}),
         (
@@ -389,7 +391,7 @@ async def test_every_step_checks_roles_and_bad_input_writes_nothing(world: World
         assert PHONE not in bad.text
 
     # In the wrong state: refused with the reason (the case is not even screened).
-    states = [
+    states: list[Step] = [
         (oversight, Role.UNIT_HANDLER, f"/workbench/cases/{case}/acknowledgement", None),
         (
             oversight,
@@ -417,6 +419,16 @@ async def test_every_step_checks_roles_and_bad_input_writes_nothing(world: World
     async with client(oversight.app) as browser:
         r = await browser.get("/dashboard", headers=HTML)
         assert r.status_code == 303 and r.headers["location"].startswith("/signin")
+    # A page's form needs its session's CSRF token and its own form key.
+    async with client(intake.app) as browser:
+        await sign_in_page(browser, intake.app, demo_staff_id(Role.INTAKE_CLERK))
+        queue = await browser.get("/queue", params=after(anon), headers=HTML)
+        fields = form_at(queue.text, f"/queue/{case}/screening")
+        action, data = f"/queue/{case}/screening", {"outcome": "new"}
+        no_key = await browser.post(action, data={**data, "csrf_token": fields["csrf_token"]})
+        assert_problem(no_key, 400, "idempotency-key-required")
+        forged = await browser.post(action, data={**data, "form_key": fields["form_key"]})
+        assert_problem(forged, 403, "csrf")
 
     # An anonymous complaint has nobody to confirm; guessing codes is throttled.
     async with client(intake.app) as citizen:
@@ -490,9 +502,11 @@ async def test_the_same_life_through_the_operator_pages(world: World) -> None:
         number = re.search(r'class="case-no">(TS[0-9A-F]{12})<', receipt.text)
         code = re.search(r'class="tracking-code">([0-9A-Z-]{19})<', receipt.text)
         assert number and code
-        queue = await browsers[clerk].get("/queue", headers=HTML)
+        back = re.search(r'href="(/queue\?after=[^"]+)"', receipt.text)
+        assert back, "the receipt links back to the queue, waiting for the receipt"
+        queue = await browsers[clerk].get(back[1].replace("&amp;", "&"), headers=HTML)
         case = re.search(r'action="/queue/(case-[0-9a-f-]{36})/screening"', queue.text)
-        assert case
+        assert case, queue.text
         case_id = case[1]
         head = await world.head()
         await submit(clerk, "/queue", f"/queue/{case_id}/screening", outcome="new")
