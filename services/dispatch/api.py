@@ -1,9 +1,31 @@
-"""Dispatch's API: HTTP in, commands out (its duties' placeholder page until they arrive)."""
+"""Dispatch's API: HTTP in, commands out — assignment to a lead unit with a due time, and the
+dispatch board."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from functools import cache
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from starlette.responses import Response
+
+from services.dispatch import commands
+from services.dispatch.projection import DISPATCH_CASES
+from shared.calendar import StatutoryCalendar, TimeLimit, due_at
+from shared.events.catalog import Urgency
+from shared.readside.projections.case_summary import CASES
+from shared.store.port import ASC, DocumentStore
 from shared.web import Role
+from shared.web.command_path import CommandAnswer, Ledger, LedgerDep
+from shared.web.context import get_context
 from shared.web.demo import demo_router
+from shared.web.idempotency import command
+from shared.web.identity import Operator
+from shared.web.page_commands import back_to, new_form_key, page_command
+from shared.web.pages import NavItem
+from shared.web.read_your_writes import FreshRead
+from shared.web.sessions import page
 
 DUTIES = (
     "按转办规则直接交办或并联交办，写明办结时限（限时办结）",
@@ -11,4 +33,85 @@ DUTIES = (
     "召集联席会议，记录各成员意见，缺席视为同意（缺席默认）",
 )
 
-router = demo_router("dispatch", Role.DISPATCH_OFFICER, DUTIES)
+NAV = (NavItem("转办台", "/board"),)
+
+router = APIRouter(tags=["dispatch"])
+home = demo_router("dispatch", Role.DISPATCH_OFFICER, DUTIES)
+
+CaseIdPath = Annotated[str, Path(pattern=r"^case-[0-9a-f-]{36}$")]
+HANDLING = ["assigned", "claimed", "disputed"]
+
+
+@cache
+def calendar() -> StatutoryCalendar:
+    return StatutoryCalendar()
+
+
+@router.post(
+    "/cases/{case_id}/assignment",
+    status_code=201,
+    summary="Assign a screened case to its lead unit (直接交办), due N working days on",
+    dependencies=[Depends(command(Role.DISPATCH_OFFICER))],
+)
+async def assign_case(
+    case_id: CaseIdPath, body: commands.AssignCase, ledger: LedgerDep
+) -> CommandAnswer:
+    return await _assign(case_id, body, ledger)
+
+
+async def _assign(case_id: str, body: commands.AssignCase, ledger: Ledger) -> CommandAnswer:
+    # The clock starts at assignment: the due time is computed once, here, and recorded.
+    due = due_at(datetime.now(UTC), TimeLimit(amount=body.working_days), calendar())
+    return await ledger.run(case_id, lambda st: commands.assign(st, body, ledger.actor, due))
+
+
+@router.post("/board/{case_id}/assignment", include_in_schema=False)
+async def assign_from_page(
+    case_id: CaseIdPath,
+    ledger: LedgerDep,
+    lead_unit: Annotated[str, Form(pattern=r"^unit:[a-z0-9._-]{1,75}$")],
+    working_days: Annotated[int, Form(ge=1, le=60)],
+    urgency: Annotated[Urgency, Form()] = Urgency.normal,
+    operator: Operator = Depends(page_command(Role.DISPATCH_OFFICER)),
+) -> Response:
+    body = commands.AssignCase(lead_unit=lead_unit, working_days=working_days, urgency=urgency)
+    answer = await _assign(case_id, body, ledger)
+    return back_to("/board", answer.position)
+
+
+async def _store(request: Request) -> DocumentStore:
+    read_model = get_context(request).read_model
+    assert read_model is not None
+    return await read_model.store()
+
+
+@router.get("/board", include_in_schema=False)
+async def dispatch_board(
+    request: Request,
+    fresh: FreshRead,
+    operator: Operator = Depends(page(Role.DISPATCH_OFFICER)),
+) -> Response:
+    """转办台: cases awaiting assignment (screened first), then those in handling by due time."""
+    store = await _store(request)
+    waiting = await store.find(CASES, {"status": "received"}, sort=[("opened_at", ASC)], limit=100)
+    handling = await store.find(
+        CASES, {"status": {"$in": HANDLING}}, sort=[("due_at", ASC)], limit=100
+    )
+    facts = await store.get_many(DISPATCH_CASES, [c["_id"] for c in waiting + handling])
+
+    def rows(cases: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [{"case_id": c["_id"], "case": c, **facts.get(str(c["_id"]), {})} for c in cases]
+
+    ready = [r for r in rows(waiting) if r.get("screened")]
+    unscreened = [r for r in rows(waiting) if not r.get("screened")]
+    return get_context(request).pages.render(
+        request,
+        "dispatch_board.html",
+        {
+            "ready": ready,
+            "unscreened": unscreened,
+            "handling": rows(handling),
+            "stale": fresh.gave_up,
+            "form_key": new_form_key,
+        },
+    )

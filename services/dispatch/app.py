@@ -27,9 +27,10 @@ SERVICE = ServiceDeclaration(
         ("routing", "time_limits", "calendar", "body_directory", "unit_directory"),
     ),
     port=8002,
-    routers=[api.router],
+    routers=[api.router, api.home],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
+    nav=api.NAV,
 )
 
 

@@ -1,8 +1,87 @@
-"""Dispatch's read model: the projections its projector maintains."""
+"""Dispatch's read model: the case summary every service keeps, and the dispatch board's own
+documents (``dispatch_cases``, one per case): what a dispatch officer needs to route a case —
+its number, the unit complained about, the category, whether it is screened — and how it was
+assigned (urgency, calendar version). No complaint text."""
 
 from __future__ import annotations
 
-from shared.readside.projection import Projection
-from shared.readside.projections.case_summary import CaseSummary
+from collections.abc import Callable, Mapping
+from typing import Any
 
-PROJECTIONS: tuple[Projection, ...] = (CaseSummary(),)
+from shared.readside.projection import Accepted, Projection, Write
+from shared.readside.projections.case_summary import CaseSummary
+from shared.store.port import Doc, DocumentStore
+
+DISPATCH_CASES = "dispatch_cases"
+
+Rule = Callable[[Doc, Mapping[str, Any], Accepted], None]
+
+
+def _received(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(
+        complaint_no=d["complaint_no"],
+        unit=d["unit"],
+        category=d["category"],
+        received_at=e.log_time,
+    )
+
+
+def _screened(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(screened=True, screening=d["outcome"], screened_at=e.log_time)
+
+
+def _assigned(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(
+        urgency=d["urgency"],
+        calendar_version=d["calendar_version"],
+        provisional=d.get("provisional", False),
+        assigned_at=e.log_time,
+        assigned_by=e.actor,
+    )
+
+
+RULES: dict[str, Rule] = {
+    "ledger.complaint.received.v1": _received,
+    "ledger.complaint.screened.v1": _screened,
+    "ledger.dispatch.assigned.v1": _assigned,
+}
+
+
+def _fresh() -> Doc:
+    return {
+        "complaint_no": None,
+        "unit": None,
+        "category": None,
+        "received_at": None,
+        "screened": False,
+        "screening": None,
+        "screened_at": None,
+        "urgency": None,
+        "calendar_version": None,
+        "provisional": False,
+        "assigned_at": None,
+        "assigned_by": None,
+    }
+
+
+class DispatchCases:
+    """The Projection for ``dispatch_cases`` (see the module docstring)."""
+
+    name = "dispatch_cases"
+    stream_kinds = frozenset({"case"})
+    stream_collection = DISPATCH_CASES
+    collections = (DISPATCH_CASES,)
+
+    async def setup(self, store: DocumentStore) -> None:
+        await store.ensure_index(DISPATCH_CASES, ["screened", "screened_at"])
+
+    def apply(self, current: Doc | None, event: Accepted) -> list[Write]:
+        rule = RULES.get(event.type)
+        if rule is None:
+            return []
+        doc = {k: v for k, v in (current or _fresh()).items() if k not in ("_id", "_pos")}
+        rule(doc, event.data, event)
+        return [Write(DISPATCH_CASES, event.stream, doc)]
+
+
+PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), DispatchCases())

@@ -28,6 +28,7 @@ SERVICE = ServiceDeclaration(
     routers=[api.router, api.home, internal.router],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
+    nav=api.NAV,
 )
 
 

@@ -35,9 +35,10 @@ SERVICE = ServiceDeclaration(
         ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
     ),
     port=8003,
-    routers=[api.router],
+    routers=[api.router, api.home],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
+    nav=api.NAV,
 )
 
 

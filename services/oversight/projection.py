@@ -1,8 +1,112 @@
-"""Oversight's read model: the projections its projector maintains."""
+"""Oversight's read model: the case summary every service keeps, and oversight's own documents
+(``oversight_cases``, one per case): what the workbench and the supervision dashboard show
+beside the case's state — the number and category, which units signed for it, how many
+replies, when the lead claimed resolution, and the closure's finding and basis. No reply text
+(it stays in the log)."""
 
 from __future__ import annotations
 
-from shared.readside.projection import Projection
-from shared.readside.projections.case_summary import CaseSummary
+from collections.abc import Callable, Mapping
+from typing import Any
 
-PROJECTIONS: tuple[Projection, ...] = (CaseSummary(),)
+from shared.readside.projection import Accepted, Projection, Write
+from shared.readside.projections.case_summary import CaseSummary
+from shared.store.port import Doc, DocumentStore
+
+OVERSIGHT_CASES = "oversight_cases"
+
+Rule = Callable[[Doc, Mapping[str, Any], Accepted], None]
+
+
+def _received(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(
+        complaint_no=d["complaint_no"],
+        category=d["category"],
+        has_complainant=d.get("complainant") is not None,
+    )
+
+
+def _acknowledged(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    if d["unit"] not in doc["acknowledged"]:
+        doc["acknowledged"] = [*doc["acknowledged"], d["unit"]]
+
+
+def _replied(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(replies=doc["replies"] + 1, replied_at=e.log_time)
+
+
+def _claimed(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(claimed_at=e.log_time, answer_due_at=d.get("answer_due_at"))
+
+
+def _answered(answer: str) -> Rule:
+    def rule(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+        doc["answer"] = answer
+
+    return rule
+
+
+def _closed(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(
+        finding=d["finding"],
+        basis=d["basis"],
+        confidential=d["confidential"],
+        closed_at=e.log_time,
+    )
+
+
+def _reopened(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(claimed_at=None, answer_due_at=None, answer=None, finding=None, basis=None)
+
+
+RULES: dict[str, Rule] = {
+    "ledger.complaint.received.v1": _received,
+    "ledger.handling.acknowledged.v1": _acknowledged,
+    "ledger.handling.replied.v1": _replied,
+    "ledger.handling.resolution_claimed.v1": _claimed,
+    "ledger.complainant.confirmed.v1": _answered("confirmed"),
+    "ledger.complainant.disputed.v1": _answered("disputed"),
+    "ledger.handling.closed.v1": _closed,
+    "ledger.handling.reopened.v1": _reopened,
+}
+
+
+def _fresh() -> Doc:
+    return {
+        "complaint_no": None,
+        "category": None,
+        "has_complainant": False,
+        "acknowledged": [],
+        "replies": 0,
+        "replied_at": None,
+        "claimed_at": None,
+        "answer_due_at": None,
+        "answer": None,
+        "finding": None,
+        "basis": None,
+        "confidential": False,
+        "closed_at": None,
+    }
+
+
+class OversightCases:
+    """The Projection for ``oversight_cases`` (see the module docstring)."""
+
+    name = "oversight_cases"
+    stream_kinds = frozenset({"case"})
+    stream_collection = OVERSIGHT_CASES
+    collections = (OVERSIGHT_CASES,)
+
+    async def setup(self, store: DocumentStore) -> None:
+        await store.ensure_index(OVERSIGHT_CASES, ["complaint_no"])
+
+    def apply(self, current: Doc | None, event: Accepted) -> list[Write]:
+        rule = RULES.get(event.type)
+        if rule is None:
+            return []
+        doc = {k: v for k, v in (current or _fresh()).items() if k not in ("_id", "_pos")}
+        rule(doc, event.data, event)
+        return [Write(OVERSIGHT_CASES, event.stream, doc)]
+
+
+PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), OversightCases())

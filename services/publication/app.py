@@ -28,9 +28,10 @@ SERVICE = ServiceDeclaration(
         calls=((f"/bodies/{BODY}/intake", "redaction"),),
     ),
     port=8004,
-    routers=[api.router],
+    routers=[api.router, api.home],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
+    nav=api.NAV,
 )
 
 

@@ -56,6 +56,15 @@ def cn_datetime(value: datetime | None) -> str:
     return f"{cn_date(local)} {local:%H:%M}"
 
 
+def cn_log_time(value: int | str | None) -> str:
+    """A log time (µs since the epoch) or an RFC 3339 timestamp, as ``cn_datetime`` shows it."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return cn_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return cn_datetime(datetime.fromtimestamp(value / 1_000_000, UTC))
+
+
 @dataclass(frozen=True)
 class NavItem:
     label: str
@@ -86,6 +95,7 @@ class Pages:
         env = Environment(loader=loader, autoescape=select_autoescape(default=True))
         env.filters["cn_date"] = cn_date
         env.filters["cn_datetime"] = cn_datetime
+        env.filters["cn_log_time"] = cn_log_time
         env.filters["role_label"] = role_label
         self.templates = Jinja2Templates(env=env)
 

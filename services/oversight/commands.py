@@ -1,0 +1,121 @@
+"""Oversight's decisions, pure: ``decide(state, command) -> drafts`` (no I/O, no clock).
+
+A unit acts only through the workbench, which signs for it and names it (``unit`` in the
+payload, the actor ``unit:<id>/<staff id>``). A supervisor closes a case with a finding; who
+decided the outcome is the basis: the complainant (confirmed), or — with nobody to ask — the
+supervisor.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.catalog import ClosureBasis, Finding
+from shared.ledger.signer import Draft
+from shared.rules.case import ASSIGNED, CLAIMED, DISPUTED, NEW, RESOLVED, CaseState
+from shared.rules.stream import StreamState
+from shared.web.command_path import Refusal
+
+ACKNOWLEDGED = "ledger.handling.acknowledged.v1"
+REPLIED = "ledger.handling.replied.v1"
+CLAIMED_TYPE = "ledger.handling.resolution_claimed.v1"
+CLOSED = "ledger.handling.closed.v1"
+
+_WORKING = (ASSIGNED, CLAIMED, DISPUTED)
+
+
+class Reply(BaseModel):
+    """The unit's reply to the complaint (答复)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+class ClaimResolution(BaseModel):
+    """The unit reports the case resolved (报办结): the complainant is then asked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    summary: Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+class CloseCase(BaseModel):
+    """The supervisor's closure: a finding, on a recorded basis."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    basis: ClosureBasis
+    finding: Finding
+    confidential: bool = Field(description="Never published")
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+def _case(state: StreamState) -> CaseState:
+    case = state.domain
+    assert isinstance(case, CaseState)
+    if case.status == NEW:
+        raise Refusal("unknown_case", "没有这件投诉")
+    return case
+
+
+def _unit_working(case: CaseState, unit: str) -> None:
+    if case.clock(unit) is None:
+        raise Refusal("not_assigned", "本单位不是该件的承办单位")
+    if case.status not in _WORKING:
+        raise Refusal("wrong_state", "该件当前不在办理中")
+
+
+def acknowledge(state: StreamState, unit: str, actor: str) -> list[Draft]:
+    """签收: the unit has the case (the clock has run since assignment, and keeps running)."""
+    _unit_working(_case(state), unit)
+    return [Draft(ACKNOWLEDGED, {"unit": unit}, actor)]
+
+
+def reply(state: StreamState, unit: str, cmd: Reply, actor: str) -> list[Draft]:
+    _unit_working(_case(state), unit)
+    return [Draft(REPLIED, {"unit": unit, "text": cmd.text}, actor)]
+
+
+def claim_resolution(
+    state: StreamState, unit: str, cmd: ClaimResolution, actor: str, answer_due_at: str
+) -> list[Draft]:
+    """报办结: not resolution — the complainant confirms until ``answer_due_at`` (回访)."""
+    case = _case(state)
+    _unit_working(case, unit)
+    clock = case.clock(unit)
+    assert clock is not None
+    if clock.completed or clock.deemed_done:
+        raise Refusal("part_done", "本单位的办理已经结束")
+    if case.status != ASSIGNED:
+        raise Refusal("wrong_state", "该件已报办结，等待投诉人确认")
+    data: dict[str, object] = {"unit": unit, "summary": cmd.summary}
+    if clock.lead and case.has_complainant:
+        data["answer_due_at"] = answer_due_at
+    return [Draft(CLAIMED_TYPE, data, actor)]
+
+
+def close(state: StreamState, cmd: CloseCase, actor: str) -> list[Draft]:
+    """办结: the supervisor records the finding and on what basis the outcome stands."""
+    case = _case(state)
+    if cmd.basis == ClosureBasis.complainant_confirmed:
+        if case.status != RESOLVED:
+            raise Refusal("not_confirmed", "投诉人尚未确认问题已解决")
+    else:
+        if case.status != CLAIMED:
+            raise Refusal("wrong_state", "承办单位尚未报告办结，不能认定")
+        if case.has_complainant and not case.answer_elapsed:
+            raise Refusal("complainant_askable", "投诉人仍可确认：回访期满前不能由督办员认定")
+        if cmd.basis == ClosureBasis.anonymous and case.has_complainant:
+            raise Refusal("has_complainant", "该件有投诉人，不是匿名投诉")
+        if cmd.basis == ClosureBasis.inspection_opened and not case.inspection:
+            raise Refusal("not_inspection", "该件不是暗访发现的问题")
+    data = {
+        "basis": cmd.basis,
+        "finding": cmd.finding,
+        "confidential": cmd.confidential,
+        "note": cmd.note,
+    }
+    return [Draft(CLOSED, data, actor)]
