@@ -22,7 +22,7 @@ them with it:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -96,15 +96,15 @@ def _case(stream: str, s: CaseState) -> frozenset[Deadline]:
     return frozenset(out)
 
 
-def fire(deadline: Deadline) -> Decide:
-    """The scheduler's decision for one deadline, against the stream's state at the head:
-    its ``deadline.elapsed``, or nothing if it is no longer pending there (another scheduler
-    fired it, or an extension, completion or closure came first)."""
+def fire(deadlines: Sequence[Deadline]) -> Decide:
+    """The scheduler's decision for deadlines of one stream, against its state at the head:
+    the ``deadline.elapsed`` of each still pending there — none for one another scheduler
+    fired, or that an extension, completion or closure ended first. (One decision per stream:
+    its events are chained in one append, never racing each other for the stream's head.)"""
 
     def decide(state: StreamState) -> list[Draft]:
-        if deadline not in pending_of(state.stream, state.domain):
-            return []
-        return [deadline.draft()]
+        still = pending_of(state.stream, state.domain)
+        return [d.draft() for d in deadlines if d in still]
 
     return decide
 

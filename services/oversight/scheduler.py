@@ -180,18 +180,21 @@ class Scheduler:
         due = self.pending.ripe(now, self.config.round_size)
         if not due:
             return 0
-        results = await submit_all(
-            writer, [(d.stream, fire(d)) for d in due], self.config.concurrency
-        )
+        by_stream: dict[str, list[Deadline]] = {}
+        for d in due:
+            by_stream.setdefault(d.stream, []).append(d)
+        jobs = [(stream, fire(ds)) for stream, ds in by_stream.items()]
+        results = await submit_all(writer, jobs, self.config.concurrency)
         retry = now + int(self.config.retry_seconds * 1_000_000)
-        for d, result in zip(due, results, strict=True):
-            self.tries += 1
-            if not isinstance(result, Exception) and result.accepted:
-                self.fired += 1
-            else:
+        self.tries += len(due)
+        for ds, result in zip(by_stream.values(), results, strict=True):
+            if isinstance(result, Exception) or not result.accepted:
                 # Not fired by this try (the log stamped it early, the log was away, or another
                 # scheduler got there first): tried again later unless the log says it is done.
-                self.pending.retry_at(d, retry)
+                for d in ds:
+                    self.pending.retry_at(d, retry)
+            else:
+                self.fired += len(result.written)
         return len(due)
 
     def _wait(self) -> float:

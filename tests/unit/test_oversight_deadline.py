@@ -158,15 +158,15 @@ def test_firing_writes_the_elapsed_event_the_rule_book_accepts_once(judge: Judge
     _, fold = judge.judge(c, ASSIGNED)
     state = fold.streams[c]
     d = handling(c, UNIT, DUE)
-    [draft] = fire(d)(state)
+    [draft] = fire([d])(state)
     assert draft.actor == TIMER_ACTOR and draft.id == d.event_id
     assert draft.data == {"deadline": "handling", "unit": UNIT, "due_at": d.due_at}
     assert micros(draft.data["due_at"]) == micros(DUE)  # the same instant, as +08:00
     judge.accepted([*ASSIGNED, step(ELAPSED, **draft.data)], c)
     # Once elapsed, it is no longer pending: the decision writes nothing.
     _, after = judge.judge(c, [*ASSIGNED, step(ELAPSED, **draft.data)])
-    assert fire(d)(after.streams[c]) == []
-    assert fire(handling(c, UNIT, LATER))(state) == []  # not this unit's due time
+    assert fire([d])(after.streams[c]) == []
+    assert fire([handling(c, UNIT, LATER)])(state) == []  # not this unit's due time
 
 
 def test_the_id_is_derived_from_stream_unit_and_due_time() -> None:
