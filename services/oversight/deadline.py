@@ -116,7 +116,10 @@ class PendingSet:
 
     def __init__(self) -> None:
         self.by_stream: dict[str, frozenset[Deadline]] = {}
-        self._queue: list[tuple[int, Deadline]] = []
+        # (when to try, a per-process tie-break, the deadline): str hashes are salted per
+        # process, so schedulers on one log take deadlines due at one instant in different
+        # orders and seldom race for the same stream.
+        self._queue: list[tuple[int, int, Deadline]] = []
         self._count = 0
 
     def __len__(self) -> int:
@@ -143,11 +146,11 @@ class PendingSet:
             self.by_stream.pop(stream, None)
         self._count += len(new) - len(old)
         for d in new - old:
-            heapq.heappush(self._queue, (d.due, d))
+            heapq.heappush(self._queue, (d.due, hash(d.stream), d))
 
     def next_due(self) -> int | None:
         """When the earliest deadline still pending is to be tried (µs), if any."""
-        while self._queue and self._queue[0][1] not in self:
+        while self._queue and self._queue[0][2] not in self:
             heapq.heappop(self._queue)
         return self._queue[0][0] if self._queue else None
 
@@ -157,11 +160,11 @@ class PendingSet:
         that does not is put back with :meth:`retry_at`."""
         out: list[Deadline] = []
         while self._queue and len(out) < limit and self._queue[0][0] <= now:
-            _, d = heapq.heappop(self._queue)
+            _, _, d = heapq.heappop(self._queue)
             if d in self and d not in out:
                 out.append(d)
         return out
 
     def retry_at(self, deadline: Deadline, at: int) -> None:
         if deadline in self:
-            heapq.heappush(self._queue, (at, deadline))
+            heapq.heappush(self._queue, (at, hash(deadline.stream), deadline))

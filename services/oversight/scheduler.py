@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -315,7 +317,16 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await scheduler.run(stop)
+    running = asyncio.create_task(scheduler.run(stop))
+    await asyncio.wait(
+        [running, asyncio.create_task(scheduler.caught_up.wait())],
+        return_when=asyncio.FIRST_COMPLETED,
+    )
+    if scheduler.caught_up.is_set():  # one line for supervisors and tests: rebuilt, running
+        status = {"pending": len(scheduler.pending), "startup_seconds": scheduler.startup_seconds}
+        sys.stdout.write(json.dumps(status) + "\n")
+        sys.stdout.flush()
+    await running
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from tests.web_fixtures import client, fast_settings
 
 FAST = SchedulerSettings(poll_seconds=0.05, retry_seconds=0.3)
 CONF = "conf-00000000-0000-4000-8000-0000000000c1"
+Ledger = tuple[LedgerSettings, EventLog]
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20.0) -> None:
@@ -81,7 +82,7 @@ async def elapsed_on(log: EventLog, settings: LedgerSettings, stream: str) -> li
     return [{**e["data"], "_at": r.appended_at} for r, e in accepted if r.stream == stream]
 
 
-async def test_an_extension_moves_the_firing_to_the_new_time_only(ledger) -> None:
+async def test_an_extension_moves_the_firing_to_the_new_time_only(ledger: Ledger) -> None:
     settings, log = ledger
     h = await Histories(log, settings).start()
     c = new_case()
@@ -111,7 +112,7 @@ async def _holds(s: Scheduler, d: Deadline) -> bool:
     return d in s.pending
 
 
-async def test_a_case_completed_before_its_due_time_gets_no_timer(ledger) -> None:
+async def test_a_case_completed_before_its_due_time_gets_no_timer(ledger: Ledger) -> None:
     settings, log = ledger
     h = await Histories(log, settings).start()
     done, control = new_case(), new_case()
@@ -137,7 +138,7 @@ async def test_a_case_completed_before_its_due_time_gets_no_timer(ledger) -> Non
     assert await elapsed_on(log, settings, done) == []
 
 
-async def test_a_conference_opinion_deadline_fires_on_the_conference_stream(ledger) -> None:
+async def test_a_conference_opinion_deadline_fires_on_the_conference_stream(ledger: Ledger) -> None:
     settings, log = ledger
     h = await Histories(log, settings).start()
     due = in_seconds(1.0)
@@ -157,7 +158,9 @@ async def test_a_conference_opinion_deadline_fires_on_the_conference_stream(ledg
     assert micros(event["due_at"]) == micros(due) <= event["_at"]
 
 
-async def test_deadlines_due_while_down_fire_on_return_and_show_their_lateness(ledger) -> None:
+async def test_deadlines_due_while_down_fire_on_return_and_show_their_lateness(
+    ledger: Ledger,
+) -> None:
     settings, log = ledger
     h = await Histories(log, settings).start()
     old = new_case()  # due months ago, before any scheduler ran
@@ -225,7 +228,9 @@ async def test_both_run_with_their_apps(tmp_path: Path) -> None:
         await log.close()
 
 
-async def test_the_scheduler_stays_off_when_disabled(tmp_path: Path, monkeypatch) -> None:
+async def test_the_scheduler_stays_off_when_disabled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LEDGER_SCHEDULER_ENABLED", "false")
     settings = fast_settings(tmp_path / "var", log_partitions=3)
     log = await open_log(settings)
