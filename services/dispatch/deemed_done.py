@@ -82,7 +82,7 @@ class DeemedDone:
         self.follower: LogFollower | None = None
 
     def _accepted(self, rec: StoredRecord, env: dict[str, Any], state: StreamState) -> None:
-        self.reactions.observe(rec.stream, env)
+        self.reactions.observe(rec, env)
 
     async def run(self, stop: asyncio.Event) -> None:
         await follow_forever(stop, lambda: self._session(stop), "deemed done", poll=POLL_SECONDS)
@@ -97,7 +97,7 @@ class DeemedDone:
             while not stop.is_set():
                 await self.follower.catch_up()
                 if self.reactions.waiting:
-                    await self.reactions.settle(writer)
+                    await self.reactions.settle(writer, self.follower)
                 else:
                     await idle(stop, POLL_SECONDS)
         finally:

@@ -52,10 +52,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.oversight import escalation
 from services.oversight.deadline import ELAPSED, Deadline, PendingSet, fire
 from shared.ledger import keystore
+from shared.ledger.live import LiveFold
 from shared.ledger.writer import EventWriter
 from shared.log.factory import open_log
 from shared.log.port import EventLog, StoredRecord
-from shared.readside.follower import LogFollower, Reactions, follow_forever, idle, submit_all
+from shared.readside.follower import (
+    LogFollower,
+    Reactions,
+    follow_forever,
+    idle,
+    written_here,
+)
 from shared.rules.act import micros
 from shared.rules.stream import StreamState
 from shared.settings import LedgerSettings
@@ -74,10 +81,7 @@ class SchedulerSettings(BaseSettings):
 
     enabled: bool = Field(True, description="run the scheduler with the oversight app")
     poll_seconds: float = Field(1.0, gt=0, description="longest wait between looks at the log")
-    concurrency: int = Field(
-        32, ge=1, description="deadlines fired at once (appends share commits)"
-    )
-    round_size: int = Field(512, ge=1, description="deadlines taken per round")
+    round_size: int = Field(512, ge=1, description="deadlines fired per round (one append)")
     retry_seconds: float = Field(
         5.0, gt=0, description="wait before trying again a deadline a try did not fire"
     )
@@ -105,7 +109,8 @@ class Scheduler:
         self.pending = PendingSet()
         self.escalations = Reactions(escalation.derived_id, escalation.react)
         self.follower: LogFollower | None = None
-        self.fired = 0  # deadline.elapsed this process appended and saw accepted
+        self.fired = 0  # deadline.elapsed this process appended and read back accepted
+        self._mine: dict[str, str] = {}  # id -> hash of the timers appended here, until read
         self.tries = 0
         self.last_lateness: float | None = None  # s: log time of the last elapsed read - its due
         self.startup_seconds: float | None = None  # the first rebuild of the pending set
@@ -115,9 +120,15 @@ class Scheduler:
 
     def _accepted(self, rec: StoredRecord, env: dict[str, Any], state: StreamState) -> None:
         self.pending.observe(rec.stream, state.domain)
-        self.escalations.observe(rec.stream, env)
+        self.escalations.observe(rec, env)
         if env.get("type") == ELAPSED:
+            if written_here(self._mine, rec, env):
+                self.fired += 1
             self.last_lateness = (rec.appended_at - micros(env["data"]["due_at"])) / 1e6
+
+    def live(self) -> LiveFold | None:
+        """The follower's stream states, which the scheduler's writer shares."""
+        return self.follower.live if self.follower is not None else None
 
     def now(self) -> int:
         """µs: the later of the wall clock and the latest log time read (see the docstring)."""
@@ -136,7 +147,7 @@ class Scheduler:
             self.settings,
             self.key_name,
             self.deployment,
-            live=lambda: self.follower.live if self.follower is not None else None,
+            live=self.live,
             snapshots_path=self.settings.var_dir / self.key_name / SNAPSHOTS_FILE,
         )
         try:
@@ -166,18 +177,23 @@ class Scheduler:
         await self.follower.catch_up()
 
     async def round(self, writer: EventWriter) -> bool:
-        """Read what is new, fire what is due, escalate what calls for it; whether anything
-        was tried (then the next round comes at once)."""
+        """Read what is new, fire what is due, escalate what calls for it, read the outcome;
+        whether anything was written (then the next round comes at once)."""
         assert self.follower is not None
         await self.follower.catch_up()
-        tried = await self.fire_due(writer) > 0
+        written = await self.fire_due(writer)
         if self.escalations.waiting:
-            await self.escalations.settle(writer, self.config.concurrency)
-            tried = True
-        return tried
+            written += await self.escalations.settle(writer, self.follower)
+        if written:
+            await self.follower.catch_up()  # the verdicts: fired deadlines leave the set
+        return written > 0
 
     async def fire_due(self, writer: EventWriter) -> int:
-        """Try every pending deadline due by now; how many were tried."""
+        """Write the timer of every pending deadline due by now, in one append; how many
+        records that was. Each deadline tried is queued again ``retry_seconds`` on: one that
+        fired (by this or another scheduler) has left the set by then and is skipped; one whose
+        copy lost a race, or that the log stamped before its due time, is tried again."""
+        assert self.follower is not None
         now = self.now()
         due = self.pending.ripe(now, self.config.round_size)
         if not due:
@@ -185,19 +201,13 @@ class Scheduler:
         by_stream: dict[str, list[Deadline]] = {}
         for d in due:
             by_stream.setdefault(d.stream, []).append(d)
-        jobs = [(stream, fire(ds)) for stream, ds in by_stream.items()]
-        results = await submit_all(writer, jobs, self.config.concurrency)
         retry = now + int(self.config.retry_seconds * 1_000_000)
+        for d in due:
+            self.pending.retry_at(d, retry)
         self.tries += len(due)
-        for ds, result in zip(by_stream.values(), results, strict=True):
-            if isinstance(result, Exception) or not result.accepted:
-                # Not fired by this try (the log stamped it early, the log was away, or another
-                # scheduler got there first): tried again later unless the log says it is done.
-                for d in ds:
-                    self.pending.retry_at(d, retry)
-            else:
-                self.fired += len(result.written)
-        return len(due)
+        signed = await self.follower.write(writer, [(s, fire(ds)) for s, ds in by_stream.items()])
+        self._mine.update((s.id, s.hash) for s in signed)
+        return len(signed)
 
     def _wait(self) -> float:
         """Seconds until the next deadline is due, at most the poll interval."""

@@ -20,15 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from shared.crypto.signing import PublicKey
-from shared.ledger.live import LiveFold
-from shared.ledger.writer import Decide, EventWriter, Submission
+from shared.events.partitioner import partition_for
+from shared.ledger.live import LiveFold, Tracked
+from shared.ledger.signer import Signed
+from shared.ledger.writer import Decide, EventWriter, Refused
 from shared.log.port import EventLog, Positions, StoredRecord
 from shared.readside.judging import LiveJudge
+from shared.rules.fold import LedgerFold
 from shared.rules.stream import StreamState
 
 log = logging.getLogger(__name__)
@@ -96,6 +100,36 @@ class LogFollower:
         self.records += len(batch)
         return len(batch)
 
+    async def tracked(self, writer: EventWriter, stream: str) -> Tracked:
+        """A writer's view of ``stream`` at the follower's position: its state as the follower
+        holds it (a stream the follower does not hold is folded by the writer)."""
+        fold = self.judge.fold
+        state = fold.streams.get(stream)
+        if state is None or stream not in self.live.folded:
+            return await writer.live.tracked(stream, writer.snapshots)
+        p = partition_for(stream, self.log.partitions)
+        scratch = LedgerFold(fold.registry, fold.partitions, fold.genesis, {stream: state})
+        return Tracked(stream, p, self.position[p], scratch)
+
+    async def write(self, writer: EventWriter, jobs: Sequence[tuple[str, Decide]]) -> list[Signed]:
+        """Decide each (stream, decide) against the stream's state here, check and sign what
+        the rule book accepts, and append every stream's records in one append (one commit, one
+        produce batch); the signed records. Their verdicts come by reading on
+        (:meth:`catch_up`): a copy another writer beat to the stream's head is a conflict
+        every reader ignores, and its cause is still there to decide again."""
+        signed: list[Signed] = []
+        for stream, decide in jobs:
+            t = await self.tracked(writer, stream)
+            drafts = decide(t.state)
+            if not drafts:
+                continue
+            out = writer.sign_checked(t, drafts)
+            if not isinstance(out, Refused):
+                signed += out
+        if signed:
+            await writer.append_signed(signed)
+        return signed
+
     async def catch_up(self) -> int:
         """Read up to the head as it is now; how many records that was."""
         self.head = await self.log.head()
@@ -114,6 +148,16 @@ React = Callable[[dict[str, Any]], Decide]
 """The pure decision for a cause: given the stream's state now, the derived events (or none)."""
 
 
+def written_here(mine: dict[str, str], rec: StoredRecord, env: dict[str, Any]) -> bool:
+    """Whether an accepted record is the very one this process appended (another process
+    derives the same id for the same cause, but signs other bytes); forgets it then."""
+    h = mine.get(env.get("id", ""))
+    if h is None or h != hashlib.sha256(rec.record).hexdigest():
+        return False
+    del mine[env["id"]]
+    return True
+
+
 class Reactions:
     """Accepted causes awaiting their derived events, keyed by the derived id."""
 
@@ -121,50 +165,32 @@ class Reactions:
         self.derived_id = derived_id
         self.react = react
         self.waiting: dict[str, tuple[str, dict[str, Any]]] = {}  # derived id -> (stream, cause)
-        self.written = 0  # derived events this process appended and saw accepted
+        self.written = 0  # derived events this process appended and read back accepted
+        self._mine: dict[str, str] = {}  # id -> hash of the records appended here
 
-    def observe(self, stream: str, env: dict[str, Any]) -> None:
+    def observe(self, rec: StoredRecord, env: dict[str, Any]) -> None:
         """An accepted event: a cause to react to, or the reaction to one (anyone's)."""
-        self.waiting.pop(env.get("id", ""), None)
+        event_id = env.get("id", "")
+        if self.waiting.pop(event_id, None) is not None and written_here(self._mine, rec, env):
+            self.written += 1
         derived = self.derived_id(env)
         if derived is not None:
-            self.waiting[derived] = (stream, env)
+            self.waiting[derived] = (rec.stream, env)
 
-    async def settle(self, writer: EventWriter, concurrency: int = 16) -> int:
+    async def settle(self, writer: EventWriter, follower: LogFollower) -> int:
         """Write the derived event of every waiting cause, each decided against its stream's
-        state now; a cause is dropped once its submission is answered (written, refused by
-        the rule book before signing, or nothing left to do). A transport error leaves it
-        waiting for the next call. How many derived events were accepted."""
-        jobs = [(stream, self.react(cause)) for stream, cause in self.waiting.values()]
-        keys = list(self.waiting)
-        results = await submit_all(writer, jobs, concurrency)
-        accepted = 0
-        for derived, result in zip(keys, results, strict=True):
-            if isinstance(result, BaseException):
-                log.warning("reaction not written yet (%s)", type(result).__name__)
-                continue
-            self.waiting.pop(derived, None)
-            if result.accepted:
-                accepted += len(result.written)
-        self.written += accepted
-        return accepted
-
-
-async def submit_all(
-    writer: EventWriter, jobs: Sequence[tuple[str, Decide]], concurrency: int
-) -> list[Submission | Exception]:
-    """Submit each (stream, decide), ``concurrency`` at a time (their appends share commits);
-    each answer, or the exception its submission raised."""
-    gate = asyncio.Semaphore(max(1, concurrency))
-
-    async def one(stream: str, decide: Decide) -> Submission | Exception:
-        async with gate:
-            try:
-                return await writer.submit(stream, decide)
-            except (OSError, ConnectionError, TimeoutError, RuntimeError) as exc:
-                return exc
-
-    return list(await asyncio.gather(*(one(s, d) for s, d in jobs)))
+        state at the follower's position, in one append (see :meth:`LogFollower.write`). A
+        cause leaves the waiting list once its event is read back accepted — this one or
+        another writer's copy with the same id (:meth:`observe`) — or once its decision writes
+        nothing. How many records were appended."""
+        waiting = list(self.waiting.items())
+        signed = await follower.write(writer, [(s, self.react(c)) for _, (s, c) in waiting])
+        mine = {s.id for s in signed}
+        self._mine.update((s.id, s.hash) for s in signed)
+        for derived, _ in waiting:
+            if derived not in mine:
+                self.waiting.pop(derived, None)  # nothing left to write for it
+        return len(signed)
 
 
 async def follow_forever(

@@ -36,6 +36,7 @@ from tests.bench import (
     projection,
     redaction,
     store_query,
+    timers,
 )
 from tests.bench.common import BENCH_DIR, Row, Workspace, cores, fstype
 
@@ -49,9 +50,10 @@ GROUPS = (
     "command",
     "calendar",
     "redaction",
+    "timers",
 )
 # Groups that need no signed corpus: with only these, none is built.
-CORPUS_FREE = frozenset({"calendar", "redaction"})
+CORPUS_FREE = frozenset({"calendar", "redaction", "timers"})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -111,6 +113,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1_000_000,
         help="records in the log behind the first-command-after-restart rows; default 1000000",
     )
+    p.add_argument(
+        "--timers-pending",
+        type=int,
+        default=100_000,
+        help="cases past due in the scheduler's log (all pending at once); default 100000",
+    )
+    p.add_argument(
+        "--timers-fired",
+        type=int,
+        default=2_000,
+        help="deadlines fired per measured round of the scheduler; default 2000",
+    )
     p.add_argument("--json", type=Path, default=BENCH_DIR / "last.json", help="JSON output")
     p.add_argument("--keep", action="store_true", help="keep the run's database files")
     p.add_argument("--strict", action="store_true", help="exit 1 if a row misses its target")
@@ -148,6 +162,30 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
     if "redaction" in args.only:
         say("redaction on the labelled set's evaluation half")
         rows += redaction.rows(args.repeat)
+    if "timers" in args.only:
+        say(f"the scheduler over {args.timers_pending:,} pending deadlines (building the log)")
+        tm = await timers.run(ws, args.timers_pending, args.timers_fired, args.repeat)
+        rows.append(
+            Row(
+                "timers.fire",
+                f"deadlines fired, {tm['pending']:,} pending (bare signed appends, same count)",
+                tm["ours"],
+                tm["raw"],
+                "deadlines/s",
+                notes=tm,
+            )
+        )
+        rows.append(
+            Row(
+                "timers.startup",
+                f"scheduler start-up over {tm['records']:,} records (bare replay of the log)",
+                tm["startup_s"],
+                tm["replay_s"],
+                "s",
+                lower_is_better=True,
+                notes=tm,
+            )
+        )
     if not args.only - CORPUS_FREE:
         return rows  # nothing below needs the signed corpus
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")
