@@ -183,7 +183,7 @@ class Scheduler:
         await self.follower.catch_up()
         written = await self.fire_due(writer)
         if self.escalations.waiting:
-            written += await self.escalations.settle(writer, self.follower)
+            written += await self.escalations.settle(writer, self.follower, self.config.round_size)
         if written:
             await self.follower.catch_up()  # the verdicts: fired deadlines leave the set
         return written > 0

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -150,12 +151,9 @@ React = Callable[[dict[str, Any]], Decide]
 
 def written_here(mine: dict[str, str], rec: StoredRecord, env: dict[str, Any]) -> bool:
     """Whether an accepted record is the very one this process appended (another process
-    derives the same id for the same cause, but signs other bytes); forgets it then."""
-    h = mine.get(env.get("id", ""))
-    if h is None or h != hashlib.sha256(rec.record).hexdigest():
-        return False
-    del mine[env["id"]]
-    return True
+    derives the same id for the same cause, but signs other bytes)."""
+    h = mine.pop(env.get("id", ""), None)  # accepted: ours or the other's, never again
+    return h is not None and h == hashlib.sha256(rec.record).hexdigest()
 
 
 class Reactions:
@@ -177,13 +175,14 @@ class Reactions:
         if derived is not None:
             self.waiting[derived] = (rec.stream, env)
 
-    async def settle(self, writer: EventWriter, follower: LogFollower) -> int:
+    async def settle(self, writer: EventWriter, follower: LogFollower, limit: int = 512) -> int:
         """Write the derived event of every waiting cause, each decided against its stream's
         state at the follower's position, in one append (see :meth:`LogFollower.write`). A
         cause leaves the waiting list once its event is read back accepted — this one or
         another writer's copy with the same id (:meth:`observe`) — or once its decision writes
-        nothing. How many records were appended."""
-        waiting = list(self.waiting.items())
+        nothing. At most ``limit`` causes per call (the rest wait for the next). How many
+        records were appended."""
+        waiting = list(itertools.islice(self.waiting.items(), limit))
         signed = await follower.write(writer, [(s, self.react(c)) for _, (s, c) in waiting])
         mine = {s.id for s in signed}
         self._mine.update((s.id, s.hash) for s in signed)
