@@ -177,15 +177,20 @@ class Scheduler:
         await self.follower.catch_up()
 
     async def round(self, writer: EventWriter) -> bool:
-        """Read what is new, fire what is due, escalate what calls for it, read the outcome;
-        whether anything was written (then the next round comes at once)."""
+        """Read what is new, fire what is due, read the verdicts, escalate what they call for,
+        read again; whether anything was written (then the next round comes at once). Each
+        write is decided on states that hold the one before, so this process never races
+        itself for a stream's head."""
         assert self.follower is not None
         await self.follower.catch_up()
         written = await self.fire_due(writer)
-        if self.escalations.waiting:
-            written += await self.escalations.settle(writer, self.follower, self.config.round_size)
         if written:
             await self.follower.catch_up()  # the verdicts: fired deadlines leave the set
+        if self.escalations.waiting:
+            escalated = await self.escalations.settle(writer, self.follower, self.config.round_size)
+            if escalated:
+                await self.follower.catch_up()
+            written += escalated
         return written > 0
 
     async def fire_due(self, writer: EventWriter) -> int:
