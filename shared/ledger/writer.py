@@ -67,6 +67,13 @@ class Submission:
         return next((w.verdict for w in self.written if not w.verdict.accepted), None)
 
 
+@dataclass(frozen=True)
+class Refused:
+    """Drafts the rule book refused before signing (see ``EventWriter.sign_checked``)."""
+
+    written: list[Written]
+
+
 class EventWriter:
     def __init__(
         self,
@@ -138,14 +145,9 @@ class EventWriter:
                 return Submission(stream, [], attempt)
             if ids is not None:
                 drafts = [dataclasses.replace(d, id=ids(i)) for i, d in enumerate(drafts)]
-            reg = t.fold.registry
-            regseq, reghash, at = reg.version, reg.hash_at(reg.version), now_rfc3339()
-            refused = self._check(t, drafts, regseq, reghash, at)
-            if refused is not None:
-                return Submission(stream, refused, attempt)
-            signed = self.signer.sign_chain(
-                stream, drafts, head=state.head, regseq=regseq, reghash=reghash, time=at
-            )
+            signed = self.sign_checked(t, drafts)
+            if isinstance(signed, Refused):
+                return Submission(stream, signed.written, attempt)
             written = await self._append_and_read_back(t, signed)
             first = written[0].verdict.reason
             if first in (Reason.stale_prev, Reason.stale_registry) and attempt < self.max_attempts:
@@ -157,6 +159,20 @@ class EventWriter:
                 return await self._answer_from_log(await self._tracked(stream), ids, attempt)
             return Submission(stream, written, attempt)
         raise AssertionError("unreachable")
+
+    def sign_checked(self, t: Tracked, drafts: list[Draft]) -> list[Signed] | Refused:
+        """The drafts judged by the rule book on a copy of ``t``'s state as if appended now,
+        then signed chained to its head — or the refusal, nothing signed. ``submit`` appends
+        them and reads back; a caller writing many streams at once (the scheduler) may append
+        several streams' records in one append and learn their verdicts by reading on."""
+        reg = t.fold.registry
+        regseq, reghash, at = reg.version, reg.hash_at(reg.version), now_rfc3339()
+        refused = self._check(t, drafts, regseq, reghash, at)
+        if refused is not None:
+            return Refused(refused)
+        return self.signer.sign_chain(
+            t.stream, drafts, head=t.state.head, regseq=regseq, reghash=reghash, time=at
+        )
 
     def _check(
         self, t: Tracked, drafts: list[Draft], regseq: int, reghash: str | None, at: str

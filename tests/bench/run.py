@@ -37,6 +37,7 @@ from tests.bench import (
     projection,
     redaction,
     store_query,
+    timers,
 )
 from tests.bench.common import BENCH_DIR, Row, Workspace, cores, fstype
 
@@ -51,9 +52,10 @@ GROUPS = (
     "calendar",
     "redaction",
     "backup",
+    "timers",
 )
 # Groups that need no signed corpus: with only these, none is built.
-CORPUS_FREE = frozenset({"calendar", "redaction", "backup"})
+CORPUS_FREE = frozenset({"calendar", "redaction", "backup", "timers"})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -119,6 +121,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=100_000,
         help="records in the SQLite log a backup copies; default 100000",
     )
+    p.add_argument(
+        "--timers-pending",
+        type=int,
+        default=100_000,
+        help="cases past due in the scheduler's log (all pending at once); default 100000",
+    )
+    p.add_argument(
+        "--timers-fired",
+        type=int,
+        default=2_000,
+        help="deadlines fired per measured round of the scheduler; default 2000",
+    )
     p.add_argument("--json", type=Path, default=BENCH_DIR / "last.json", help="JSON output")
     p.add_argument("--keep", action="store_true", help="keep the run's database files")
     p.add_argument("--strict", action="store_true", help="exit 1 if a row misses its target")
@@ -170,6 +184,30 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
                 target=0.4,
                 target_note="the manifest's SHA-256 is the one pass beyond the raw copy",
                 notes=bk,
+            )
+        )
+    if "timers" in args.only:
+        say(f"the scheduler over {args.timers_pending:,} pending deadlines (building the log)")
+        tm = await timers.run(ws, args.timers_pending, args.timers_fired, args.repeat)
+        rows.append(
+            Row(
+                "timers.fire",
+                f"deadlines fired, {tm['pending']:,} pending (bare signed appends, same count)",
+                tm["ours"],
+                tm["raw"],
+                "deadlines/s",
+                notes=tm,
+            )
+        )
+        rows.append(
+            Row(
+                "timers.startup",
+                f"scheduler start-up over {tm['records']:,} records (bare replay of the log)",
+                tm["startup_s"],
+                tm["replay_s"],
+                "s",
+                lower_is_better=True,
+                notes=tm,
             )
         )
     if not args.only - CORPUS_FREE:

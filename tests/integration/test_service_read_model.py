@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from services.oversight.app import create
 from shared.ledger.bootstrap import init_ledger
@@ -32,7 +33,11 @@ async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 30.
         await asyncio.sleep(0.1)
 
 
-async def test_the_service_projects_while_it_runs_and_reports_its_lag(tmp_path: Path) -> None:
+async def test_the_service_projects_while_it_runs_and_reports_its_lag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The log must grow only by what the test writes: no timers from oversight's scheduler.
+    monkeypatch.setenv("LEDGER_SCHEDULER_ENABLED", "false")
     # Small batches and a tight lag bound, so the service is visibly not ready at first.
     settings = fast_settings(
         tmp_path / "var",
