@@ -39,6 +39,7 @@ class ServiceDeclaration:
     projections: Sequence[Projection] = ()
     pages: Path | None = None  # its templates directory
     nav: Sequence[NavItem] = field(default_factory=tuple)
+    public_nav: Sequence[NavItem] = field(default_factory=tuple)  # its public pages, for all
 
     def create_app(
         self, settings: WebSettings | None = None, deployment: DeploymentSpec | None = None
@@ -64,6 +65,7 @@ class ServiceDeclaration:
             routers=self.routers,
             title=self.title,
             nav=self.nav,
+            public_nav=self.public_nav,
             template_dirs=[self.pages] if self.pages else [],
             projections=self.projections,
             deployment=deployment,

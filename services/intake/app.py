@@ -10,6 +10,7 @@ from services.intake import api, internal, projection
 from shared.ledger.deployments import BODY, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
+from shared.web.pages import NavItem
 
 NAME = "intake"
 
@@ -29,6 +30,7 @@ SERVICE = ServiceDeclaration(
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
     nav=api.NAV,
+    public_nav=[NavItem("投诉查询与确认", "/public/follow-up")],
 )
 
 

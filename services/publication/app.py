@@ -10,6 +10,7 @@ from services.publication import api, projection
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
+from shared.web.pages import NavItem
 
 NAME = "publication"
 
@@ -32,6 +33,7 @@ SERVICE = ServiceDeclaration(
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
     nav=api.NAV,
+    public_nav=[NavItem("效能监督结果公告", "/public/notices")],
 )
 
 

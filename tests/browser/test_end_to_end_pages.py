@@ -1,0 +1,251 @@
+"""One case's life walked in real headless Chromium (Debian's ``chromium``, Playwright) through
+the four services started as ``make run`` starts them (SQLite): the clerk records it on the
+intake queue and screens it, the dispatch officer assigns it on the board, the unit handler
+signs for it, replies and claims resolution on the workbench, the complainant checks its
+status and confirms on the public follow-up page, a supervisor closes it on the dashboard, a
+reviewer drafts and publishes its notice on the review queue, and the notice appears on the
+public notice page. Each page is seen at desktop (1280×800) and phone (390×844) widths and kept
+as a screenshot under ``var/test-artifacts/screenshots/``. Any console error, page error,
+failed request or response of 400 or more fails the test."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.browser.test_public_pages import ARGS, CHROMIUM, CJK_FAMILIES
+from tests.conftest import IN_CI, REPO
+from tests.integration.test_end_to_end import COMPLAINT, UNIT, Ledger, start_ledger
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
+
+SHOTS = REPO / "var/test-artifacts/screenshots/end-to-end"
+WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
+WAIT = 60.0  # s: the longest a page waits for another service's read model
+
+
+@pytest.fixture()
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    if not Path(CHROMIUM).exists():
+        message = "chromium not installed (tests/infra/install-system.sh installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    running = start_ledger(tmp_path, "sqlite")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+class Walk:
+    """The browser, one context per person (each with its own cookies), the problems seen on
+    any page, and the screenshots taken."""
+
+    def __init__(self, browser: Browser, ledger: Ledger) -> None:
+        self.browser = browser
+        self.ledger = ledger
+        self.problems: list[str] = []
+        self.shots: list[Path] = []
+        self.contexts: list[BrowserContext] = []
+
+    def person(self, service: str, role: str | None = None) -> Page:
+        w, h = WIDTHS["desktop"]
+        context = self.browser.new_context(locale="zh-CN", viewport={"width": w, "height": h})
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda m: m.type == "error" and self.problems.append(f"console: {m.text} {m.location}"),
+        )
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on(
+            "requestfailed",
+            lambda r: self.problems.append(f"request failed: {r.url} {r.failure}"),
+        )
+        page.on(
+            "response",
+            lambda r: r.status >= 400 and self.problems.append(f"{r.status}: {r.url}"),
+        )
+        page.goto(self.ledger.url(service) + "/signin" if role else self.ledger.url(service))
+        if role:
+            staff = "demo-" + role.replace("_", "-")
+            page.fill("#staff_id", staff)
+            page.fill("#password", self.ledger.passwords(service)[staff])
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
+            assert "/signin" not in page.url, page.content()
+        return page
+
+    def shoot(self, page: Page, name: str) -> None:
+        for width, (w, h) in WIDTHS.items():
+            page.set_viewport_size({"width": w, "height": h})
+            path = SHOTS / f"{name}-{width}.png"
+            page.screenshot(path=str(path), full_page=True)
+            self.shots.append(path)
+        w, h = WIDTHS["desktop"]
+        page.set_viewport_size({"width": w, "height": h})
+
+
+def until_shown(page: Page, url: str, selector: str) -> None:
+    """Reload ``url`` until ``selector`` is on it (another service's step reaches this one's
+    read model within its projector's poll)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        page.goto(url)
+        if page.locator(selector).count():
+            return
+        assert time.monotonic() < deadline, f"{url} never showed {selector}"
+        time.sleep(0.3)
+
+
+def test_one_case_walked_in_chromium_at_desktop_and_phone_widths(ledger: Ledger) -> None:
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        walk = Walk(browser, ledger)
+        try:
+            run_life(walk, ledger)
+        finally:
+            for context in walk.contexts:
+                context.close()
+            browser.close()
+            print(f"\nscreenshots ({len(walk.shots)}) in {SHOTS}")
+    assert not walk.problems, "\n".join(walk.problems)
+    assert len(walk.shots) == 2 * 10
+
+
+def run_life(walk: Walk, ledger: Ledger) -> None:
+    intake = ledger.url("intake")
+    # The public entry links to the follow-up page, drawn in a CJK font.
+    citizen = walk.person("intake")
+    citizen.goto(intake + "/public")
+    assert citizen.locator("nav a[href='/public/follow-up']").count() == 1
+    cdp = citizen.context.new_cdp_session(citizen)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    h1 = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h1"})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": h1})["fonts"]
+    assert {f["familyName"] for f in fonts if f["glyphCount"] > 0} & CJK_FAMILIES
+
+    # 受理 on the queue's form; the receipt shows the tracking code once.
+    clerk = walk.person("intake", "intake_clerk")
+    clerk.goto(intake + "/queue")
+    clerk.select_option("#channel", "visit")
+    clerk.fill("#unit", COMPLAINT["unit"])
+    clerk.fill("#category", COMPLAINT["category"])
+    clerk.fill("#text", COMPLAINT["text"])
+    clerk.fill("#contact", COMPLAINT["contact"])
+    clerk.click("form.record button[type=submit]")
+    number = clerk.locator(".case-no").inner_text()
+    code = clerk.locator(".tracking-code").inner_text()
+    assert re.fullmatch(r"TS[0-9A-F]{12}", number) and len(code) == 19
+    clerk.click("text=返回受理队列")
+    form = clerk.locator("form.screening").first
+    action = form.get_attribute("action")
+    assert action
+    case = action.split("/")[2]
+    walk.shoot(clerk, "1-intake-queue")
+    form.locator("select[name=outcome]").select_option("new")
+    form.locator("button[type=submit]").click()
+    clerk.wait_for_load_state()
+
+    # 转办 on the board.
+    officer = walk.person("dispatch", "dispatch_officer")
+    board = ledger.url("dispatch") + "/board"
+    until_shown(officer, board, f"form[action='/board/{case}/assignment']")
+    walk.shoot(officer, "2-dispatch-board")
+    assignment = officer.locator(f"form[action='/board/{case}/assignment']")
+    assignment.locator("input[name=lead_unit]").fill(UNIT)
+    assignment.locator("button[type=submit]").click()
+    officer.wait_for_load_state()
+    assert "办理中（1 件" in officer.content()
+
+    # The unit's workbench: 签收, 答复, 报办结.
+    handler = walk.person("oversight", "unit_handler")
+    bench = ledger.url("oversight") + "/workbench"
+    until_shown(handler, bench, f"form[action='/workbench/{case}/acknowledgement']")
+    walk.shoot(handler, "3-oversight-workbench")
+    handler.locator(f"form[action='/workbench/{case}/acknowledgement'] button").click()
+    until_shown(handler, bench, f"form[action='/workbench/{case}/replies']")
+    replies = handler.locator(f"form[action='/workbench/{case}/replies']")
+    replies.locator("textarea").fill("已约谈窗口负责人，恢复正常排班。")
+    replies.locator("button").click()
+    handler.wait_for_load_state()
+    claim = handler.locator(f"form[action='/workbench/{case}/resolution-claim']")
+    claim.locator("textarea").fill("窗口已恢复正常办理。")
+    claim.locator("button").click()
+    handler.wait_for_load_state()
+    assert "单位报办结" in handler.content()
+
+    # The complainant: status, then confirmation, with the tracking code.
+    deadline = time.monotonic() + WAIT
+    while True:
+        citizen.goto(intake + "/public/follow-up")
+        citizen.fill("#complaint_no", number)
+        citizen.fill("#code", code.lower())
+        citizen.click("button[type=submit]")
+        if "单位报办结" in citizen.content():
+            break
+        assert time.monotonic() < deadline, citizen.content()
+        time.sleep(0.3)
+    walk.shoot(citizen, "4-public-follow-up-status")
+    citizen.goto(intake + "/public/follow-up")
+    walk.shoot(citizen, "5-public-follow-up-form")
+    citizen.fill("#complaint_no", number)
+    citizen.fill("#code", code)
+    citizen.check("input[name=action][value=confirm]")
+    citizen.click("button[type=submit]")
+    assert "您已确认问题已解决" in citizen.content()
+
+    # 办结 on the dashboard.
+    supervisor = walk.person("oversight", "supervisor")
+    dashboard = ledger.url("oversight") + "/dashboard"
+    until_shown(supervisor, dashboard, f"form[action='/dashboard/{case}/closure']")
+    deadline = time.monotonic() + WAIT
+    while "投诉人已确认" not in supervisor.content():
+        assert time.monotonic() < deadline, supervisor.content()
+        time.sleep(0.3)
+        supervisor.reload()
+    walk.shoot(supervisor, "6-oversight-dashboard")
+    closure = supervisor.locator(f"form[action='/dashboard/{case}/closure']")
+    closure.locator("select[name=basis]").select_option("complainant_confirmed")
+    closure.locator("select[name=finding]").select_option("substantiated")
+    closure.locator("button[type=submit]").click()
+    supervisor.wait_for_load_state()
+    assert 'data-status="closed">1<' in supervisor.content()
+
+    # 公开: draft from the structured fields, publish.
+    reviewer = walk.person("publication", "publication_reviewer")
+    review = ledger.url("publication") + "/review"
+    until_shown(reviewer, review, f"form[action='/review/{case}/notice']")
+    walk.shoot(reviewer, "7-publication-review")
+    reviewer.locator(f"form[action='/review/{case}/notice'] button").click()
+    until_shown(reviewer, review, f"form[action='/review/{case}/publication']")
+    walk.shoot(reviewer, "8-publication-review-draft")
+    reviewer.locator(f"form[action='/review/{case}/publication'] button").click()
+    reviewer.wait_for_load_state()
+    assert "近期已公开" in reviewer.content()
+
+    # The notice on the public page, linked from publication's public entry.
+    reader = walk.person("publication")
+    reader.goto(ledger.url("publication") + "/public")
+    assert reader.locator("nav a[href='/public/notices']").count() == 1
+    walk.shoot(reader, "9-public-home")
+    notices = ledger.url("publication") + "/public/notices"
+    deadline = time.monotonic() + WAIT
+    while True:
+        reader.goto(notices)
+        if "经核查，群众反映的问题属实" in reader.content():
+            break
+        assert time.monotonic() < deadline, reader.content()
+        time.sleep(0.3)
+    walk.shoot(reader, "10-public-notices")
