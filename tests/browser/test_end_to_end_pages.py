@@ -110,6 +110,9 @@ class Walk:
             page.set_viewport_size({"width": w, "height": h})
             path = SHOTS / f"{name}-{width}.png"
             page.screenshot(path=str(path), full_page=True)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if wide > w:  # wide tables scroll in their own box; the page itself never does
+                self.problems.append(f"{name} is {wide} px wide at {width} width ({w} px)")
             self.shots.append(path)
         w, h = WIDTHS["desktop"]
         page.set_viewport_size({"width": w, "height": h})
