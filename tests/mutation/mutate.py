@@ -19,7 +19,8 @@ entry removed), frozensets, tuples and other constants, and properties. Operator
 - table entries ``key: (check, evolve)`` in a module-level dict: check -> always allow,
   evolve -> identity.
 
-Skipped: docstrings, annotations, decorators, f-string parts, imports, messages passed to calls.
+Skipped: docstrings, annotations, decorators, f-string parts, imports, messages passed to calls,
+and ``__all__`` (read only by ``import *``, which the project never uses, and by linters).
 A line ending in ``# pragma: no mutate`` is left alone. Mutants are applied to the AST and
 compiled; no file is ever written.
 """
@@ -301,6 +302,8 @@ class _Walker(ast.NodeTransformer):
     # -- statements ----------------------------------------------------------------------------
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            return node
         if self._function_depth == 0 and isinstance(node.value, ast.Constant):
             self._string_ok.add(id(node.value))
         if self._function_depth == 0 and isinstance(node.value, ast.Dict):

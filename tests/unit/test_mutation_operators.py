@@ -108,3 +108,8 @@ def test_a_module_with_dict_unpacking_still_compiles_every_mutant() -> None:
         namespace: dict[str, Any] = {}
         exec(mutant_code(source, Path("unpack.py"), m.index)[1], namespace)
     assert any(m.description == "remove entry 'b'" for m in mutations(source))
+
+
+def test_the_export_list_is_left_alone() -> None:
+    source = '__all__ = ["a", "b"]\nNAMES = ["a", "b"]\n'
+    assert {m.line for m in mutations(source)} == {2}

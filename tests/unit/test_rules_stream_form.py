@@ -1,0 +1,46 @@
+"""The rule book's stream bookkeeping beyond the envelope checks of ``test_rules_stream``: the
+well-known streams, a fresh stream's counters, and every required member missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from shared.events.codec import canonical
+from shared.rules.audit import AuditState
+from shared.rules.stream import AUDIT_STREAM, REGISTRY_STREAM, StreamState, parse
+from shared.rules.verdict import Reason, Verdict
+from tests.samples import OPENED, Judge, MemoryLedger, new_case
+
+L = MemoryLedger(partitions=3)
+J = Judge(L)
+
+
+def _env() -> dict[str, Any]:
+    (s,) = J.sign(new_case(), OPENED[:1])
+    env: dict[str, Any] = orjson.loads(s.record)
+    return env
+
+
+def test_the_audit_and_registry_streams_are_their_own_kinds() -> None:
+    audit = StreamState.empty(AUDIT_STREAM)
+    assert audit.kind == "audit" and isinstance(audit.domain, AuditState)
+    assert StreamState.empty(REGISTRY_STREAM).kind == "registry"
+
+
+def test_a_fresh_stream_has_seen_nothing() -> None:
+    st = StreamState.empty(new_case())
+    assert (st.head, st.accepted, st.regseq, st.last_at) == (None, 0, 0, 0)
+    assert st.seen_ids == set() and st.seen_hashes == set()
+
+
+@pytest.mark.parametrize(
+    "name", ["id", "source", "type", "subject", "time", "actor", "alg", "kid", "sig"]
+)
+def test_each_required_string_member_missing_is_malformed(name: str) -> None:
+    env = _env()
+    del env[name]
+    p = parse(canonical(env), "h")
+    assert isinstance(p, Verdict) and p.reason is Reason.malformed
