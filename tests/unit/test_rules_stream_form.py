@@ -9,6 +9,8 @@ import orjson
 import pytest
 
 from shared.events.codec import canonical
+from shared.ledger.deployments import GENESIS_ACTOR
+from shared.ledger.signer import Draft
 from shared.rules.audit import AuditState
 from shared.rules.stream import AUDIT_STREAM, REGISTRY_STREAM, StreamState, parse
 from shared.rules.verdict import Reason, Verdict
@@ -44,3 +46,17 @@ def test_each_required_string_member_missing_is_malformed(name: str) -> None:
     del env[name]
     p = parse(canonical(env), "h")
     assert isinstance(p, Verdict) and p.reason is Reason.malformed
+
+
+def test_version_zero_has_no_hash_to_compare() -> None:
+    """An event naming the empty registry (version 0) is judged on whatever its ``reghash``:
+    the genesis key, which holds only the registry's right, writing to a case is a conflict
+    (no right), not tampering; an intake key, not in the empty registry, is unknown there."""
+    stream = new_case()
+    d = Draft("ledger.complaint.withdrawn.v1", {"reason": "x"}, GENESIS_ACTOR)
+    own = L.genesis_signer.sign(stream, d, prev=None, regseq=0, reghash="ab" * 32)
+    verdicts, _ = J.run([(stream, own.record)])
+    assert verdicts[0].reason is Reason.no_right
+    (intake,) = J.sign(stream, OPENED[:1], regseq=0, reghash="ab" * 32)
+    verdicts, _ = J.run([(stream, intake.record)])
+    assert verdicts[0].reason is Reason.unknown_key
