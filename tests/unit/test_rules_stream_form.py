@@ -60,3 +60,15 @@ def test_version_zero_has_no_hash_to_compare() -> None:
     (intake,) = J.sign(stream, OPENED[:1], regseq=0, reghash="ab" * 32)
     verdicts, _ = J.run([(stream, intake.record)])
     assert verdicts[0].reason is Reason.unknown_key
+
+
+def test_from_version_one_on_the_named_hash_must_be_the_registrys() -> None:
+    stream = new_case()
+    fold = L.fold([])
+    for v in (1, 2, L.regseq):
+        (wrong,) = J.sign(stream, OPENED[:1], regseq=v, reghash="ab" * 32)
+        verdicts, _ = J.run([(stream, wrong.record)])
+        assert verdicts[0].reason is Reason.unknown_registry_version, v
+    (right,) = J.sign(stream, OPENED[:1], regseq=1, reghash=fold.registry.hash_at(1))
+    verdicts, _ = J.run([(stream, right.record)])
+    assert verdicts[0].reason is Reason.unknown_key  # the hash holds; intake's key came later
