@@ -12,7 +12,7 @@ from shared.events.codec import canonical
 from shared.ledger.deployments import GENESIS_ACTOR
 from shared.ledger.signer import Draft
 from shared.rules.audit import AuditState
-from shared.rules.stream import AUDIT_STREAM, REGISTRY_STREAM, StreamState, parse
+from shared.rules.stream import AUDIT_STREAM, REGISTRY_STREAM, StreamState, admit, parse
 from shared.rules.verdict import Reason, Verdict
 from tests.samples import OPENED, Judge, MemoryLedger, new_case
 
@@ -72,3 +72,14 @@ def test_from_version_one_on_the_named_hash_must_be_the_registrys() -> None:
     (right,) = J.sign(stream, OPENED[:1], regseq=1, reghash=fold.registry.hash_at(1))
     verdicts, _ = J.run([(stream, right.record)])
     assert verdicts[0].reason is Reason.unknown_key  # the hash holds; intake's key came later
+
+
+def test_an_act_judged_without_a_log_time_is_at_time_zero() -> None:
+    stream = new_case()
+    (s,) = J.sign(stream, OPENED[:1])
+    fold = L.fold([])
+    st = StreamState.empty(stream)
+    p = parse(s.record, s.hash)
+    assert not isinstance(p, Verdict)
+    assert admit(st, p, fold.registry).accepted
+    assert st.last_at == 0 and st.accepted == 1
