@@ -9,7 +9,7 @@ from typing import Any
 from shared.ledger.signer import Draft
 from shared.rules.audit import AuditState
 from shared.rules.verdict import Reason
-from tests.unit.test_audit_stream import AUDITOR, H, H2, audit_state, chain, digest, fold
+from tests.unit.test_audit_stream import AUDITOR, H2, H, audit_state, chain, digest, fold
 
 SEAL = "ledger.audit.seal_recorded.v1"
 ACK = "ledger.audit.acknowledged.v1"
