@@ -99,6 +99,7 @@ class Mutation:
     operator: str
     description: str
     module_level: bool  # runs when the module is imported, not when a function is called
+    statement_line: int = 0  # first line of the innermost statement holding it
 
 
 def _src(node: ast.AST) -> str:
@@ -137,6 +138,7 @@ class _Walker(ast.NodeTransformer):
         self._string_ok: set[int] = set()  # ids of Constant nodes whose text may be mutated
         self._skip: set[int] = set()  # ids of nodes not to mutate (docstrings ...)
         self._table_entries: set[int] = set()  # ids of (check, evolve) pairs of rule tables
+        self._statement_lines: list[int] = []  # first lines of the enclosing statements
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -159,6 +161,7 @@ class _Walker(ast.NodeTransformer):
                 operator,
                 description,
                 self._function_depth == 0,
+                self._statement_lines[-1] if self._statement_lines else 0,
             )
             self.found.append(m)
             hit = self.count == self.target
@@ -239,7 +242,11 @@ class _Walker(ast.NodeTransformer):
     def _statements(self, body: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for stmt in body:
-            result = self.visit(stmt)
+            self._statement_lines.append(stmt.lineno)
+            try:
+                result = self.visit(stmt)
+            finally:
+                self._statement_lines.pop()
             if result is None:
                 continue
             if isinstance(result, list):

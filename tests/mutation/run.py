@@ -301,6 +301,9 @@ def baseline(
 
         plugin = _Coverage({str(t) for t in targets})
         ignore = [f"--ignore={REPO / t}" for t in EXCLUDED_TESTS + exclude]
+        # From before pytest loads the conftest, which already imports the core: lines run
+        # only then (rule tables, closures built at import) count as run while importing.
+        sys.settrace(plugin._global)
         rc = pytest.main(_pytest_args(tests, ignore), plugins=[plugin])
         by_file: dict[str, dict[int, list[int]]] = defaultdict(dict)
         for (file, line), who in plugin.lines.items():
@@ -368,10 +371,14 @@ class Selection:
 
     def for_mutant(self, file: str, m: Mutation) -> list[str]:
         per = self.lines.get(file, {})
-        span = range(m.line, m.end_line + 1)
         who: set[int] = set()
-        for line in span:
+        for line in range(m.line, m.end_line + 1):
             who |= per.get(line, set())
+        if not who and m.statement_line:
+            # a part of a statement spanning lines (``if x in (\n a,\n b,\n):``): the tracer
+            # reports the lines it stops at, so take those of the whole statement so far
+            for line in range(m.statement_line, m.end_line + 1):
+                who |= per.get(line, set())
         if m.module_level or (-1 in who and not who - {-1}):
             # runs at import: every test that runs this file's code, or whose module imports
             # it (a test may only read a constant), may notice
