@@ -9,15 +9,29 @@ from typing import Any
 import orjson
 
 from shared.events.codec import canonical
-from tests.samples import ASSIGNED, CO_UNIT, DUE, UNIT, Judge, MemoryLedger, new_case
+from tests.samples import (
+    ASSIGNED,
+    CLAIMED,
+    CO_UNIT,
+    DUE,
+    LATER,
+    UNIT,
+    Judge,
+    MemoryLedger,
+    Step,
+    new_case,
+    step,
+)
 
 L = MemoryLedger(partitions=3)
 J = Judge(L)
 
 
-def _last_written_as(stream: str, data: dict[str, Any], signer: str) -> list[bytes]:
+def _last_written_as(
+    stream: str, data: dict[str, Any], signer: str, history: list[Step] = ASSIGNED
+) -> list[bytes]:
     """The history's records, the last one's payload replaced and signed again."""
-    signed = J.sign(stream, ASSIGNED)
+    signed = J.sign(stream, history)
     env = orjson.loads(signed[-1].record)
     env["data"] = data
     del env["sig"]
@@ -47,3 +61,31 @@ def test_an_assignment_that_leaves_out_provisional_and_co_units_gives_firm_clock
     verdicts, fold = J.run([(other, r) for r in _last_written_as(other, alone, "dispatch")])
     assert all(v.accepted for v in verdicts), verdicts
     assert fold.streams[other].domain.units == (UNIT,)
+
+
+def test_a_reopen_that_leaves_out_provisional_gives_firm_fresh_due_times() -> None:
+    stream = new_case()
+    provisional = step(
+        "ledger.dispatch.assigned.v1",
+        provisional=True,
+        co_units=[{"unit": CO_UNIT, "due_at": DUE, "provisional": True}],
+    )
+    history = [
+        *ASSIGNED[:-1],
+        provisional,
+        *CLAIMED[len(ASSIGNED) :],
+        step("ledger.complainant.disputed.v1"),
+        step("ledger.handling.reopened.v1"),
+    ]
+    sparse = {
+        "reason": "投诉人不满意",
+        "units": [{"unit": UNIT, "due_at": LATER}, {"unit": CO_UNIT, "due_at": LATER}],
+    }
+    records = _last_written_as(stream, sparse, "oversight", history)
+    verdicts, fold = J.run([(stream, r) for r in records])
+    assert all(v.accepted for v in verdicts), verdicts
+    st = fold.streams[stream].domain
+    assert [(c.unit, c.due_at, c.provisional) for c in st.clocks] == [
+        (UNIT, LATER, False),
+        (CO_UNIT, LATER, False),
+    ]
