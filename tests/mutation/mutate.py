@@ -19,7 +19,8 @@ entry removed), frozensets, tuples and other constants, and properties. Operator
 - table entries ``key: (check, evolve)`` in a module-level dict: check -> always allow,
   evolve -> identity.
 
-Skipped: docstrings, annotations, decorators, f-string parts, imports, messages passed to calls.
+Skipped: docstrings, annotations, decorators, f-string parts, imports, messages passed to calls,
+and ``__all__`` (read only by ``import *``, which the project never uses, and by linters).
 A line ending in ``# pragma: no mutate`` is left alone. Mutants are applied to the AST and
 compiled; no file is ever written.
 """
@@ -98,6 +99,7 @@ class Mutation:
     operator: str
     description: str
     module_level: bool  # runs when the module is imported, not when a function is called
+    statement_line: int = 0  # first line of the innermost statement holding it
 
 
 def _src(node: ast.AST) -> str:
@@ -136,6 +138,7 @@ class _Walker(ast.NodeTransformer):
         self._string_ok: set[int] = set()  # ids of Constant nodes whose text may be mutated
         self._skip: set[int] = set()  # ids of nodes not to mutate (docstrings ...)
         self._table_entries: set[int] = set()  # ids of (check, evolve) pairs of rule tables
+        self._statement_lines: list[int] = []  # first lines of the enclosing statements
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -158,6 +161,7 @@ class _Walker(ast.NodeTransformer):
                 operator,
                 description,
                 self._function_depth == 0,
+                self._statement_lines[-1] if self._statement_lines else 0,
             )
             self.found.append(m)
             hit = self.count == self.target
@@ -238,7 +242,11 @@ class _Walker(ast.NodeTransformer):
     def _statements(self, body: list[ast.stmt]) -> list[ast.stmt]:
         out: list[ast.stmt] = []
         for stmt in body:
-            result = self.visit(stmt)
+            self._statement_lines.append(stmt.lineno)
+            try:
+                result = self.visit(stmt)
+            finally:
+                self._statement_lines.pop()
             if result is None:
                 continue
             if isinstance(result, list):
@@ -301,6 +309,8 @@ class _Walker(ast.NodeTransformer):
     # -- statements ----------------------------------------------------------------------------
 
     def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            return node
         if self._function_depth == 0 and isinstance(node.value, ast.Constant):
             self._string_ok.add(id(node.value))
         if self._function_depth == 0 and isinstance(node.value, ast.Dict):

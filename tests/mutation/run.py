@@ -12,6 +12,11 @@
 3. It prints a score per file (killed / mutants) and every survivor (file:line, mutation), and
    writes a JSON report to ``var/mutation/last.json`` (and a timestamped copy).
 
+The deployment table (``default_deployments()``: plain data each service's ``app.py`` declares,
+which nothing under ``shared/rules`` or ``shared/events`` shapes) is read once, in a child, and
+handed to every run: otherwise each mutant would import all four services' web apps just to
+learn it (most of a mutant's time).
+
 A test failure (or a collection error, a crash) kills the mutant; a timeout kills it too (an
 endless loop is noticed). A mutant no test executes survives as ``no_tests``.
 """
@@ -26,6 +31,7 @@ import importlib.abc
 import importlib.util
 import json
 import os
+import pickle
 import signal
 import sys
 import tempfile
@@ -116,11 +122,19 @@ def _hypothesis_profile() -> None:
     settings.load_profile("mutation")
 
 
+# Plugins the fast tests do not use, each costing seconds per mutant to load (schemathesis's
+# plugin alone imports and assert-rewrites ~150 modules), and the unraisable-exception hook's
+# forced garbage collections at exit.
+UNUSED_PLUGINS = ["cacheprovider", "schemathesis", "timeout", "unraisableexception"]
+
+
 def _pytest_args(tests: list[str], extra: list[str]) -> list[str]:
+    """The same options for the baseline and every mutant. Asserts are plain (not rewritten):
+    a failing assert fails the same; only its message is shorter, and no one reads it."""
     return [
         "-q",
-        "-p",
-        "no:cacheprovider",
+        *(a for name in UNUSED_PLUGINS for a in ("-p", f"no:{name}")),
+        "--assert=plain",
         "--no-header",
         "-o",
         "addopts=",
@@ -131,6 +145,34 @@ def _pytest_args(tests: list[str], extra: list[str]) -> list[str]:
         *extra,
         *tests,
     ]
+
+
+def _deployment_table(logs: Path) -> bytes:
+    """The pickled ``default_deployments()``, computed in a child (the parent imports no
+    ``shared``)."""
+    out = logs / "deployments.pickle"
+
+    def run() -> int:
+        from shared.ledger.deployments import default_deployments
+
+        out.write_bytes(pickle.dumps(default_deployments()))
+        return 0
+
+    pid = os.fork()
+    if pid == 0:
+        _child(logs / "deployments.log", run)
+    rc, _ = _wait(pid, time.monotonic() + 600)
+    if rc != 0 or not out.exists():
+        raise SystemExit(f"reading the deployment table failed; see {logs / 'deployments.log'}")
+    return out.read_bytes()
+
+
+def _use_deployment_table(table: bytes) -> None:
+    """In a child: ``default_deployments()`` answers from the table read once."""
+    import shared.ledger.deployments as deployments
+
+    specs = pickle.loads(table)
+    deployments.default_deployments = lambda: specs  # type: ignore[assignment]
 
 
 def _child(log: Path, run: Any) -> None:
@@ -247,17 +289,21 @@ def _wait(pid: int, deadline: float) -> tuple[int | None, bool]:
 
 
 def baseline(
-    tests: list[str], targets: list[Path], logs: Path, exclude: list[str]
+    tests: list[str], targets: list[Path], logs: Path, exclude: list[str], table: bytes
 ) -> dict[str, Any]:
     """Run the tests once, unmutated, in a child; return their coverage of the targets."""
     out = logs / "baseline.json"
 
     def run() -> int:
         _hypothesis_profile()
+        _use_deployment_table(table)
         import pytest
 
         plugin = _Coverage({str(t) for t in targets})
         ignore = [f"--ignore={REPO / t}" for t in EXCLUDED_TESTS + exclude]
+        # From before pytest loads the conftest, which already imports the core: lines run
+        # only then (rule tables, closures built at import) count as run while importing.
+        sys.settrace(plugin._global)
         rc = pytest.main(_pytest_args(tests, ignore), plugins=[plugin])
         by_file: dict[str, dict[int, list[int]]] = defaultdict(dict)
         for (file, line), who in plugin.lines.items():
@@ -325,10 +371,14 @@ class Selection:
 
     def for_mutant(self, file: str, m: Mutation) -> list[str]:
         per = self.lines.get(file, {})
-        span = range(m.line, m.end_line + 1)
         who: set[int] = set()
-        for line in span:
+        for line in range(m.line, m.end_line + 1):
             who |= per.get(line, set())
+        if not who and m.statement_line:
+            # a part of a statement spanning lines (``if x in (\n a,\n b,\n):``): the tracer
+            # reports the lines it stops at, so take those of the whole statement so far
+            for line in range(m.statement_line, m.end_line + 1):
+                who |= per.get(line, set())
         if m.module_level or (-1 in who and not who - {-1}):
             # runs at import: every test that runs this file's code, or whose module imports
             # it (a test may only read a constant), may notice
@@ -347,6 +397,7 @@ def run_mutants(
     workers: int,
     logs: Path,
     progress: bool,
+    table: bytes,
 ) -> list[Result]:
     results: list[Result] = []
     running: dict[int, tuple[Path, Mutation, list[str], float, float]] = {}
@@ -360,6 +411,7 @@ def run_mutants(
         def run() -> int:
             sys.meta_path.insert(0, _MutantFinder(name, path, code))
             _hypothesis_profile()
+            _use_deployment_table(table)
             import pytest
 
             return int(pytest.main(_pytest_args(tests, ["-x"])))
@@ -456,7 +508,8 @@ def main(argv: list[str] | None = None) -> int:
     _preload()
     with tempfile.TemporaryDirectory(prefix="logs-", dir=report_dir) as tmp:
         logs = Path(tmp)
-        base = baseline(args.tests, targets, logs, args.exclude)
+        table = _deployment_table(logs)
+        base = baseline(args.tests, targets, logs, args.exclude, table)
         select = Selection(base, args.timeout, args.timeout_factor)
         if select.failed:
             print(f"baseline failures, not used: {', '.join(select.failed)}")
@@ -482,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.jobs} workers ({len(untested)} executed by no test)",
             flush=True,
         )
-        results = untested + run_mutants(to_run, args.jobs, logs, not args.quiet)
+        results = untested + run_mutants(to_run, args.jobs, logs, not args.quiet, table)
         if args.keep_logs:
             kept = report_dir / "logs"
             kept.mkdir(exist_ok=True)
@@ -525,7 +578,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     for name in ("last.json", f"report-{stamp}.json"):
         (report_dir / name).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
-    print(f"\nreport: {report_dir.relative_to(REPO) / 'last.json'}")
+    shown = report_dir / "last.json"
+    print(f"\nreport: {shown.relative_to(REPO) if shown.is_relative_to(REPO) else shown}")
     return 0
 
 

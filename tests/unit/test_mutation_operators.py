@@ -108,3 +108,14 @@ def test_a_module_with_dict_unpacking_still_compiles_every_mutant() -> None:
         namespace: dict[str, Any] = {}
         exec(mutant_code(source, Path("unpack.py"), m.index)[1], namespace)
     assert any(m.description == "remove entry 'b'" for m in mutations(source))
+
+
+def test_the_export_list_is_left_alone() -> None:
+    source = '__all__ = ["a", "b"]\nNAMES = ["a", "b"]\n'
+    assert {m.line for m in mutations(source)} == {2}
+
+
+def test_a_mutation_knows_the_first_line_of_its_statement() -> None:
+    source = 'def f(t):\n    if t in (\n        "a",\n        "b",\n    ):\n        return 1\n'
+    element = next(m for m in mutations(source) if m.description == "remove `'b'` from the tuple")
+    assert (element.line, element.statement_line) == (4, 2)
