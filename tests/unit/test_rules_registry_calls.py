@@ -125,3 +125,24 @@ def test_a_grant_copies_independently_and_shows_in_the_summary() -> None:
     assert reg.may_call(PUBLICATION, INTAKE, "redaction", reg.version)
     assert not copy.may_call(PUBLICATION, INTAKE, "redaction", copy.version)
     assert reg.summary()["calls"][f"{PUBLICATION} -> {INTAKE}"][0][0] == "redaction"
+
+
+def test_revoking_one_endpoint_leaves_the_others_and_the_summary_dates_each() -> None:
+    granted = registry_event(
+        L.genesis_signer, "ledger.registry.calls_granted.v1", grant(DISPATCH, ["a", "b"])
+    )
+    revoked = sign_unchecked(
+        L.genesis_signer,
+        "registry",
+        Draft("ledger.registry.calls_revoked.v1", grant(DISPATCH, ["a"]), GENESIS_ACTOR),
+        prev=granted.hash,
+        regseq=L.regseq + 1,
+        reghash=None,
+    )
+    reasons, fold = judge(granted, revoked)
+    assert reasons == [Reason.ok, Reason.ok]
+    reg = fold.registry
+    assert not reg.may_call(DISPATCH, INTAKE, "a", reg.version)
+    assert reg.may_call(DISPATCH, INTAKE, "b", reg.version)
+    at = L.regseq + 1
+    assert reg.summary()["calls"][f"{DISPATCH} -> {INTAKE}"] == [["a", at, at + 1], ["b", at, None]]
