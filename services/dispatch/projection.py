@@ -5,16 +5,15 @@ assigned (urgency, calendar version). No complaint text."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from shared.readside.projection import Accepted, Projection, Write
+from shared.readside.case_table import CaseTable, Rule
+from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
-from shared.store.port import Doc, DocumentStore
+from shared.store.port import Doc
 
 DISPATCH_CASES = "dispatch_cases"
-
-Rule = Callable[[Doc, Mapping[str, Any], Accepted], None]
 
 
 def _received(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
@@ -64,24 +63,16 @@ def _fresh() -> Doc:
     }
 
 
-class DispatchCases:
+class DispatchCases(CaseTable):
     """The Projection for ``dispatch_cases`` (see the module docstring)."""
 
     name = "dispatch_cases"
-    stream_kinds = frozenset({"case"})
-    stream_collection = DISPATCH_CASES
-    collections = (DISPATCH_CASES,)
+    collection = DISPATCH_CASES
+    rules = RULES
+    indexes = (("screened", "screened_at"),)
 
-    async def setup(self, store: DocumentStore) -> None:
-        await store.ensure_index(DISPATCH_CASES, ["screened", "screened_at"])
-
-    def apply(self, current: Doc | None, event: Accepted) -> list[Write]:
-        rule = RULES.get(event.type)
-        if rule is None:
-            return []
-        doc = {k: v for k, v in (current or _fresh()).items() if k not in ("_id", "_pos")}
-        rule(doc, event.data, event)
-        return [Write(DISPATCH_CASES, event.stream, doc)]
+    def fresh(self) -> Doc:
+        return _fresh()
 
 
 PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), DispatchCases())

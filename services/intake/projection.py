@@ -6,16 +6,15 @@ enters the log)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from shared.readside.projection import Accepted, Projection, Write
+from shared.readside.case_table import CaseTable, Rule
+from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
-from shared.store.port import Doc, DocumentStore
+from shared.store.port import Doc
 
 COMPLAINTS = "complaints"
-
-Rule = Callable[[Doc, Mapping[str, Any], Accepted], None]
 
 
 def _received(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
@@ -71,25 +70,16 @@ def _fresh() -> Doc:
     }
 
 
-class IntakeComplaints:
+class IntakeComplaints(CaseTable):
     """The Projection for ``complaints`` (see the module docstring)."""
 
     name = "intake_complaints"
-    stream_kinds = frozenset({"case"})
-    stream_collection = COMPLAINTS
-    collections = (COMPLAINTS,)
+    collection = COMPLAINTS
+    rules = RULES
+    indexes = (("complaint_no",), ("screened", "received_at"))
 
-    async def setup(self, store: DocumentStore) -> None:
-        await store.ensure_index(COMPLAINTS, ["complaint_no"])
-        await store.ensure_index(COMPLAINTS, ["screened", "received_at"])
-
-    def apply(self, current: Doc | None, event: Accepted) -> list[Write]:
-        rule = RULES.get(event.type)
-        if rule is None:
-            return []  # other families say nothing intake's pages show
-        doc = {k: v for k, v in (current or _fresh()).items() if k not in ("_id", "_pos")}
-        rule(doc, event.data, event)
-        return [Write(COMPLAINTS, event.stream, doc)]
+    def fresh(self) -> Doc:
+        return _fresh()
 
 
 PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), IntakeComplaints())

@@ -6,16 +6,15 @@ replies, when the lead claimed resolution, and the closure's finding and basis. 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from shared.readside.projection import Accepted, Projection, Write
+from shared.readside.case_table import CaseTable, Rule
+from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
-from shared.store.port import Doc, DocumentStore
+from shared.store.port import Doc
 
 OVERSIGHT_CASES = "oversight_cases"
-
-Rule = Callable[[Doc, Mapping[str, Any], Accepted], None]
 
 
 def _received(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
@@ -89,24 +88,16 @@ def _fresh() -> Doc:
     }
 
 
-class OversightCases:
+class OversightCases(CaseTable):
     """The Projection for ``oversight_cases`` (see the module docstring)."""
 
     name = "oversight_cases"
-    stream_kinds = frozenset({"case"})
-    stream_collection = OVERSIGHT_CASES
-    collections = (OVERSIGHT_CASES,)
+    collection = OVERSIGHT_CASES
+    rules = RULES
+    indexes = (("complaint_no",),)
 
-    async def setup(self, store: DocumentStore) -> None:
-        await store.ensure_index(OVERSIGHT_CASES, ["complaint_no"])
-
-    def apply(self, current: Doc | None, event: Accepted) -> list[Write]:
-        rule = RULES.get(event.type)
-        if rule is None:
-            return []
-        doc = {k: v for k, v in (current or _fresh()).items() if k not in ("_id", "_pos")}
-        rule(doc, event.data, event)
-        return [Write(OVERSIGHT_CASES, event.stream, doc)]
+    def fresh(self) -> Doc:
+        return _fresh()
 
 
 PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), OversightCases())

@@ -5,17 +5,16 @@ the hash the log holds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from services.publication.notice_text import notice_text, text_sha256
-from shared.readside.projection import Accepted, Projection, Write
+from shared.readside.case_table import CaseTable, Rule
+from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
-from shared.store.port import Doc, DocumentStore
+from shared.store.port import Doc
 
 NOTICES = "notices"
-
-Rule = Callable[[Doc, Mapping[str, Any], Accepted], None]
 
 
 def _received(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
@@ -95,26 +94,19 @@ def _fresh() -> Doc:
     }
 
 
-class Notices:
+class Notices(CaseTable):
     """The Projection for ``notices`` (see the module docstring)."""
 
     name = "notices"
-    stream_kinds = frozenset({"case"})
-    stream_collection = NOTICES
-    collections = (NOTICES,)
+    collection = NOTICES
+    rules = RULES
+    indexes = (("stage", "published_at"), ("stage", "closed_at"))
 
-    async def setup(self, store: DocumentStore) -> None:
-        await store.ensure_index(NOTICES, ["stage", "published_at"])
-        await store.ensure_index(NOTICES, ["stage", "closed_at"])
+    def fresh(self) -> Doc:
+        return _fresh()
 
-    def apply(self, current: Doc | None, event: Accepted) -> list[Write]:
-        rule = RULES.get(event.type)
-        if rule is None:
-            return []
-        doc = {k: v for k, v in (current or _fresh()).items() if k not in ("_id", "_pos")}
-        rule(doc, event.data, event)
+    def derive(self, doc: Doc) -> None:
         doc["stage"] = _stage(doc)
-        return [Write(NOTICES, event.stream, doc)]
 
 
 PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), Notices())
