@@ -156,10 +156,18 @@ def test_a_ratio_may_be_whole_but_never_above_one() -> None:
     assert not _model_valid(c.Ratio, {"numerator": 0, "denominator": -1})
 
 
-def test_a_body_directory_holds_levels_one_to_five() -> None:
-    assert _model_valid(c.BodyDirectory, {"bodies": {"a": 1, "b": 5}})
-    assert not _model_valid(c.BodyDirectory, {"bodies": {"a": 0}})
-    assert not _model_valid(c.BodyDirectory, {"bodies": {"a": 6}})
+def _bodies(*levels: str) -> dict[str, object]:
+    return {
+        "bodies": [
+            {"id": f"b{i}", "name": "效能办", "level": level} for i, level in enumerate(levels)
+        ]
+    }
+
+
+def test_a_body_directory_holds_bodies_at_the_known_levels_only() -> None:
+    assert _model_valid(c.BodyDirectory, _bodies("municipal", "district", "stationed"))
+    assert not _model_valid(c.BodyDirectory, _bodies("city"))
+    assert not _model_valid(c.BodyDirectory, {"bodies": []})
 
 
 # ---- lists that must not be empty ----------------------------------------------------------
@@ -288,7 +296,7 @@ def test_a_handling_deadline_names_its_unit_and_no_other_deadline_does() -> None
 
 def test_configuration_content_is_checked_for_the_kinds_that_have_a_model() -> None:
     t = T + "registry.config_published.v1"
-    assert _valid(t, {"kind": "body_directory", "version": "1", "content": {"bodies": {"a": 2}}})
+    assert _valid(t, {"kind": "body_directory", "version": "1", "content": _bodies("municipal")})
     assert not _valid(t, {"kind": "body_directory", "version": "1", "content": {"bodies": 2}})
     assert not _valid(t, {"kind": "penalty_schedule", "version": "1", "content": {}})
     assert _valid(t, {"kind": "routing", "version": "1", "content": {"anything": [1]}})
