@@ -61,10 +61,17 @@ def test_loose_content_is_at_most_64_kib_as_canonical_bytes() -> None:
         base = len(canonical({"t": ""}))
         return {"t": "x" * (n - base)}
 
-    assert len(canonical(of_size(LOOSE_CONFIG_MAX_BYTES))) == LOOSE_CONFIG_MAX_BYTES
-    assert LooseConfig.model_validate(of_size(LOOSE_CONFIG_MAX_BYTES))
+    assert LOOSE_CONFIG_MAX_BYTES == 64 * 1024
+    assert len(canonical(of_size(65_536))) == 65_536
+    assert LooseConfig.model_validate(of_size(65_536))
     with pytest.raises(ValidationError, match="64 KiB"):
-        LooseConfig.model_validate(of_size(LOOSE_CONFIG_MAX_BYTES + 1))
+        LooseConfig.model_validate(of_size(65_537))
+
+
+def test_loose_content_is_frozen() -> None:
+    content = LooseConfig.model_validate({"t": "x"})
+    with pytest.raises(ValidationError):
+        content.root = {"t": "y"}
 
 
 def test_a_lone_surrogate_is_outside_the_events_domain() -> None:
