@@ -28,8 +28,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.browser.test_public_pages import ARGS, CHROMIUM, CJK_FAMILIES
-from tests.conftest import IN_CI, REPO
+from tests.browser.chromium import ARGS, CHROMIUM, CJK_FAMILIES, fonts_drawing, require_chromium
+from tests.conftest import REPO
 from tests.integration.test_end_to_end import COMPLAINT, UNIT, Ledger, start_ledger
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -41,11 +41,7 @@ WAIT = 60.0  # s: the longest a page waits for another service's read model
 
 @pytest.fixture()
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    if not Path(CHROMIUM).exists():
-        message = "chromium not installed (tests/infra/install-system.sh installs it)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     running = start_ledger(tmp_path, "sqlite")
     try:
         yield running
@@ -159,13 +155,7 @@ def run_life(walk: Walk, ledger: Ledger) -> None:
     citizen = walk.person("intake")
     citizen.goto(intake + "/public")
     assert citizen.locator("nav a[href='/public/follow-up']").count() == 1
-    cdp = citizen.context.new_cdp_session(citizen)
-    cdp.send("DOM.enable")
-    cdp.send("CSS.enable")
-    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
-    h1 = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h1"})["nodeId"]
-    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": h1})["fonts"]
-    assert {f["familyName"] for f in fonts if f["glyphCount"] > 0} & CJK_FAMILIES
+    assert fonts_drawing(citizen) & CJK_FAMILIES
 
     # 受理 on the queue's form; the receipt shows the tracking code once.
     clerk = walk.person("intake", "intake_clerk")

@@ -4,16 +4,13 @@ row's form; the operator's token stops at once and the record of changes shows w
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.browser.test_public_pages import ARGS, CHROMIUM, FAST
-from tests.conftest import IN_CI
+from tests.browser.chromium import FAST, require_chromium, zh_context_without_javascript
 from tests.integration.web_servers import ServiceProcess, start_service
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
@@ -21,11 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[ServiceProcess]:
-    if not Path(CHROMIUM).exists():
-        message = "chromium not installed (tests/infra/install-system.sh installs it)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     s = start_service("dispatch", tmp_path / "var", FAST)
     try:
         yield s
@@ -36,8 +29,6 @@ def server(tmp_path: Path) -> Iterator[ServiceProcess]:
 def test_an_administrator_lists_and_disables_an_operator_on_the_page(
     server: ServiceProcess,
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     passwords = server.demo_passwords()
     token = httpx.post(
         server.url + "/auth/token",
@@ -46,45 +37,32 @@ def test_an_administrator_lists_and_disables_an_operator_on_the_page(
     me = server.url + "/auth/me"
     assert httpx.get(me, headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
-    profile = tempfile.mkdtemp(prefix="ledger-chromium-")
-    try:
-        with sync_playwright() as pw:
-            context = pw.chromium.launch_persistent_context(
-                profile,
-                executable_path=CHROMIUM,
-                headless=True,
-                args=ARGS,
-                java_script_enabled=False,
-                locale="zh-CN",
-            )
-            page = context.new_page()
-            page.goto(server.url + "/operators")
-            assert "/signin" in page.url
-            page.fill("#staff_id", "demo-admin")
-            page.fill("#password", passwords["demo-admin"])
-            page.click("button[type=submit]")
-            assert page.url.endswith("/operators")
-            assert page.locator("h1").inner_text() == "操作员管理"
-            assert page.locator("nav a[href='/operators']").inner_text() == "操作员管理"
+    with zh_context_without_javascript() as context:
+        page = context.new_page()
+        page.goto(server.url + "/operators")
+        assert "/signin" in page.url
+        page.fill("#staff_id", "demo-admin")
+        page.fill("#password", passwords["demo-admin"])
+        page.click("button[type=submit]")
+        assert page.url.endswith("/operators")
+        assert page.locator("h1").inner_text() == "操作员管理"
+        assert page.locator("nav a[href='/operators']").inner_text() == "操作员管理"
 
-            rows = page.locator("table.operators tbody tr")
-            assert rows.count() == len(passwords)
-            auditor = page.locator("tr[data-staff-id='demo-auditor']")
-            assert auditor.locator(".status-cell").inner_text().strip() == "启用"
-            assert auditor.locator(".roles").inner_text() == "审计员"
+        rows = page.locator("table.operators tbody tr")
+        assert rows.count() == len(passwords)
+        auditor = page.locator("tr[data-staff-id='demo-auditor']")
+        assert auditor.locator(".status-cell").inner_text().strip() == "启用"
+        assert auditor.locator(".roles").inner_text() == "审计员"
 
-            auditor.locator("button[value='disable']").click()
-            assert page.url.endswith("/operators")
-            auditor = page.locator("tr[data-staff-id='demo-auditor']")
-            assert auditor.locator(".status-cell").inner_text().strip() == "已停用"
-            assert auditor.locator("button[value='enable']").is_visible()
-            latest = page.locator("table.changes tbody tr").first
-            cells = latest.locator("td").all_inner_texts()
-            assert cells[2:5] == ["demo-admin", "demo-auditor", "停用"]
-            assert "停用：否 → 是" in cells[5]
-            context.close()
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+        auditor.locator("button[value='disable']").click()
+        assert page.url.endswith("/operators")
+        auditor = page.locator("tr[data-staff-id='demo-auditor']")
+        assert auditor.locator(".status-cell").inner_text().strip() == "已停用"
+        assert auditor.locator("button[value='enable']").is_visible()
+        latest = page.locator("table.changes tbody tr").first
+        cells = latest.locator("td").all_inner_texts()
+        assert cells[2:5] == ["demo-admin", "demo-auditor", "停用"]
+        assert "停用：否 → 是" in cells[5]
 
     refused = httpx.get(me, headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 401
