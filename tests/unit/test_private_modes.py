@@ -7,22 +7,15 @@ with a deployments file runs two bodies' intakes, and says that it holds every k
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import stat
-import subprocess
-import sys
-import time
 from pathlib import Path
-
-import httpx
 
 from shared.ledger import keystore
 from shared.ledger.bootstrap import init_ledger
 from shared.log.factory import open_log
 from shared.settings import LedgerSettings
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.web_servers import free_port
+from tests.make_run import run_until_healthy
 
 
 def mode(path: Path) -> int:
@@ -56,12 +49,6 @@ async def test_ledger_init_makes_keys_and_the_log_owner_only(tmp_path: Path) -> 
     assert mode(keystore.key_path(settings, keystore.GENESIS)) == 0o600
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_make_run_serves_two_bodies_intakes_says_where_the_keys_are_and_keeps_files_private(
     tmp_path: Path,
 ) -> None:
@@ -84,33 +71,8 @@ def test_make_run_serves_two_bodies_intakes_says_where_the_keys_are_and_keeps_fi
         "LEDGER_PASSWORD_TIME_COST": "1",
         "LEDGER_PASSWORD_PARALLELISM": "1",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        for name, port in ports.items():
-            while True:
-                try:
-                    r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                    assert time.monotonic() < deadline, f"{name} did not come up"
-                    time.sleep(0.2)
-            assert r.json() == {"status": "ok", "service": name}
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, out
+    ran = run_until_healthy(env, ports)
+    out = ran.output
     [said] = [line for line in out.splitlines() if line.startswith("keys: ")]
     assert "held in one place" in said and str(var / "keys") in said
     for name in ports:

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
-
 from shared.service import declared
+from tests.integration.web_servers import free_port
+from tests.make_run import run_until_healthy
 
-ROOT = Path(__file__).resolve().parents[2]
 PID_LINE = re.compile(r"^\s+(\S+)\s+http://127\.0\.0\.1:(\d+)/ .*\(pid (\d+)\)$", re.M)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _alive(pid: int) -> bool:
@@ -46,37 +34,12 @@ def test_run_starts_one_process_per_service_and_stops_them_all_on_ctrl_c(tmp_pat
         "LEDGER_PASSWORD_PARALLELISM": "1",
         **{f"LEDGER_{name.upper()}_PORT": str(port) for name, port in ports.items()},
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        for name, port in ports.items():
-            while True:
-                try:
-                    r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                    assert time.monotonic() < deadline, f"{name} did not come up"
-                    time.sleep(0.2)
-            assert r.json() == {"status": "ok", "service": name}
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, out
+    ran = run_until_healthy(env, ports)
+    out = ran.output
     served = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in PID_LINE.finditer(out)}
     assert {n: port for n, (port, _) in served.items()} == ports
     pids = {pid for _, pid in served.values()}
-    assert len(pids) == 4 and proc.pid not in pids  # four processes, none of them the parent
+    assert len(pids) == 4 and ran.pid not in pids  # four processes, none of them the parent
     assert not any(_alive(pid) for pid in pids)  # all stopped
     assert "demo-operators.txt" in out and "/auth/token" in out
     assert out.count("Application shutdown complete") == 4 and "stopped." in out
