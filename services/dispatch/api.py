@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from services.dispatch import commands
@@ -15,7 +15,7 @@ from services.dispatch.projection import DISPATCH_CASES
 from shared.calendar import StatutoryCalendar, TimeLimit, due_at
 from shared.events.catalog import Urgency
 from shared.readside.projections.case_summary import CASES
-from shared.store.port import ASC, DocumentStore
+from shared.store.port import ASC
 from shared.web import Role
 from shared.web.command_path import CommandAnswer, Ledger, LedgerDep
 from shared.web.context import get_context
@@ -25,6 +25,7 @@ from shared.web.identity import Operator
 from shared.web.page_commands import back_to, new_form_key, page_command
 from shared.web.pages import NavItem
 from shared.web.read_your_writes import FreshRead
+from shared.web.service_read_model import CaseIdPath, read_store
 from shared.web.sessions import page
 
 DUTIES = (
@@ -38,7 +39,6 @@ NAV = (NavItem("转办台", "/board"),)
 router = APIRouter(tags=["dispatch"])
 home = demo_router("dispatch", Role.DISPATCH_OFFICER, DUTIES)
 
-CaseIdPath = Annotated[str, Path(pattern=r"^case-[0-9a-f-]{36}$")]
 HANDLING = ["assigned", "claimed", "disputed"]
 
 
@@ -79,12 +79,6 @@ async def assign_from_page(
     return back_to("/board", answer.position)
 
 
-async def _store(request: Request) -> DocumentStore:
-    read_model = get_context(request).read_model
-    assert read_model is not None
-    return await read_model.store()
-
-
 @router.get("/board", include_in_schema=False)
 async def dispatch_board(
     request: Request,
@@ -92,7 +86,7 @@ async def dispatch_board(
     operator: Operator = Depends(page(Role.DISPATCH_OFFICER)),
 ) -> Response:
     """转办台: cases awaiting assignment (screened first), then those in handling by due time."""
-    store = await _store(request)
+    store = await read_store(request)
     waiting = await store.find(CASES, {"status": "received"}, sort=[("opened_at", ASC)], limit=100)
     handling = await store.find(
         CASES, {"status": {"$in": HANDLING}}, sort=[("due_at", ASC)], limit=100

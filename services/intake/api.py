@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from pydantic import Field
 from starlette.responses import Response
 
@@ -15,7 +15,7 @@ from services.intake.projection import COMPLAINTS
 from services.intake.pseudonym import pseudonym
 from shared.events.catalog import Channel, ScreeningOutcome
 from shared.readside.projections.case_summary import CASES
-from shared.store.port import DESC, Doc, DocumentStore
+from shared.store.port import DESC, Doc
 from shared.web.auth import require_roles
 from shared.web.command_path import CommandAnswer, Ledger, LedgerDep, ServiceWriter
 from shared.web.context import get_context
@@ -29,6 +29,7 @@ from shared.web.public_kit import public_form, public_page, render_form
 from shared.web.ratelimit import RateLimits, client_address, too_many
 from shared.web.read_your_writes import FreshRead
 from shared.web.roles import Role
+from shared.web.service_read_model import CaseIdPath, read_store
 from shared.web.sessions import page
 
 router = APIRouter(tags=["complaints"])
@@ -45,7 +46,6 @@ NAV = (NavItem("受理队列", "/queue"),)
 # The service home page (its duties) and the scaffold's demo routes.
 home = demo_router("intake", Role.INTAKE_CLERK, DUTIES)
 
-CaseIdPath = Annotated[str, Path(pattern=r"^case-[0-9a-f-]{36}$")]
 
 # Wrong tracking codes: counted per complaint number and per client, refused beyond these.
 FAILURES_PER_COMPLAINT = RateLimits.parse("5/hour")
@@ -59,12 +59,6 @@ class Receipt(CommandAnswer):
         description="查询码: shown this once (and to a byte-identical retry); the log keeps "
         "only its hash. The complainant needs it to follow, confirm or dispute the case"
     )
-
-
-async def _store(request: Request) -> DocumentStore:
-    read_model = get_context(request).read_model
-    assert read_model is not None
-    return await read_model.store()
 
 
 @router.post(
@@ -118,7 +112,7 @@ def _public(doc: Doc) -> dict[str, Any]:
     dependencies=[Depends(require_roles(Role.INTAKE_CLERK))],
 )
 async def complaint_case(case_id: CaseIdPath, fresh: FreshRead, request: Request) -> dict[str, Any]:
-    store = await _store(request)
+    store = await read_store(request)
     doc = await store.get(CASES, case_id)
     if doc is None:
         detail = "读模型尚未更新到该位置" if fresh.gave_up else None
@@ -144,7 +138,7 @@ async def intake_queue(
     operator: Operator = Depends(page(Role.INTAKE_CLERK)),
 ) -> Response:
     """受理队列: complaints awaiting screening first, each with its case's current state."""
-    store = await _store(request)
+    store = await read_store(request)
     wanted = {"screened": False} if view == "unscreened" else None
     complaints = await store.find(COMPLAINTS, wanted, sort=[("received_at", DESC)], limit=100)
     cases = await store.get_many(CASES, [c["_id"] for c in complaints])
@@ -267,7 +261,7 @@ async def follow_up(
     number_key = ctx.secret.digest("tracking-complaint", complaint_no)
     client_key = ctx.secret.digest("tracking-client", client_address(request))
     await _refuse_if_guessing(request, number_key, client_key)
-    store = await _store(request)
+    store = await read_store(request)
     found = await store.find(COMPLAINTS, {"complaint_no": complaint_no}, limit=1)
     canonical = tracking_code.normalize(code)
     typed_hash = tracking_code.code_hash(canonical) if canonical else ""

@@ -16,6 +16,7 @@ import anyio
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.events.catalog import CaseId
 from shared.redaction import Span, redact
 from shared.web.signed_calls import VerifiedCall, signed_call
 
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/internal", tags=["internal"], include_in_schema=Fals
 class RedactionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    case: Annotated[str, Field(pattern=r"^case-[0-9a-f-]{36}$")]
+    case: CaseId
     text: Annotated[str, Field(max_length=20_000)]
 
 

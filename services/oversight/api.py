@@ -32,6 +32,7 @@ from shared.web.page_commands import back_to, new_form_key, page_command
 from shared.web.pages import NavItem
 from shared.web.problems import VALIDATION, ProblemError
 from shared.web.read_your_writes import FreshRead
+from shared.web.service_read_model import CaseIdPath, read_store
 from shared.web.sessions import page
 
 DUTIES = (
@@ -46,7 +47,6 @@ NAV = (NavItem("承办工作台", "/workbench"), NavItem("督办总览", "/dashb
 router = APIRouter(tags=["oversight"])
 home = demo_router("oversight", Role.SUPERVISOR, DUTIES)
 
-CaseIdPath = Annotated[str, Path(pattern=r"^case-[0-9a-f-]{36}$")]
 ANSWER_WORKING_DAYS = 5  # 回访: how long the complainant is asked after a claim
 WORKING = ["assigned", "claimed", "disputed"]
 OPEN = ["received", *WORKING]
@@ -188,12 +188,6 @@ async def close_from_page(
 # -- pages ---------------------------------------------------------------------------------------
 
 
-async def _store(request: Request) -> DocumentStore:
-    read_model = get_context(request).read_model
-    assert read_model is not None
-    return await read_model.store()
-
-
 async def _joined(store: DocumentStore, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     facts = await store.get_many(OVERSIGHT_CASES, [c["_id"] for c in cases])
     return [{"case_id": c["_id"], "case": c, **facts.get(str(c["_id"]), {})} for c in cases]
@@ -206,7 +200,7 @@ async def workbench(
     operator: Operator = Depends(page(Role.UNIT_HANDLER)),
 ) -> Response:
     """承办工作台: the cases this unit leads, by due time, with what it has done on each."""
-    store = await _store(request)
+    store = await read_store(request)
     unit = unit_of(operator)
     mine = await store.find(
         CASES, {"lead_unit": unit, "status": {"$in": WORKING}}, sort=[("due_at", ASC)], limit=100
@@ -240,7 +234,7 @@ async def dashboard(
     operator: Operator = Depends(page(Role.SUPERVISOR)),
 ) -> Response:
     """督办总览: cases by state, the units with overdue cases, what awaits a supervisor."""
-    store = await _store(request)
+    store = await read_store(request)
     counts = await status_counts(store)
     overdue_units = sorted(
         ((str(u), n) for u, n in (await overdue_open_by_unit(store)).items()),

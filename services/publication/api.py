@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from services.publication import commands
 from services.publication.projection import NOTICES
 from shared.events.catalog import Finding
-from shared.store.port import ASC, DESC, DocumentStore
+from shared.store.port import ASC, DESC
 from shared.web import Role
 from shared.web.command_path import CommandAnswer, Ledger, LedgerDep
 from shared.web.context import get_context
@@ -23,6 +23,7 @@ from shared.web.pages import NavItem
 from shared.web.problems import NOT_FOUND, ProblemError
 from shared.web.public_kit import public_page
 from shared.web.read_your_writes import FreshRead
+from shared.web.service_read_model import CaseIdPath, read_store
 from shared.web.sessions import page
 
 DUTIES = (
@@ -35,14 +36,6 @@ NAV = (NavItem("审核队列", "/review"), NavItem("公开公告", "/public/noti
 
 router = APIRouter(tags=["publication"])
 home = demo_router("publication", Role.PUBLICATION_REVIEWER, DUTIES)
-
-CaseIdPath = Annotated[str, Path(pattern=r"^case-[0-9a-f-]{36}$")]
-
-
-async def _store(request: Request) -> DocumentStore:
-    read_model = get_context(request).read_model
-    assert read_model is not None
-    return await read_model.store()
 
 
 @router.post(
@@ -60,7 +53,7 @@ async def draft_notice(
 async def _draft(
     case_id: str, body: commands.DraftNotice, ledger: Ledger, request: Request
 ) -> CommandAnswer:
-    doc = await (await _store(request)).get(NOTICES, case_id)
+    doc = await (await read_store(request)).get(NOTICES, case_id)
     category = doc.get("category") if doc else None
     return await ledger.run(case_id, lambda st: commands.draft(st, body, category, ledger.actor))
 
@@ -78,7 +71,7 @@ async def publish_notice(
 
 
 async def _publish(case_id: str, ledger: Ledger, request: Request, gave_up: bool) -> CommandAnswer:
-    doc = await (await _store(request)).get(NOTICES, case_id)
+    doc = await (await read_store(request)).get(NOTICES, case_id)
     if doc is None or doc.get("stage") != "drafted" or not doc.get("text"):
         detail = "读模型尚未更新到该位置" if gave_up else "该件没有待审核的公告"
         raise ProblemError(NOT_FOUND, detail)
@@ -123,7 +116,7 @@ async def review_queue(
     operator: Operator = Depends(page(Role.PUBLICATION_REVIEWER)),
 ) -> Response:
     """审核队列: drafts awaiting review, closed cases awaiting a draft, recent publications."""
-    store = await _store(request)
+    store = await read_store(request)
     drafted = await store.find(NOTICES, {"stage": "drafted"}, sort=[("drafted_at", ASC)])
     to_draft = await store.find(
         NOTICES, {"stage": "to_draft"}, sort=[("closed_at", ASC)], limit=100
@@ -147,7 +140,7 @@ async def review_queue(
 @router.get("/public/notices", include_in_schema=False, dependencies=[Depends(public_page)])
 async def public_notices(request: Request) -> Response:
     """公开公告: every published notice, newest first (no script, printable)."""
-    store = await _store(request)
+    store = await read_store(request)
     published = await store.find(
         NOTICES, {"stage": "published"}, sort=[("published_at", DESC)], limit=200
     )

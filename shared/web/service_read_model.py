@@ -4,8 +4,8 @@ that follows the log into it, started and stopped with the app (its lifespan).
 Readiness: not ready until the projector runs, while it is more than
 ``LEDGER_PROJECTOR_MAX_LAG`` records behind the log, or while the store does not answer.
 ``/metrics`` carries the projector's position, the log head, its lag and parked streams.
-Handlers reach the store through ``get_context(request).read_model.store()`` (the copy the
-rebuild pointer names; a rebuild's switch is picked up within a second).
+Handlers reach the store through :func:`read_store` (the copy the rebuild pointer names; a
+rebuild's switch is picked up within a second).
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Annotated
 
+from fastapi import Path, Request
 from prometheus_client import CollectorRegistry
 
+from shared.events.catalog import CASE_ID_PATTERN
 from shared.ledger import keystore
 from shared.log.factory import open_log
 from shared.log.port import EventLog
@@ -26,8 +29,21 @@ from shared.readside.metrics import lag_check, register_projector_metrics
 from shared.readside.projection import Projection
 from shared.readside.projector import Projector
 from shared.readside.read_model import ProjectorRunner, ReadModel
+from shared.store.port import DocumentStore
 
 log = logging.getLogger(__name__)
+
+
+CaseIdPath = Annotated[str, Path(pattern=CASE_ID_PATTERN)]  # a case's id in a route's path
+
+
+async def read_store(request: Request) -> DocumentStore:
+    """The store copy a handler of a service with a read model reads now."""
+    from shared.web.context import get_context
+
+    read_model = get_context(request).read_model
+    assert read_model is not None, "this service declares no projections"
+    return await read_model.store()
 
 
 class ServiceReadModel:
