@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.calendar import Due
 from shared.events.catalog import Urgency
 from shared.ledger.signer import Draft
-from shared.rules.case import NEW, RECEIVED, CaseState
+from shared.rules.case import RECEIVED
 from shared.rules.stream import StreamState
-from shared.web.command_path import Refusal
+from shared.web.command_path import Refusal, known_case
 from shared.web.wire import JsonInt
 
 ASSIGNED = "ledger.dispatch.assigned.v1"
@@ -42,10 +42,7 @@ class AssignCase(BaseModel):
 
 def assign(state: StreamState, cmd: AssignCase, actor: str, due: Due) -> list[Draft]:
     """Assign the case to its lead unit, with that unit's absolute due time."""
-    case = state.domain
-    assert isinstance(case, CaseState)
-    if case.status == NEW:
-        raise Refusal("unknown_case", "没有这件投诉")
+    case = known_case(state)
     if not case.screened:
         raise Refusal("unscreened", "该件尚未完成甄别，不能转办")
     if case.status != RECEIVED:

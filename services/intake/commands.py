@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.catalog import CaseId, Channel, OrgId, ScreeningOutcome
 from shared.ledger.signer import Draft
-from shared.rules.case import CLAIMED, NEW, RECEIVED, CaseState
+from shared.rules.case import CLAIMED, RECEIVED, CaseState
 from shared.rules.stream import StreamState
-from shared.web.command_path import Refusal
+from shared.web.command_path import Refusal, known_case
 
 RECEIVED_TYPE = "ledger.complaint.received.v1"
 SCREENED = "ledger.complaint.screened.v1"
@@ -110,9 +110,7 @@ def receive(
 
 def screen(state: StreamState, cmd: ScreenComplaint, actor: str) -> list[Draft]:
     """Record a screening by hand (the automatic checks are not in place yet)."""
-    case = _case(state)
-    if case.status == NEW:
-        raise Refusal("unknown_case", "没有这件投诉")
+    case = known_case(state)
     if case.screened:
         raise Refusal("already_screened", "该件已完成甄别")
     if case.status != RECEIVED:

@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.catalog import ClosureBasis, Finding
 from shared.ledger.signer import Draft
-from shared.rules.case import ASSIGNED, CLAIMED, DISPUTED, NEW, RESOLVED, CaseState
+from shared.rules.case import ASSIGNED, CLAIMED, DISPUTED, RESOLVED, CaseState
 from shared.rules.stream import StreamState
-from shared.web.command_path import Refusal
+from shared.web.command_path import Refusal, known_case
 
 ACKNOWLEDGED = "ledger.handling.acknowledged.v1"
 REPLIED = "ledger.handling.replied.v1"
@@ -53,14 +53,6 @@ class CloseCase(BaseModel):
     note: Annotated[str, Field(max_length=500)] = ""
 
 
-def _case(state: StreamState) -> CaseState:
-    case = state.domain
-    assert isinstance(case, CaseState)
-    if case.status == NEW:
-        raise Refusal("unknown_case", "没有这件投诉")
-    return case
-
-
 def _unit_working(case: CaseState, unit: str) -> None:
     if case.clock(unit) is None:
         raise Refusal("not_assigned", "本单位不是该件的承办单位")
@@ -70,12 +62,12 @@ def _unit_working(case: CaseState, unit: str) -> None:
 
 def acknowledge(state: StreamState, unit: str, actor: str) -> list[Draft]:
     """签收: the unit has the case (the clock has run since assignment, and keeps running)."""
-    _unit_working(_case(state), unit)
+    _unit_working(known_case(state), unit)
     return [Draft(ACKNOWLEDGED, {"unit": unit}, actor)]
 
 
 def reply(state: StreamState, unit: str, cmd: Reply, actor: str) -> list[Draft]:
-    _unit_working(_case(state), unit)
+    _unit_working(known_case(state), unit)
     return [Draft(REPLIED, {"unit": unit, "text": cmd.text}, actor)]
 
 
@@ -83,7 +75,7 @@ def claim_resolution(
     state: StreamState, unit: str, cmd: ClaimResolution, actor: str, answer_due_at: str
 ) -> list[Draft]:
     """报办结: not resolution — the complainant confirms until ``answer_due_at`` (回访)."""
-    case = _case(state)
+    case = known_case(state)
     _unit_working(case, unit)
     clock = case.clock(unit)
     assert clock is not None
@@ -99,7 +91,7 @@ def claim_resolution(
 
 def close(state: StreamState, cmd: CloseCase, actor: str) -> list[Draft]:
     """办结: the supervisor records the finding and on what basis the outcome stands."""
-    case = _case(state)
+    case = known_case(state)
     if cmd.basis == ClosureBasis.complainant_confirmed:
         if case.status != RESOLVED:
             raise Refusal("not_confirmed", "投诉人尚未确认问题已解决")

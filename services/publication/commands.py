@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.publication.notice_text import notice_text, text_sha256
 from shared.events.catalog import Finding, OrgId
 from shared.ledger.signer import Draft
-from shared.rules.case import CLOSED, NEW, CaseState
+from shared.rules.case import CLOSED
 from shared.rules.stream import StreamState
-from shared.web.command_path import Refusal
+from shared.web.command_path import Refusal, known_case
 
 DRAFTED = "ledger.publication.drafted.v1"
 PUBLISHED = "ledger.publication.published.v1"
@@ -37,17 +37,9 @@ def notice_id(stream: str, n: int) -> str:
     return "GG" + stream.removeprefix("case-").replace("-", "")[:12].upper() + f"-{n}"
 
 
-def _case(state: StreamState) -> CaseState:
-    case = state.domain
-    assert isinstance(case, CaseState)
-    if case.status == NEW:
-        raise Refusal("unknown_case", "没有这件投诉")
-    return case
-
-
 def draft(state: StreamState, cmd: DraftNotice, category: str | None, actor: str) -> list[Draft]:
     """起草: ``category`` is the one the complaint named (from the read model)."""
-    case = _case(state)
+    case = known_case(state)
     if case.status != CLOSED:
         raise Refusal("not_closed", "该件尚未办结，不能起草公告")
     if case.confidential:
@@ -63,7 +55,7 @@ def draft(state: StreamState, cmd: DraftNotice, category: str | None, actor: str
 
 def publish(state: StreamState, nid: str, sha: str, actor: str) -> list[Draft]:
     """审核发布: the draft's text, unchanged (its hash)."""
-    case = _case(state)
+    case = known_case(state)
     if case.notice(nid) != "drafted":
         raise Refusal("not_drafted", "没有待审核的这份公告")
     return [Draft(PUBLISHED, {"notice_id": nid, "text_sha256": sha}, actor)]

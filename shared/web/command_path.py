@@ -40,6 +40,8 @@ from shared.ledger.writer import Decide, EventWriter, Submission
 from shared.log.factory import open_log
 from shared.log.port import EventLog
 from shared.readiness import CheckResult
+from shared.rules.case import NEW, CaseState
+from shared.rules.stream import StreamState
 from shared.settings import LedgerSettings
 from shared.web.context import IDEMPOTENCY_CLAIM, OPERATOR, get_context
 from shared.web.identity import Operator
@@ -60,6 +62,15 @@ class Refusal(Exception):
         super().__init__(reason)
         self.reason = reason
         self.detail = detail
+
+
+def known_case(state: StreamState) -> CaseState:
+    """The case a command acts on; refused (``unknown_case``) if nothing has opened it."""
+    case = state.domain
+    assert isinstance(case, CaseState)
+    if case.status == NEW:
+        raise Refusal("unknown_case", "没有这件投诉")
+    return case
 
 
 class EventAnswer(BaseModel):
