@@ -14,7 +14,6 @@ dispatch's key while the dispatch app runs (see ``app.py``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,7 +27,7 @@ from shared.ledger.signer import Draft
 from shared.ledger.writer import Decide
 from shared.log.factory import open_log
 from shared.log.port import StoredRecord
-from shared.readside.follower import LogFollower, Reactions, follow_forever, idle
+from shared.readside.follower import LogFollower, Reactions, follow_forever, idle, running
 from shared.rules.case.state import CaseState
 from shared.rules.stream import StreamState
 from shared.settings import LedgerSettings
@@ -107,22 +106,12 @@ class DeemedDone:
 @asynccontextmanager
 async def _while_the_app_runs(app: FastAPI) -> AsyncIterator[None]:
     context = app.state.ledger
-    stop = asyncio.Event()
-    task = None
-    if context.writer is not None:
-        reactor = DeemedDone(context.settings, context.writer)
-        task = asyncio.create_task(reactor.run(stop), name="dispatch-deemed-done")
-    try:
+    if context.writer is None:
         yield
-    finally:
-        stop.set()
-        if task is not None:
-            try:
-                await asyncio.wait_for(task, 10)
-            except TimeoutError:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        return
+    reactor = DeemedDone(context.settings, context.writer)
+    async with running(reactor.run, "dispatch-deemed-done"):
+        yield
 
 
 router = APIRouter(lifespan=_while_the_app_runs)

@@ -32,7 +32,6 @@ services.oversight.scheduler`` (figures on ``LEDGER_SCHEDULER_METRICS_PORT`` if 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import signal
@@ -61,6 +60,7 @@ from shared.readside.follower import (
     Reactions,
     follow_forever,
     idle,
+    running,
     written_here,
 )
 from shared.rules.act import micros
@@ -296,18 +296,8 @@ async def _while_the_app_runs(app: FastAPI) -> AsyncIterator[None]:
             SchedulerCollector(lambda: getattr(app.state, "scheduler", None), context.service)
         )
         app.state.scheduler_metrics = True
-    stop = asyncio.Event()
-    task = asyncio.create_task(scheduler.run(stop), name="oversight-scheduler")
-    try:
+    async with running(scheduler.run, "oversight-scheduler"):
         yield
-    finally:
-        stop.set()
-        try:
-            await asyncio.wait_for(task, 10)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 router = APIRouter(lifespan=_while_the_app_runs)
@@ -334,16 +324,16 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    running = asyncio.create_task(scheduler.run(stop))
+    task = asyncio.create_task(scheduler.run(stop))
     await asyncio.wait(
-        [running, asyncio.create_task(scheduler.caught_up.wait())],
+        [task, asyncio.create_task(scheduler.caught_up.wait())],
         return_when=asyncio.FIRST_COMPLETED,
     )
     if scheduler.caught_up.is_set():  # one line for supervisors and tests: rebuilt, running
         status = {"pending": len(scheduler.pending), "startup_seconds": scheduler.startup_seconds}
         sys.stdout.write(json.dumps(status) + "\n")
         sys.stdout.flush()
-    await running
+    await task
 
 
 if __name__ == "__main__":

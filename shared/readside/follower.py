@@ -23,7 +23,7 @@ import contextlib
 import hashlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from shared.crypto.signing import PublicKey
@@ -213,3 +213,23 @@ async def idle(stop: asyncio.Event, seconds: float) -> None:
     """Wait ``seconds``, or less if ``stop`` is set meanwhile."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+
+
+@contextlib.asynccontextmanager
+async def running(
+    run: Callable[[asyncio.Event], Coroutine[Any, Any, None]], name: str, *, grace: float = 10.0
+) -> AsyncIterator[None]:
+    """``run(stop)`` as a task for the body of the ``async with`` (an app's lifespan): then
+    ``stop`` is set, the task has ``grace`` seconds to finish, and is cancelled after."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(stop), name=name)
+    try:
+        yield
+    finally:
+        stop.set()
+        try:
+            await asyncio.wait_for(task, grace)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
