@@ -44,6 +44,7 @@ from shared.durable.port import (
     decode_value,
     encode_value,
 )
+from shared.store.mongo import durable_client
 
 BLOBS = "_blobs"
 CHUNKS = "_blob_chunks"
@@ -80,15 +81,7 @@ class MongoDurableStore:
     ) -> MongoDurableStore:
         if not _DATABASE.fullmatch(database):
             raise InvalidEntry("durable database name must match [A-Za-z0-9_-]{1,63}")
-        client: AsyncMongoClient[Doc] = AsyncMongoClient(
-            url,
-            w="majority",
-            journal=True,
-            retryWrites=True,
-            retryReads=True,
-            serverSelectionTimeoutMS=server_selection_timeout_ms,
-            appname="supervision-ledger-durable",
-        )
+        client = durable_client(url, server_selection_timeout_ms, "supervision-ledger-durable")
         try:
             store = cls(client, database)
             info = await client.admin.command("buildInfo")

@@ -82,6 +82,22 @@ def _mongo_filter(filter: Filter | None, text: str | None) -> dict[str, Any]:
     return query
 
 
+def durable_client(
+    url: str, server_selection_timeout_ms: int, appname: str
+) -> AsyncMongoClient[Doc]:
+    """A client whose writes are majority-acknowledged and journaled, retried once on a
+    failover: durability set here, never inherited from the URL (DESIGN principle 10)."""
+    return AsyncMongoClient(
+        url,
+        w="majority",
+        journal=True,
+        retryWrites=True,
+        retryReads=True,
+        serverSelectionTimeoutMS=server_selection_timeout_ms,
+        appname=appname,
+    )
+
+
 class MongoStore:
     """DocumentStore on one MongoDB database. Create with :meth:`open`."""
 
@@ -109,15 +125,7 @@ class MongoStore:
         writes, retried once on a failover (a retried guarded write that reports "not
         written" is still correct: it had applied).
         """
-        client: AsyncMongoClient[Doc] = AsyncMongoClient(
-            url,
-            w="majority",
-            journal=True,
-            retryWrites=True,
-            retryReads=True,
-            serverSelectionTimeoutMS=server_selection_timeout_ms,
-            appname="supervision-ledger",
-        )
+        client = durable_client(url, server_selection_timeout_ms, "supervision-ledger")
         try:
             name = database or client.get_default_database(default="ledger").name
             if not _DATABASE.fullmatch(name):
