@@ -7,12 +7,11 @@ import hmac
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from pydantic import Field
 from starlette.responses import Response
 
-from services.intake import commands, tracking_code
+from services.intake import commands, receipt, tracking_code
 from services.intake.projection import COMPLAINTS
-from services.intake.pseudonym import pseudonym
+from services.intake.receipt import file_complaint
 from shared.events.catalog import Channel, ScreeningOutcome
 from shared.readside.projections.case_summary import CASES
 from shared.store.port import DESC, Doc
@@ -53,14 +52,6 @@ FAILURES_PER_CLIENT = RateLimits.parse("20/hour")
 FOLLOW_UP_FORM = "follow-up"
 
 
-class Receipt(CommandAnswer):
-    complaint_no: str = Field(description="投诉编号")
-    tracking_code: str = Field(
-        description="查询码: shown this once (and to a byte-identical retry); the log keeps "
-        "only its hash. The complainant needs it to follow, confirm or dispute the case"
-    )
-
-
 @router.post(
     "/complaints",
     status_code=201,
@@ -69,24 +60,8 @@ class Receipt(CommandAnswer):
 )
 async def receive_complaint(
     body: commands.ReceiveComplaint, ledger: LedgerDep, request: Request
-) -> Receipt:
-    return await _receive(body, ledger, request)
-
-
-async def _receive(body: commands.ReceiveComplaint, ledger: Ledger, request: Request) -> Receipt:
-    stream = ledger.new_stream("case")
-    # The tracking code comes from the command's own keyed id: a retry gets the same code.
-    code = tracking_code.from_seed(ledger.event_id(-2))
-    who = pseudonym(get_context(request).secret, body.contact) if body.contact else None
-    answer = await ledger.run(
-        stream,
-        lambda st: commands.receive(st, body, ledger.actor, tracking_code.code_hash(code), who),
-    )
-    return Receipt(
-        **answer.model_dump(),
-        complaint_no=commands.complaint_no(stream),
-        tracking_code=tracking_code.display(code),
-    )
+) -> receipt.Receipt:
+    return await file_complaint(body, ledger, request)
 
 
 @router.post(
@@ -188,9 +163,9 @@ async def record_from_page(
         text=text,
         contact=contact.strip() if len(contact.strip()) >= 3 else None,
     )
-    receipt = await _receive(body, ledger, request)
+    answer = await file_complaint(body, ledger, request)
     return get_context(request).pages.render(
-        request, "intake_receipt.html", {"receipt": receipt, "anonymous": body.contact is None}
+        request, "intake_receipt.html", {"receipt": answer, "anonymous": body.contact is None}
     )
 
 

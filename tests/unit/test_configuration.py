@@ -33,6 +33,7 @@ from shared.ledger.configuration import (
     unknown_supervisors,
 )
 from shared.ledger.deployments import spec
+from shared.web.config_in_force import typed_at
 from tests.samples import MemoryLedger
 
 DEFAULTS = default_contents()
@@ -289,3 +290,27 @@ def test_a_unit_directory_names_only_bodies_of_the_body_directory_in_force() -> 
         decide_publication(reg, "unit_directory", DISPATCH, "0", orphan, ACTOR)
     assert refused.value.reason == "unknown_body"
     assert refused.value.fields == [("units", 2, "supervised_by")]
+
+
+# ---- the version in force, typed --------------------------------------------------------------
+
+
+def test_the_version_in_force_is_typed_and_a_later_version_does_not_change_an_earlier_view() -> (
+    None
+):
+    reg = registry()
+    assert typed_at(reg, ConfigKind.unit_directory) is None  # nothing published yet
+    [draft] = decide_publication(reg, "unit_directory", DISPATCH, "0", UNITS, ACTOR)
+    reg.apply(draft.type, draft.data, "h1")
+    first = typed_at(reg, ConfigKind.unit_directory)
+    assert first is not None and first.label == "1"
+    assert isinstance(first.content, UnitDirectory)
+    assert [u.id for u in first.content.units] == [u["id"] for u in UNITS["units"]]
+    at_first = reg.version
+    fewer = {"units": UNITS["units"][:3]}
+    [second] = decide_publication(reg, "unit_directory", DISPATCH, "1", fewer, ACTOR)
+    reg.apply(second.type, second.data, "h2")
+    now = typed_at(reg, ConfigKind.unit_directory)
+    assert now is not None and (now.label, len(now.content.units)) == ("2", 3)
+    then = typed_at(reg, ConfigKind.unit_directory, version=at_first)
+    assert then is not None and (then.label, len(then.content.units)) == ("1", len(UNITS["units"]))
