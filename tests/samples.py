@@ -38,6 +38,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "complaint_no": "XN2026-000001",
         "channel": "web_form",
         "complainant": H,
+        "received_by": "efficiency-office",
         "unit": UNIT,
         "category": "服务态度",
         "text": "[姓名1]在窗口上班时间玩手机，群众排队无人办理。",

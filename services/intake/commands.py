@@ -96,6 +96,7 @@ def receive(
     data: dict[str, object] = {
         "complaint_no": complaint_no(state.stream),
         "channel": cmd.channel,
+        "received_by": actor.split("/", 1)[0],  # the clerk's body (channels may name another)
         "unit": cmd.unit,
         "category": cmd.category,
         "text": cmd.text,

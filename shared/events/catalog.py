@@ -109,6 +109,14 @@ class ComplaintReceived(Payload):
         None, description="which online platform or Open311 client (required for those channels)"
     )
     complainant: Pseudonym | None = Field(None, description="keyed pseudonym; None = anonymous")
+    received_by: OrgId = Field(
+        description="the supervisory body that received it (the body directory's id)"
+    )
+    stated_received_at: Timestamp | None = Field(
+        None,
+        description="when the receiving body says it got it (informational: the log's time is "
+        "the intake time)",
+    )
     unit: OrgId = Field(description="the unit complained about")
     category: Annotated[str, Field(max_length=60)]
     text: LongText = Field(description="complaint text, personal data replaced by placeholders")

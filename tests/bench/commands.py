@@ -155,6 +155,7 @@ def _received(stream: str) -> Draft:
     data = {
         "complaint_no": "TS" + stream[5:17].replace("-", ""),
         "channel": "web_form",
+        "received_by": "efficiency-office",
         "unit": "unit:housing-bureau",
         "category": "窗口纪律",
         "text": BODY["text"],

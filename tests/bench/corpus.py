@@ -86,6 +86,7 @@ def lifecycle(rng: random.Random, n: int) -> list[Step]:
                 "complaint_no": complaint_no,
                 "channel": rng.choice(CHANNELS),
                 "complainant": pseudonym,
+                "received_by": "efficiency-office",
                 "unit": unit,
                 "category": rng.choice(CATEGORIES),
                 "text": TEXT,
