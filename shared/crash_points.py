@@ -9,7 +9,10 @@ import os
 import signal
 
 PROJECTOR_POINTS = ("after_doc_before_position", "between_docs_of_one_event", "mid_batch")
-COMMAND_POINTS = ("after_append_before_answer",)  # appended, not yet answered
+COMMAND_POINTS = (
+    "after_append_before_answer",  # appended, not yet answered
+    "after_vault_before_append",  # intake's vault entry written, the complaint not yet appended
+)
 POINTS = frozenset((*PROJECTOR_POINTS, *COMMAND_POINTS))
 
 

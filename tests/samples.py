@@ -69,6 +69,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "ledger.complaint.withdrawn.v1": {"reason": "投诉人撤回"},
     "ledger.complaint.declined.v1": {"reason_code": "out_of_scope", "reason": "不属于效能投诉"},
     "ledger.complainant.confirmed.v1": {"complaint_no": "XN2026-000001"},
+    "ledger.complaint.vault_erased.v1": {"complaint_no": "XN2026-000001", "cause": "request"},
     "ledger.complainant.disputed.v1": {"complaint_no": "XN2026-000001", "reason": "问题未解决"},
     "ledger.complainant.satisfaction_rated.v1": {"complaint_no": "XN2026-000001", "rating": 4},
     "ledger.dispatch.assigned.v1": {

@@ -3,15 +3,21 @@ public follow-up page where a complainant confirms or disputes with their tracki
 
 from __future__ import annotations
 
+import base64
 import hmac
+import re
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.responses import Response
 
 from services.intake import commands, receipt, tracking_code
 from services.intake.projection import COMPLAINTS
 from services.intake.receipt import file_complaint
+from services.intake.vault_content import MEDIA_TYPE, AttachmentUpload
 from shared.events.catalog import Channel, ScreeningOutcome
 from shared.readside.projections.case_summary import CASES
 from shared.store.port import DESC, Doc
@@ -153,20 +159,64 @@ async def record_from_page(
     category: Annotated[str, Form(min_length=1, max_length=60)],
     text: Annotated[str, Form(min_length=1, max_length=20_000)],
     contact: Annotated[str, Form(max_length=100)] = "",
+    complainant_name: Annotated[str, Form(max_length=50)] = "",
+    complainant_phone: Annotated[str, Form(max_length=40)] = "",
+    complainant_email: Annotated[str, Form(max_length=100)] = "",
+    complainant_id_number: Annotated[str, Form(max_length=30)] = "",
+    complainant_address: Annotated[str, Form(max_length=200)] = "",
+    attachments: Annotated[list[UploadFile] | None, File()] = None,
     operator: Operator = Depends(page_command(Role.INTAKE_CLERK)),
 ) -> Response:
     """受理 from the queue page: the receipt, with the tracking code, shown this once."""
-    body = commands.ReceiveComplaint(
-        channel=channel,
-        unit=unit,
-        category=category,
-        text=text,
-        contact=contact.strip() if len(contact.strip()) >= 3 else None,
+    body = page_body(
+        {
+            "channel": channel,
+            "unit": unit,
+            "category": category,
+            "text": text,
+            "contact": contact.strip() if len(contact.strip()) >= 3 else None,
+            **filled(
+                complainant_name=complainant_name,
+                complainant_phone=complainant_phone,
+                complainant_email=complainant_email,
+                complainant_id_number=complainant_id_number,
+                complainant_address=complainant_address,
+            ),
+            "attachments": await uploads(attachments or []),
+        }
     )
     answer = await file_complaint(body, ledger, request)
     return get_context(request).pages.render(
         request, "intake_receipt.html", {"receipt": answer, "anonymous": body.contact is None}
     )
+
+
+def filled(**fields: str) -> dict[str, str]:
+    """A page form's optional text fields, blank ones left out."""
+    return {k: v.strip() for k, v in fields.items() if v.strip()}
+
+
+def page_body(fields: dict[str, Any]) -> commands.ReceiveComplaint:
+    """The command from a page form's fields; invalid, the usual masked 422 problem."""
+    try:
+        return commands.ReceiveComplaint.model_validate(fields)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
+
+
+async def uploads(files: Sequence[UploadFile]) -> list[AttachmentUpload]:
+    """A page form's files as the command takes them (an empty file input sends none)."""
+    out = []
+    for f in files:
+        raw = await f.read()
+        if not f.filename and not raw:
+            continue
+        media = (f.content_type or "").lower()
+        if not re.fullmatch(MEDIA_TYPE, media):
+            media = "application/octet-stream"
+        out.append(AttachmentUpload(media_type=media, data=base64.b64encode(raw).decode()))
+    return out
 
 
 @router.post("/queue/{case_id}/screening", include_in_schema=False)

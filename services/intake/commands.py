@@ -6,12 +6,14 @@ cannot take, before the rule book is asked; the rule book still judges every dra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.catalog import CaseId, Channel, OrgId, ScreeningOutcome
+from services.intake.vault_content import AttachmentUpload, Identity
+from shared.events.catalog import Attachment, CaseId, Channel, OrgId, ScreeningOutcome
 from shared.ledger.signer import Draft
 from shared.rules.case import CLAIMED, RECEIVED, CaseState
 from shared.rules.stream import StreamState
@@ -24,7 +26,9 @@ DISPUTED = "ledger.complainant.disputed.v1"
 
 
 class ReceiveComplaint(BaseModel):
-    """A complaint as the intake clerk records it (text already free of personal data)."""
+    """A complaint as the intake clerk records it. The text may hold personal data: the receipt
+    redacts it before the log and keeps the original, the complainant's details and the
+    attachments in the vault (``services/intake/vault.py``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -41,6 +45,31 @@ class ReceiveComplaint(BaseModel):
         "pseudonym enters the log; absent, the complaint is anonymous and a supervisor "
         "decides its closure",
     )
+    # The complainant's details (the vault keeps them; the log never sees them).
+    complainant_name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    complainant_phone: Annotated[str, Field(min_length=3, max_length=40)] | None = None
+    complainant_email: Annotated[str, Field(min_length=3, max_length=100)] | None = None
+    complainant_id_number: Annotated[str, Field(min_length=15, max_length=30)] | None = None
+    complainant_address: Annotated[str, Field(min_length=2, max_length=200)] | None = None
+    attachments: Annotated[list[AttachmentUpload], Field(max_length=10)] = Field(
+        default_factory=list,
+        description="Files (base64): the vault keeps them, the log only their SHA-256 and type",
+    )
+
+    def identity(self) -> Identity:
+        return Identity(
+            name=self.complainant_name,
+            phone=self.complainant_phone,
+            email=self.complainant_email,
+            id_number=self.complainant_id_number,
+            address=self.complainant_address,
+            contact=self.contact,
+        )
+
+    @property
+    def reachable_at(self) -> str | None:
+        """What the pseudonym is made from: the contact, else the phone, else the e-mail."""
+        return self.contact or self.complainant_phone or self.complainant_email
 
 
 class ScreenComplaint(BaseModel):
@@ -86,8 +115,13 @@ def receive(
     actor: str,
     tracking_code_hash: str,
     complainant: str | None = None,
+    *,
+    text: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> list[Draft]:
-    """Open the case with the complaint (受理). ``complainant`` is the keyed pseudonym."""
+    """Open the case with the complaint (受理). ``complainant`` is the keyed pseudonym,
+    ``text`` the redacted text the log gets (the receipt always passes it) and ``attachments``
+    the files' hashes."""
     if state.accepted:
         raise Refusal("already_received", "该件已受理，不能重复受理")
     # Checked here, not in the body's schema, which cannot say it (a 409 naming the reason).
@@ -99,9 +133,11 @@ def receive(
         "received_by": actor.split("/", 1)[0],  # the clerk's body (channels may name another)
         "unit": cmd.unit,
         "category": cmd.category,
-        "text": cmd.text,
+        "text": cmd.text if text is None else text,
         "tracking_code_hash": tracking_code_hash,
     }
+    if attachments:
+        data["attachments"] = [a.model_dump() for a in attachments]
     if cmd.platform is not None:
         data["platform"] = cmd.platform
     if complainant is not None:

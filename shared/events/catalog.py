@@ -201,6 +201,19 @@ class ComplaintDeclined(Payload):
     reason: ShortText
 
 
+class VaultErasureCause(StrEnum):
+    request = "request"  # the complainant asked (PIPL erasure)
+    retention = "retention"  # the retention period after the case ended passed
+
+
+class ComplaintVaultErased(Payload):
+    """Intake deleted the complaint's vault entry (identity, contact, original text and
+    attachments). Names no personal data: the redacted text in ``received`` still replays."""
+
+    complaint_no: Annotated[str, Field(max_length=40)]
+    cause: VaultErasureCause
+
+
 class ComplainantConfirmed(Payload):
     complaint_no: Annotated[str, Field(max_length=40)]
 
@@ -826,6 +839,7 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.complaint.withdrawn.v1": ComplaintWithdrawn,
     "ledger.complaint.declined.v1": ComplaintDeclined,
     "ledger.complainant.confirmed.v1": ComplainantConfirmed,
+    "ledger.complaint.vault_erased.v1": ComplaintVaultErased,
     "ledger.complainant.disputed.v1": ComplainantDisputed,
     "ledger.complainant.satisfaction_rated.v1": ComplainantSatisfaction,
     "ledger.dispatch.assigned.v1": DispatchAssigned,

@@ -78,6 +78,7 @@ CALL_KEY_FOREIGN = ProblemType("call-key-foreign", 401, "签名密钥不属于�
 CALL_SIGNATURE_INVALID = ProblemType("call-signature-invalid", 401, "内部调用签名无效")
 CALL_MISDIRECTED = ProblemType("call-misdirected", 401, "内部调用的目标不是本部署")
 CALL_BODY_ALTERED = ProblemType("call-body-altered", 401, "请求内容与签名不符")
+CALL_CASE_OUT_OF_SCOPE = ProblemType("call-case-out-of-scope", 403, "该件不在本调用的范围内")
 CALL_REPLAYED = ProblemType("call-replayed", 401, "内部调用已使用过（重放）")
 CALL_NOT_GRANTED = ProblemType("call-not-granted", 403, "该部署无权调用此内部接口")
 

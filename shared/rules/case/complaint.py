@@ -110,6 +110,8 @@ RULES: dict[str, tuple[Check, Evolve]] = {
         all_of(by_body, in_status(RECEIVED)),
         lambda s, d: s._replace(status=DECLINED),
     ),
+    # Erasure of the vault entry (on request or at retention): any state, once per case.
+    "ledger.complaint.vault_erased.v1": (all_of(by_body, complaint_on_case), same),
     "ledger.complainant.confirmed.v1": (
         all_of(in_status(CLAIMED), by_its_complainant),
         lambda s, d: s._replace(status=RESOLVED),
