@@ -1,5 +1,6 @@
 """Signed internal calls through intake's real app on a real SQLite log made by `ledger init`:
-publication's call for redaction is answered; the same endpoint refuses a call that is
+publication's call for redaction of a closed case (its events signed straight into the log)
+is answered; the same endpoint refuses a call that is
 unsigned, signed by a deployment without the grant (dispatch), replayed, stale, altered in
 body, path or query, signed with a revoked, unknown or another deployment's key, or signed
 for another deployment — each with its own problem type, echoing nothing. A grant made while
@@ -33,6 +34,7 @@ from shared.rules.stream import REGISTRY_STREAM, StreamState
 from shared.web.settings import WebSettings
 from shared.web.signed_calls import SignedCallAuth, scheme, service_client
 from tests.integration.web_servers import start_service
+from tests.samples import LIFECYCLE, sign_steps, signers
 from tests.web_fixtures import assert_problem, fast_settings
 
 INTAKE = spec("intake").deployment
@@ -50,6 +52,19 @@ async def settings(tmp_path: Path) -> WebSettings:
     log = await open_log(s)
     try:
         await init_ledger(log, s)
+        # The case publication asks about: closed (the endpoint serves no other).
+        by_name = signers(s)
+        fold = await EventWriter(log, by_name["intake"], keystore.genesis_public(s)).registry()
+        reg = fold.registry
+        closed = sign_steps(
+            by_name,
+            CASE,
+            LIFECYCLE,
+            head=None,
+            regseq=reg.version,
+            reghash=reg.hash_at(reg.version),
+        )
+        await log.append([(CASE, x.record) for x in closed])
     finally:
         await log.close()
     return s
