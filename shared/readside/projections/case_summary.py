@@ -113,6 +113,7 @@ RULES: dict[str, Rule] = {
     "ledger.complainant.confirmed.v1": _status(c.RESOLVED),
     "ledger.complainant.disputed.v1": _status(c.DISPUTED),
     "ledger.complainant.satisfaction_rated.v1": _same,
+    "ledger.complaint.vault_erased.v1": _same,
     "ledger.dispatch.assigned.v1": _assigned,
     "ledger.dispatch.return_ruled.v1": _return_ruled,
     "ledger.dispatch.deemed_done.v1": _deemed_done,
