@@ -121,16 +121,16 @@ class Vault:
 
 
 async def vault_of(request: Request) -> Vault:
-    """The app's vault (its durable store, and the key file re-read when it changes)."""
+    """The app's vault: its durable store as the app holds it now (opened on first use, closed
+    with the app), and the key file's keys (re-read when the file changes)."""
     ctx = get_context(request)
     if ctx.durable is None:
         raise ProblemError(LEDGER_UNAVAILABLE, "保管库暂不可用")
     path = VaultSettings().key_file(ctx.settings.var_dir, ctx.service)
-    cached: tuple[float, Vault] | None = getattr(request.app.state, APP_STATE, None)
-    stamp = os.stat(path).st_mtime_ns if path.exists() else -1.0
+    cached: tuple[int, VaultKeys] | None = getattr(request.app.state, APP_STATE, None)
+    stamp = os.stat(path).st_mtime_ns if path.exists() else -1
     if cached is None or cached[0] != stamp:
         keys = vault_keys.load_or_create(path)
-        stamp = os.stat(path).st_mtime_ns
-        cached = (stamp, Vault(await ctx.durable.store(), keys))
+        cached = (os.stat(path).st_mtime_ns, keys)
         setattr(request.app.state, APP_STATE, cached)
-    return cached[1]
+    return Vault(await ctx.durable.store(), cached[1])

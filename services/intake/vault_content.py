@@ -15,6 +15,7 @@ from shared.events.catalog import Attachment
 from shared.redaction import KnownPersonalData
 
 MEDIA_TYPE = r"^[a-z]+/[a-z0-9.+-]{1,80}$"
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
 class Identity(BaseModel):
@@ -52,7 +53,10 @@ class AttachmentUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     media_type: Annotated[str, Field(pattern=MEDIA_TYPE)]
-    data: Annotated[str, Field(min_length=1, description="The file's bytes, base64")]
+    data: Annotated[
+        str,
+        Field(min_length=4, pattern=BASE64, description="The file's bytes, base64 (RFC 4648)"),
+    ]
 
     @field_validator("data")
     @classmethod

@@ -97,8 +97,8 @@ class VaultKeys:
             raise VaultKeyError("vault key file is malformed") from None
 
 
-def _write(path: Path, keys: VaultKeys) -> None:
-    """Replace the key file atomically, 0600 from the start."""
+def _staged(path: Path, keys: VaultKeys) -> Path:
+    """The key file's new content in a temporary file beside it, 0600 from the start."""
     private_dir(path.parent)
     tmp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -106,16 +106,26 @@ def _write(path: Path, keys: VaultKeys) -> None:
         fh.write(keys.to_json())
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    return tmp
+
+
+def _write(path: Path, keys: VaultKeys) -> None:
+    """Replace the key file atomically."""
+    os.replace(_staged(path, keys), path)
 
 
 def load_or_create(path: Path) -> VaultKeys:
-    """The key file's keys; a missing file is created with one fresh key (``k1``)."""
-    if path.exists():
-        return VaultKeys.from_json(path.read_bytes())
-    keys = VaultKeys("k1", {"k1": secrets.token_bytes(KEY_BYTES)})
-    _write(path, keys)
-    return keys
+    """The key file's keys; a missing file is created with one fresh key (``k1``). Two first
+    uses at once agree: only one file is ever linked in place, and both read it."""
+    if not path.exists():
+        tmp = _staged(path, VaultKeys("k1", {"k1": secrets.token_bytes(KEY_BYTES)}))
+        try:
+            os.link(tmp, path)  # never replaces a key file someone else just created
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return VaultKeys.from_json(path.read_bytes())
 
 
 def rotate(path: Path) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
@@ -168,6 +169,8 @@ async def views(
     operator: Annotated[Operator, Depends(require_roles(Role.AUDITOR))],
     case: Annotated[str | None, Query(pattern=r"^case-[0-9a-f-]{36}$")] = None,
 ) -> list[View]:
+    if set(request.query_params) - {"case"}:  # a mistyped filter must not list everything
+        raise RequestValidationError([{"loc": ("query", "*"), "type": "extra_forbidden"}])
     vault = await vault_of(request)
     return await vault.views(case)
 

@@ -98,7 +98,7 @@ class Writers:
             try:
                 n = 0
                 while not self.stop.is_set():
-                    await store.put("vault", f"seq-{n:06d}", {"n": n, "name": "张三"})
+                    await store.put("backup_probe", f"seq-{n:06d}", {"n": n, "name": "张三"})
                     if n % 10 == 0:
                         await store.put_blob(f"evidence {n}".encode())
                     self.durable_written.append((time.monotonic(), n))
@@ -177,7 +177,7 @@ async def test_backup_while_intake_writes_then_restore_reads_old_cases_and_write
     # The durable store came back as one committed state: a prefix of what was written.
     store = await SqliteDurableStore.open(fresh / "intake" / "durable.sqlite3")
     try:
-        keys = [e.key for e in await store.scan("vault", limit=100_000)]
+        keys = [e.key for e in await store.scan("backup_probe", limit=100_000)]
         assert keys == [f"seq-{n:06d}" for n in range(len(keys))]
         done_before = [n for at, n in writers.durable_written if at < backup_started]
         assert len(keys) > max(done_before)

@@ -93,7 +93,7 @@ async def test_a_rule_breaking_decision_gets_409_naming_the_reason_and_writes_no
         token = await token_for(c, app, CLERK)
         before = await log.head()
 
-        def declines_a_new_case(state: StreamState, *_: Any) -> list[Draft]:
+        def declines_a_new_case(state: StreamState, *_: Any, **__: Any) -> list[Draft]:
             # A handler bug: a new case cannot be declined (the rule book says wrong_state).
             data = {"reason_code": "out_of_scope", "reason": "不属于受理范围"}
             return [Draft("ledger.complaint.declined.v1", data, f"efficiency-office/{CLERK}")]
@@ -104,7 +104,7 @@ async def test_a_rule_breaking_decision_gets_409_naming_the_reason_and_writes_no
         assert problem["reason"] == "wrong_state"
         assert await log.head() == before
 
-        def assigns_without_the_right(state: StreamState, *_: Any) -> list[Draft]:
+        def assigns_without_the_right(state: StreamState, *_: Any, **__: Any) -> list[Draft]:
             data = {
                 "lead_unit": "unit:a",
                 "due_at": "2026-12-01T00:00:00Z",
