@@ -27,9 +27,17 @@ from services.intake.vault_settings import VaultSettings
 from shared.durable import open_durable
 from shared.ledger.deployments import of_service, spec
 from shared.web.command_path import ServiceWriter
+from shared.web.logging import configure_logging
 from shared.web.settings import WebSettings
 
 app = typer.Typer(add_completion=False, help="受理保管库 — intake's vault keys and retention.")
+
+
+@app.callback()
+def _logs() -> None:
+    """The services' JSON log lines, on stdout (each expiry is one: ``vault.expiry``)."""
+    configure_logging(WebSettings().log_level)
+
 
 Deployment = Annotated[
     str | None,

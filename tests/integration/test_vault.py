@@ -578,3 +578,36 @@ async def test_killed_after_the_vault_write_the_retry_files_once_with_one_entry(
         assert await store.scan(VIEWS) == []
     finally:
         await store.close()
+
+
+async def test_the_expiry_command_reports_what_it_erased(world: World) -> None:
+    closed = await file(world, COMPLAINT, "cli-1")
+    await close_case(world, closed, "cli")
+    env = {
+        **os.environ,
+        "LEDGER_VAR_DIR": str(world.var_dir),
+        "LEDGER_VAULT_RETENTION_DAYS": "0",
+    }
+    env.pop("LEDGER_LOG_BACKEND", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "services.intake.vault_cli", "expire"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    # The log lines (one per expiry) come first, then the report, indented.
+    report = orjson.loads(run.stdout[run.stdout.index("{\n  \"") :])
+    assert '"event":"vault.expiry"' in run.stdout
+    assert report["lines"] == [
+        {"case": closed["stream"], "complaint_no": closed["complaint_no"], "outcome": "expired"}
+    ]
+    assert NAME not in run.stdout + run.stderr and PHONE not in run.stdout + run.stderr
+    erased = [r for r in await world.log_records() if r["type"].endswith("vault_erased.v1")]
+    assert [(e["data"]["cause"], e["actor"]) for e in erased] == [
+        ("retention", "efficiency-office/retention")
+    ]
+    store = await world.intake.app.state.ledger.durable.store()
+    assert await store.get(VAULT, closed["stream"]) is None
