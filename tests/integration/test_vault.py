@@ -599,7 +599,7 @@ async def test_the_expiry_command_reports_what_it_erased(world: World) -> None:
     )
     assert run.returncode == 0, run.stdout + run.stderr
     # The log lines (one per expiry) come first, then the report, indented.
-    report = orjson.loads(run.stdout[run.stdout.index("{\n  \"") :])
+    report = orjson.loads(run.stdout[run.stdout.index('{\n  "') :])
     assert '"event":"vault.expiry"' in run.stdout
     assert report["lines"] == [
         {"case": closed["stream"], "complaint_no": closed["complaint_no"], "outcome": "expired"}
