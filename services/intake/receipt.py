@@ -38,6 +38,6 @@ async def file_complaint(
     )
     return Receipt(
         **answer.model_dump(),
-        complaint_no=commands.complaint_no(stream),
+        complaint_no=commands.complaint_no(stream, body.body_code),
         tracking_code=tracking_code.display(code),
     )

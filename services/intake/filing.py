@@ -1,0 +1,112 @@
+"""A channel's filing, normalised: the respondent unit resolved against the unit directory in
+force (an unresolved name is received as ``unit:unresolved`` and remembered for the clerks'
+queue), the category suggested from the text unless a clerk chose one, the receiving body
+checked, then the one filing path (``receipt.file_complaint``).
+
+Channels without a signed-in operator (the public form, Open311) sign through
+:class:`ChannelLedger`: the receiving body, with a staff id naming the channel
+(``efficiency-office/web-form``, ``efficiency-office/open311.<client>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from services.intake import category, respondent
+from services.intake.commands import ReceiveComplaint
+from services.intake.receipt import Receipt, file_complaint
+from services.intake.receiving import settle
+from shared.events.catalog import Channel, ConfigKind, UnitDirectory
+from shared.web.command_path import Ledger, ServiceWriter
+from shared.web.config_in_force import in_force
+from shared.web.context import get_context
+from shared.web.identity import Operator
+
+UNRESOLVED = "unresolved_units"  # durable collection: case id -> the name as stated
+
+
+class ChannelLedger(Ledger):
+    """The command path for a channel without an operator: the body signs, naming the
+    channel as its staff id; the idempotency key is the channel's (form token, request)."""
+
+    def __init__(self, service: ServiceWriter, request: Request, body: str, staff: str) -> None:
+        super().__init__(service, request)
+        self._who = Operator(staff_id=staff, body=body, roles=frozenset())
+
+    @property
+    def operator(self) -> Operator:
+        return self._who
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A complaint as a channel takes it, before normalisation."""
+
+    channel: Channel
+    unit_name: str
+    text: str
+    category: str | None = None  # a clerk's choice; None: suggested from the text
+    contact: str | None = None
+    platform: str | None = None
+    received_by: str | None = None
+    stated_received_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Filed:
+    receipt: Receipt
+    resolution: respondent.Resolution
+    category: str
+
+
+async def file_stated(
+    request: Request,
+    ledger: Ledger,
+    stated: Stated,
+    where: tuple[str, ...] = ("body",),
+) -> Filed:
+    units = await in_force(request, ConfigKind.unit_directory, UnitDirectory)
+    resolution = respondent.resolve(stated.unit_name, units.content)
+    chosen = stated.category or category.suggest(stated.text)
+    body = ReceiveComplaint(
+        channel=stated.channel,
+        platform=stated.platform,
+        unit=resolution.unit,
+        category=chosen,
+        text=stated.text,
+        contact=stated.contact,
+        received_by=stated.received_by,
+        stated_received_at=stated.stated_received_at,
+    )
+    body = await settle(request, body, ledger.operator.body, where)
+    receipt = await file_complaint(body, ledger, request)
+    if not resolution.resolved:
+        await remember_unresolved(request, receipt.stream, stated.unit_name, resolution)
+    return Filed(receipt, resolution, chosen)
+
+
+async def remember_unresolved(
+    request: Request, case_id: str, name: str, resolution: respondent.Resolution
+) -> None:
+    """Keep the stated name for the clerk (the durable store, never the log: it is the
+    complainant's own words)."""
+    durable = get_context(request).durable
+    assert durable is not None
+    store = await durable.store()
+    candidates = [[c.unit, c.name, c.score] for c in resolution.candidates]
+    await store.put(UNRESOLVED, case_id, {"stated": name, "candidates": candidates})
+
+
+async def unresolved_entry(request: Request, case_id: str) -> dict[str, object] | None:
+    durable = get_context(request).durable
+    assert durable is not None
+    entry = await (await durable.store()).get(UNRESOLVED, case_id)
+    return dict(entry.value) if entry is not None else None
+
+
+async def forget_unresolved(request: Request, case_id: str) -> None:
+    durable = get_context(request).durable
+    assert durable is not None
+    await (await durable.store()).delete(UNRESOLVED, case_id)
