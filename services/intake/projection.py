@@ -27,7 +27,7 @@ def _received(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
         tracking_code_hash=d["tracking_code_hash"],
         complainant=d.get("complainant"),
         received_at=e.log_time,
-        received_by=d["received_by"],
+        received_by=d.get("received_by"),
         stated_received_at=d.get("stated_received_at"),
         platform=d.get("platform"),
         scope_flag=scope.flag(d["text"]),  # a hint for the clerk, from the logged text

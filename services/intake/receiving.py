@@ -86,5 +86,9 @@ async def settle(
             stated, directory, lambda b: registry.may_act_for(writer.deployment, b)
         )
     except NotOurBody as refusal:
+        if body.received_by is None:
+            # The operator's own body, which this deployment does not act for: the command
+            # path refuses the actor itself (409 foreign_key), as for any act of theirs.
+            return body.model_copy(update={"received_by": stated, "body_code": None})
         raise refuse(request, refusal.code, (*where, "received_by")) from None
     return body.model_copy(update={"received_by": stated, "body_code": code})

@@ -5,7 +5,7 @@ A name resolves when, after normalisation (NFKC width folding, spaces and punctu
 it is a unit's id, name or alias, or when exactly one unit is a clear fuzzy match: its best
 score (RapidFuzz's ``ratio`` over characters, on the name and each alias, with and without a
 leading 市) is at least :data:`FUZZY_AT_LEAST` and at least :data:`FUZZY_MARGIN` above the best
-other unit's. Anything else is unresolved: the complaint is received with the placeholder
+other unit's, for a name of at least :data:`FUZZY_MIN_LENGTH` characters. Anything else is unresolved: the complaint is received with the placeholder
 ``unit:unresolved`` and waits in the clerks' unresolved-unit queue, with the closest candidates.
 """
 
@@ -22,6 +22,7 @@ from shared.events.catalog import UnitDirectory, UnitEntry
 from shared.rules.case.complaint import UNRESOLVED_UNIT
 
 FUZZY_AT_LEAST = 80.0
+FUZZY_MIN_LENGTH = 4  # a shorter name (市局, 城管) matches too many units to be sure of one
 FUZZY_MARGIN = 10.0
 CANDIDATES = 3
 
@@ -88,6 +89,7 @@ def resolve(stated: str, directory: UnitDirectory) -> Resolution:
     scored.sort(key=lambda c: (-c.score, c.unit))
     top = scored[0]
     runner_up = scored[1].score if len(scored) > 1 else 0
-    if top.score >= FUZZY_AT_LEAST and top.score - runner_up >= FUZZY_MARGIN:
+    sure = top.score >= FUZZY_AT_LEAST and top.score - runner_up >= FUZZY_MARGIN
+    if sure and len(wanted) >= FUZZY_MIN_LENGTH:
         return Resolution(top.unit, "fuzzy")
     return Resolution(UNRESOLVED_UNIT, "unresolved", tuple(scored[:CANDIDATES]))
