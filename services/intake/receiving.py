@@ -62,10 +62,10 @@ async def bodies_we_receive_for(request: Request) -> list[tuple[str, str]]:
     writer = get_context(request).writer
     assert writer is not None
     registry = (await (await writer.writer()).registry()).registry
-    found = typed_at(registry, ConfigKind.body_directory)
+    found = typed_at(registry, ConfigKind.body_directory, BodyDirectory)
     if found is None:
         return []
-    directory: BodyDirectory = found.content  # type: ignore[assignment]
+    directory = found.content
     return [
         (b.id, b.name) for b in directory.bodies if registry.may_act_for(writer.deployment, b.id)
     ]
@@ -78,8 +78,8 @@ async def settle(
     writer = get_context(request).writer
     assert writer is not None
     registry = (await (await writer.writer()).registry()).registry
-    found = typed_at(registry, ConfigKind.body_directory)
-    directory: BodyDirectory | None = found.content if found is not None else None  # type: ignore[assignment]
+    found = typed_at(registry, ConfigKind.body_directory, BodyDirectory)
+    directory = found.content if found is not None else None
     stated = body.received_by or default_body
     try:
         code = receiving_body(

@@ -5,8 +5,9 @@ A name resolves when, after normalisation (NFKC width folding, spaces and punctu
 it is a unit's id, name or alias, or when exactly one unit is a clear fuzzy match: its best
 score (RapidFuzz's ``ratio`` over characters, on the name and each alias, with and without a
 leading 市) is at least :data:`FUZZY_AT_LEAST` and at least :data:`FUZZY_MARGIN` above the best
-other unit's, for a name of at least :data:`FUZZY_MIN_LENGTH` characters. Anything else is unresolved: the complaint is received with the placeholder
-``unit:unresolved`` and waits in the clerks' unresolved-unit queue, with the closest candidates.
+other unit's, for a name of at least :data:`FUZZY_MIN_LENGTH` characters. Anything else is
+unresolved: the complaint is received with the placeholder ``unit:unresolved`` and waits in the
+clerks' unresolved-unit queue, with the closest candidates.
 """
 
 from __future__ import annotations

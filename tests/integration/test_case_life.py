@@ -35,8 +35,8 @@ from services.intake.app import create as create_intake
 from services.oversight.app import create as create_oversight
 from services.publication.app import create as create_publication
 from services.publication.commands import notice_id
-from shared.ledger.signer import Draft
 from shared.ledger.configuration import publish_defaults
+from shared.ledger.signer import Draft
 from shared.log.factory import open_log
 from shared.log.port import read_all
 from shared.web.command_path import answer

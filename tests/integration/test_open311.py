@@ -167,9 +167,7 @@ def test_open311_clients_file_and_follow_requests(intake: tuple[ServiceProcess, 
         head = _head(settings)
         for fmt in ("json", "xml"):
             url = f"/open311/v2/requests.{fmt}"
-            assert "api_key" in _spec_error(
-                http.post(url, data={**form, "api_key": ""}), 403, fmt
-            )
+            assert "api_key" in _spec_error(http.post(url, data={**form, "api_key": ""}), 403, fmt)
             _spec_error(http.post(url, data={**form, "api_key": "wrong-key"}), 403, fmt)
             assert "service_code" in _spec_error(
                 http.post(url, data={**form, "service_code": "x"}), 400, fmt

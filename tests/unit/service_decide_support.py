@@ -41,6 +41,8 @@ def judged(case: CaseState, draft: Draft) -> str | None:
     assert model is not None
     data = model.model_validate(draft.data).model_dump(mode="json", exclude_none=True)
     org, person = actor_parts(draft.actor)
-    act = Act(draft.actor, org, person, "/bodies/x/y", 0, 0, cast(Registry, ActsForTheBody()), STREAM)
+    act = Act(
+        draft.actor, org, person, "/bodies/x/y", 0, 0, cast(Registry, ActsForTheBody()), STREAM
+    )
     verdict = rules.check(case, draft.type, data, act)
     return None if verdict is None else str(verdict.reason)

@@ -63,8 +63,18 @@ def test_a_fuzzy_match_needs_a_margin_over_the_next_unit() -> None:
     twins = UnitDirectory.model_validate(
         {
             "units": [
-                {"id": "unit:a", "name": "市一号服务中心", "level": "municipal", "supervised_by": "x"},
-                {"id": "unit:b", "name": "市二号服务中心", "level": "municipal", "supervised_by": "x"},
+                {
+                    "id": "unit:a",
+                    "name": "市一号服务中心",
+                    "level": "municipal",
+                    "supervised_by": "x",
+                },
+                {
+                    "id": "unit:b",
+                    "name": "市二号服务中心",
+                    "level": "municipal",
+                    "supervised_by": "x",
+                },
             ]
         }
     )
