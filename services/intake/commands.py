@@ -9,9 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.events.catalog import CaseId, Channel, OrgId, ScreeningOutcome, Timestamp
+from shared.events.catalog import CaseId, Channel, OrgId, ScreeningOutcome
 from shared.ledger.signer import Draft
 from shared.rules.case import CLAIMED, OPEN, RECEIVED, CaseState
 from shared.rules.case.complaint import UNRESOLVED_UNIT
@@ -47,7 +47,7 @@ class ReceiveComplaint(BaseModel):
         description="The supervisory body that received it (the body directory's id, one this "
         "deployment acts for); absent, the clerk's own body",
     )
-    stated_received_at: Timestamp | None = Field(
+    stated_received_at: AwareDatetime | None = Field(
         None,
         description="When the receiving body says it got it (a visit, a letter's postmark, a "
         "call), RFC 3339 with offset; informational, the log's time is the intake time",
@@ -127,7 +127,7 @@ def receive(
     if cmd.platform is not None:
         data["platform"] = cmd.platform
     if cmd.stated_received_at is not None:
-        data["stated_received_at"] = cmd.stated_received_at
+        data["stated_received_at"] = cmd.stated_received_at.isoformat()
     if complainant is not None:
         data["complainant"] = complainant
     return [Draft(RECEIVED_TYPE, data, actor)]

@@ -11,6 +11,7 @@ Channels without a signed-in operator (the public form, Open311) sign through
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import Request
 
@@ -78,7 +79,9 @@ async def file_stated(
         text=stated.text,
         contact=stated.contact,
         received_by=stated.received_by,
-        stated_received_at=stated.stated_received_at,
+        stated_received_at=(
+            datetime.fromisoformat(stated.stated_received_at) if stated.stated_received_at else None
+        ),
     )
     body = await settle(request, body, ledger.operator.body, where)
     receipt = await file_complaint(body, ledger, request)
