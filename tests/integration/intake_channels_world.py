@@ -4,15 +4,17 @@ back through the rule book (only accepted events count)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
+import pytest
 from fastapi import FastAPI
 
 from services.intake.app import create
@@ -24,6 +26,8 @@ from shared.log.factory import open_log
 from shared.log.port import EventLog, read_all
 from shared.rules.stream import REGISTRY_STREAM
 from shared.web.settings import WebSettings
+from tests.browser.chromium import FAST
+from tests.integration.web_servers import ServiceProcess, start_service
 from tests.web_fixtures import client, csrf_from, fast_settings, sign_in_page
 
 HTML = {"accept": "text/html"}
@@ -101,3 +105,51 @@ def form_key() -> str:
     import uuid
 
     return str(uuid.uuid4())
+
+
+# -- a running intake process (real HTTP) -----------------------------------------------------
+
+
+@pytest.fixture
+def intake(tmp_path: Path) -> Iterator[tuple[ServiceProcess, Any]]:
+    var = tmp_path / "var"
+    settings, log = asyncio.run(made_ledger(var))
+    asyncio.run(log.close())
+    s = start_service("intake", var, {**FAST, "LEDGER_PUBLIC_RATE_LIMIT": "1000/minute"})
+    try:
+        yield s, settings
+    finally:
+        s.stop()
+
+
+def accepted_now(settings: Any, type_: str) -> list[dict[str, Any]]:
+    async def read() -> list[dict[str, Any]]:
+        log = await open_log(settings)
+        try:
+            return await accepted_of(log, settings, type_)
+        finally:
+            await log.close()
+
+    return asyncio.run(read())
+
+
+def head_now(settings: Any) -> dict[int, int]:
+    async def read() -> dict[int, int]:
+        log = await open_log(settings)
+        try:
+            return await log.head()
+        finally:
+            await log.close()
+
+    return asyncio.run(read())
+
+
+def issue_open311_key(http: httpx.Client, server: ServiceProcess, client_name: str) -> str:
+    password = server.demo_passwords()["demo-admin"]
+    token = http.post("/auth/token", json={"staff_id": "demo-admin", "password": password})
+    assert token.status_code == 200, token.text
+    auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    issued = http.post("/admin/open311/keys", json={"client": client_name}, headers=auth)
+    assert issued.status_code == 201, issued.text
+    assert issued.headers["cache-control"] == "no-store"
+    return str(issued.json()["api_key"])

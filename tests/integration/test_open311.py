@@ -8,71 +8,26 @@ error format, or problem+json where the spec has none, and nothing written."""
 
 from __future__ import annotations
 
-import asyncio
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.browser.chromium import FAST
-from tests.integration.intake_channels_world import RECEIVED, accepted_of, made_ledger
-from tests.integration.web_servers import ServiceProcess, start_service
+from tests.integration.intake_channels_world import (
+    RECEIVED,
+    accepted_now,
+    head_now,
+    intake,
+    issue_open311_key,
+)
+from tests.integration.web_servers import ServiceProcess
+
+__all__ = ["intake"]  # the fixture: a running intake on a ledger with the default directories
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 PHONE = "13712345678"
 TEXT = "市政务服务中心窗口推诿扯皮，让我去找别的部门。"
-
-
-@pytest.fixture
-def intake(tmp_path: Path) -> Iterator[tuple[ServiceProcess, Any]]:
-    var = tmp_path / "var"
-    settings, log = asyncio.run(made_ledger(var))
-    asyncio.run(log.close())
-    s = start_service("intake", var, {**FAST, "LEDGER_PUBLIC_RATE_LIMIT": "1000/minute"})
-    try:
-        yield s, settings
-    finally:
-        s.stop()
-
-
-def _accepted(settings: Any, type_: str) -> list[dict[str, Any]]:
-    from shared.log.factory import open_log
-
-    async def read() -> list[dict[str, Any]]:
-        log = await open_log(settings)
-        try:
-            return await accepted_of(log, settings, type_)
-        finally:
-            await log.close()
-
-    return asyncio.run(read())
-
-
-def _head(settings: Any) -> dict[int, int]:
-    from shared.log.factory import open_log
-
-    async def read() -> dict[int, int]:
-        log = await open_log(settings)
-        try:
-            return await log.head()
-        finally:
-            await log.close()
-
-    return asyncio.run(read())
-
-
-def _issue_key(http: httpx.Client, server: ServiceProcess, client_name: str) -> str:
-    password = server.demo_passwords()["demo-admin"]
-    token = http.post("/auth/token", json={"staff_id": "demo-admin", "password": password})
-    assert token.status_code == 200, token.text
-    auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    issued = http.post("/admin/open311/keys", json={"client": client_name}, headers=auth)
-    assert issued.status_code == 201, issued.text
-    assert issued.headers["cache-control"] == "no-store"
-    return str(issued.json()["api_key"])
 
 
 def _spec_error(r: httpx.Response, code: int, fmt: str) -> str:
@@ -103,7 +58,7 @@ def test_open311_clients_file_and_follow_requests(intake: tuple[ServiceProcess, 
         assert xml_def.findtext("service_code") == "buck_passing"
         _spec_error(http.get("/open311/v2/services/nope.json"), 404, "json")
 
-        key = _issue_key(http, server, "civic-app")
+        key = issue_open311_key(http, server, "civic-app")
         form = {
             "api_key": key,
             "service_code": "buck_passing",
@@ -129,7 +84,7 @@ def test_open311_clients_file_and_follow_requests(intake: tuple[ServiceProcess, 
         number_xml = ET.fromstring(filed_xml.content).findtext("request/service_request_id")
         assert number_xml and number_xml != number_json
 
-        received = {e["data"]["complaint_no"]: e for e in _accepted(settings, RECEIVED)}
+        received = {e["data"]["complaint_no"]: e for e in accepted_now(settings, RECEIVED)}
         assert set(received) == {number_json, number_xml}
         for env in received.values():
             d = env["data"]
@@ -164,7 +119,7 @@ def test_open311_clients_file_and_follow_requests(intake: tuple[ServiceProcess, 
         assert one[0]["status"] == "open"
         _spec_error(http.get("/open311/v2/requests/TS0123456789AB.xml"), 404, "xml")
 
-        head = _head(settings)
+        head = head_now(settings)
         for fmt in ("json", "xml"):
             url = f"/open311/v2/requests.{fmt}"
             assert "api_key" in _spec_error(http.post(url, data={**form, "api_key": ""}), 403, fmt)
@@ -183,6 +138,6 @@ def test_open311_clients_file_and_follow_requests(intake: tuple[ServiceProcess, 
             assert huge.headers["content-type"].startswith("application/problem+json")
             bad = http.get(url, params={"service_request_id": "13812345678"})
             assert "13812345678" not in _spec_error(bad, 400, fmt)
-        assert _head(settings) == head
+        assert head_now(settings) == head
         log_text = server.log_text()
         assert PHONE not in log_text and "wrong-key" not in log_text and key not in log_text
