@@ -23,7 +23,7 @@ from services.intake.filing import (
     unresolved_entry,
 )
 from services.intake.projection import COMPLAINTS
-from services.intake.receiving import bodies_we_receive_for
+from services.intake.receiving import bodies_we_receive_for, invalid_field
 from shared.events.catalog import Channel, ConfigKind, UnitDirectory
 from shared.readside.projections.case_summary import CASES, TIMELINE
 from shared.rules.case import ENDED, OPEN
@@ -35,7 +35,7 @@ from shared.web.context import get_context
 from shared.web.idempotency import command
 from shared.web.identity import Operator
 from shared.web.page_commands import back_to, new_form_key, page_command
-from shared.web.problems import NOT_FOUND, VALIDATION, ProblemError
+from shared.web.problems import NOT_FOUND, ProblemError
 from shared.web.read_your_writes import FreshRead
 from shared.web.roles import Role
 from shared.web.service_read_model import CaseIdPath, read_store
@@ -71,40 +71,18 @@ def _category_or_422(request: Request, chosen: str) -> str | None:
     for code, name in category.CATEGORIES.items():
         if chosen in (code, name):
             return code
-    raise ProblemError(
-        VALIDATION,
-        "问题类别应取自类别表",
-        extensions={
-            "errors": [
-                {
-                    "location": ["body", "category"],
-                    "code": "unknown_category",
-                    "message": "类别表中没有此类别",
-                }
-            ]
-        },
-    )
+    raise invalid_field(request, ("body", "category"), "unknown_category", "问题类别应取自类别表")
 
 
-def _stated_time(value: str) -> str | None:
+def _stated_time(request: Request, value: str) -> str | None:
     """A datetime-local value (Beijing time) as RFC 3339, or None for empty; 422 otherwise."""
     if not value.strip():
         return None
     try:
         at = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ProblemError(
-            VALIDATION,
-            "收件时间格式不正确",
-            extensions={
-                "errors": [
-                    {
-                        "location": ["body", "stated_received_at"],
-                        "code": "datetime_parsing",
-                        "message": "应为日期时间",
-                    }
-                ]
-            },
+        raise invalid_field(
+            request, ("body", "stated_received_at"), "datetime_parsing", "收件时间格式不正确"
         ) from None
     if at.tzinfo is None:
         at = at.replace(tzinfo=SHANGHAI)
@@ -215,19 +193,7 @@ async def record_from_page(
 ) -> Response:
     """受理 from the queue page: the receipt, with the tracking code, shown this once."""
     if channel not in CLERK_CHANNELS:
-        raise ProblemError(
-            VALIDATION,
-            "登记页只受理来访、来信、来电",
-            extensions={
-                "errors": [
-                    {
-                        "location": ["body", "channel"],
-                        "code": "enum",
-                        "message": "应为来访、来信或来电",
-                    }
-                ]
-            },
-        )
+        raise invalid_field(request, ("body", "channel"), "enum", "登记页只受理来访、来信、来电")
     stated = Stated(
         channel=channel,
         unit_name=unit,
@@ -235,7 +201,7 @@ async def record_from_page(
         category=_category_or_422(request, category_choice),
         contact=contact.strip() if len(contact.strip()) >= 3 else None,
         received_by=received_by or None,
-        stated_received_at=_stated_time(stated_received_at),
+        stated_received_at=_stated_time(request, stated_received_at),
     )
     filed = await file_stated(request, ledger, stated)
     return get_context(request).pages.render(
@@ -370,37 +336,17 @@ async def complaint_detail(
 
 def _unit_in_directory(request: Request, unit: str, units: UnitDirectory) -> str:
     if not any(u.id == unit for u in units.units):
-        raise ProblemError(
-            VALIDATION,
-            "被监督单位名录中没有这个单位",
-            extensions={
-                "errors": [
-                    {
-                        "location": ["body", "unit"],
-                        "code": "unknown_unit",
-                        "message": "名录中没有这个单位",
-                    }
-                ]
-            },
+        raise invalid_field(
+            request, ("body", "unit"), "unknown_unit", "被监督单位名录中没有这个单位"
         )
     return unit
 
 
-def _scope_kind(code: str) -> scope.OutOfScope:
+def _scope_kind(request: Request, code: str) -> scope.OutOfScope:
     kind = scope.KINDS.get(code)
     if kind is None:
-        raise ProblemError(
-            VALIDATION,
-            "不予受理的理由应取自规定情形",
-            extensions={
-                "errors": [
-                    {
-                        "location": ["body", "reason_code"],
-                        "code": "enum",
-                        "message": "应为规定情形之一",
-                    }
-                ]
-            },
+        raise invalid_field(
+            request, ("body", "reason_code"), "enum", "不予受理的理由应取自规定情形"
         )
     return kind
 
@@ -443,11 +389,12 @@ async def recategorise_from_page(
 @router.post("/queue/{case_id}/decline", include_in_schema=False)
 async def decline_from_page(
     case_id: CaseIdPath,
+    request: Request,
     ledger: LedgerDep,
     reason_code: Annotated[str, Form(max_length=40)],
     operator: Operator = Depends(page_command(Role.INTAKE_CLERK)),
 ) -> Response:
-    kind = _scope_kind(reason_code)
+    kind = _scope_kind(request, reason_code)
     answer = await ledger.run(
         case_id, lambda st: commands.decline(st, kind.code, kind.reason, ledger.actor)
     )

@@ -82,6 +82,15 @@ STATES = {
 _ID_RE = re.compile(r"^TS([A-Z]{2,6}-)?[0-9A-F]{12}$")
 
 
+def documented(ok: int, *errors: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI description of an Open311 route: JSON or XML, the spec's error bodies."""
+    both: dict[str, Any] = {"application/json": {}, "text/xml": {}}
+    described: dict[int | str, dict[str, Any]] = {ok: {"description": "OK", "content": both}}
+    for code in errors:
+        described[code] = {"description": "Open311 error list", "content": both}
+    return described
+
+
 async def open311_public(request: Request) -> None:
     """Open311 endpoints are open (keys are checked by the POST itself), and rate-limited."""
     await spend_public_limit(request)
@@ -179,13 +188,17 @@ def _definition(code: str) -> dict[str, Any]:
     }
 
 
-@router.get("/services.{fmt}", dependencies=[Depends(open311_public)])
+@router.get("/services.{fmt}", dependencies=[Depends(open311_public)], responses=documented(200))
 async def services(fmt: Format) -> Response:
     """GeoReport v2 service list: one service per complaint category."""
     return answer(fmt, "services", "service", _services())
 
 
-@router.get("/services/{code}.{fmt}", dependencies=[Depends(open311_public)])
+@router.get(
+    "/services/{code}.{fmt}",
+    dependencies=[Depends(open311_public)],
+    responses=documented(200, 404),
+)
 async def service_definition(code: str, fmt: Format) -> Response:
     if code not in category.CATEGORIES:
         return error(fmt, 404, "service_code not found")
@@ -246,7 +259,12 @@ def _key_hash(request: Request, key: str) -> str:
     return get_context(request).secret.digest("open311-api-key", key)
 
 
-@router.post("/requests.{fmt}", dependencies=[Depends(open311_public)])
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    dependencies=[Depends(open311_public)],
+    responses=documented(201, 400, 403),
+)
 async def post_request(fmt: Format, request: Request) -> Response:
     """File a service request (a complaint) as a GeoReport v2 client does."""
     form = await request.form()
@@ -332,7 +350,9 @@ async def _status_rows(
     return rows
 
 
-@router.get("/requests.{fmt}", dependencies=[Depends(open311_public)])
+@router.get(
+    "/requests.{fmt}", dependencies=[Depends(open311_public)], responses=documented(200, 400)
+)
 async def get_requests(fmt: Format, request: Request) -> Response:
     """Status of service requests filed through Open311 (by id, comma-separated; or the most
     recent, optionally by service_code and status): status fields only, never the text."""
@@ -357,7 +377,11 @@ async def get_requests(fmt: Format, request: Request) -> Response:
     return answer(fmt, "service_requests", "request", rows)
 
 
-@router.get("/requests/{request_id}.{fmt}", dependencies=[Depends(open311_public)])
+@router.get(
+    "/requests/{request_id}.{fmt}",
+    dependencies=[Depends(open311_public)],
+    responses=documented(200, 404),
+)
 async def get_request(request_id: str, fmt: Format, request: Request) -> Response:
     if not _ID_RE.match(request_id):
         return error(fmt, 404, "service_request_id not found")

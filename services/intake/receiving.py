@@ -50,11 +50,17 @@ MESSAGES = {
 }
 
 
-def refuse(request: Request, code: str, where: tuple[str | int, ...]) -> ProblemError:
+def invalid_field(
+    request: Request, where: tuple[str | int, ...], code: str, message: str
+) -> ProblemError:
     """A 422 naming the field, never its value; the idempotency key stays free for a retry."""
     request.scope[IDEMPOTENCY_DISCARD] = True
-    error = {"location": list(where), "code": code, "message": MESSAGES[code]}
-    return ProblemError(VALIDATION, MESSAGES[code], extensions={"errors": [error]})
+    error = {"location": list(where), "code": code, "message": message}
+    return ProblemError(VALIDATION, message, extensions={"errors": [error]})
+
+
+def refuse(request: Request, code: str, where: tuple[str | int, ...]) -> ProblemError:
+    return invalid_field(request, where, code, MESSAGES[code])
 
 
 async def bodies_we_receive_for(request: Request) -> list[tuple[str, str]]:
