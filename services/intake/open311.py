@@ -54,7 +54,7 @@ from shared.store.port import DESC
 from shared.web.auth import AUTH_MARK, require_roles
 from shared.web.context import get_context
 from shared.web.idempotency import claim_or_answer, fingerprint
-from shared.web.problems import ProblemError
+from shared.web.problems import METHOD_NOT_ALLOWED, ProblemError
 from shared.web.public_kit import spend_public_limit
 from shared.web.roles import Role
 
@@ -82,13 +82,14 @@ STATES = {
 _ID_RE = re.compile(r"^TS([A-Z]{2,6}-)?[0-9A-F]{12}$")
 
 
-def documented(ok: int, *errors: int) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI description of an Open311 route: JSON or XML, the spec's error bodies."""
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI description of an Open311 route: JSON or XML answers (2xx) and the spec's
+    error lists (4xx)."""
     both: dict[str, Any] = {"application/json": {}, "text/xml": {}}
-    described: dict[int | str, dict[str, Any]] = {ok: {"description": "OK", "content": both}}
-    for code in errors:
-        described[code] = {"description": "Open311 error list", "content": both}
-    return described
+    return {
+        code: {"description": "OK" if code < 400 else "Open311 error list", "content": both}
+        for code in codes
+    }
 
 
 async def open311_public(request: Request) -> None:
@@ -257,6 +258,17 @@ async def _client_of(request: Request, key: str) -> str | None:
 
 def _key_hash(request: Request, key: str) -> str:
     return get_context(request).secret.digest("open311-api-key", key)
+
+
+@router.api_route(
+    "/requests.{fmt}",
+    methods=["PUT", "PATCH", "DELETE", "OPTIONS"],
+    include_in_schema=False,
+    dependencies=[Depends(open311_public)],
+)
+async def requests_other_methods(fmt: str) -> Response:
+    """Registered first: a method the resource lacks is told both it has (``Allow``)."""
+    raise ProblemError(METHOD_NOT_ALLOWED, headers={"Allow": "GET, POST"})
 
 
 @router.post(
