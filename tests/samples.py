@@ -68,6 +68,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "ledger.complaint.withdrawn.v1": {"reason": "投诉人撤回"},
     "ledger.complaint.declined.v1": {"reason_code": "out_of_scope", "reason": "不属于效能投诉"},
+    "ledger.complaint.unit_resolved.v1": {"unit": "unit:housing-bureau"},
+    "ledger.complaint.recategorised.v1": {"category": "buck_passing"},
     "ledger.complainant.confirmed.v1": {"complaint_no": "XN2026-000001"},
     "ledger.complaint.vault_erased.v1": {"complaint_no": "XN2026-000001", "cause": "request"},
     "ledger.complainant.disputed.v1": {"complaint_no": "XN2026-000001", "reason": "问题未解决"},

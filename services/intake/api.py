@@ -3,31 +3,26 @@ public follow-up page where a complainant confirms or disputes with their tracki
 
 from __future__ import annotations
 
-import base64
 import hmac
-import re
-from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from services.intake import commands, receipt, tracking_code
 from services.intake.projection import COMPLAINTS
 from services.intake.receipt import file_complaint
-from services.intake.vault_content import MEDIA_TYPE, AttachmentUpload
-from shared.events.catalog import Channel, ScreeningOutcome
+from services.intake.receiving import settle
+from shared.events.catalog import ScreeningOutcome
 from shared.readside.projections.case_summary import CASES
-from shared.store.port import DESC, Doc
+from shared.store.port import Doc
 from shared.web.auth import require_roles
 from shared.web.command_path import CommandAnswer, Ledger, LedgerDep, ServiceWriter
 from shared.web.context import get_context
 from shared.web.demo import demo_router
 from shared.web.idempotency import command
 from shared.web.identity import Operator
-from shared.web.page_commands import back_to, new_form_key, page_command
+from shared.web.page_commands import back_to, page_command
 from shared.web.pages import NavItem
 from shared.web.problems import CONFLICT, NOT_FOUND, ProblemError
 from shared.web.public_kit import public_form, public_page, render_form
@@ -35,7 +30,6 @@ from shared.web.ratelimit import RateLimits, client_address, too_many
 from shared.web.read_your_writes import FreshRead
 from shared.web.roles import Role
 from shared.web.service_read_model import CaseIdPath, read_store
-from shared.web.sessions import page
 
 router = APIRouter(tags=["complaints"])
 
@@ -46,7 +40,7 @@ DUTIES = (
     "向每位投诉人按其渠道回复，并收集确认、异议与满意度",
 )
 
-NAV = (NavItem("受理队列", "/queue"),)
+NAV = (NavItem("受理队列", "/queue"), NavItem("待确定单位", "/queue/unresolved"))
 
 # The service home page (its duties) and the scaffold's demo routes.
 home = demo_router("intake", Role.INTAKE_CLERK, DUTIES)
@@ -67,6 +61,7 @@ FOLLOW_UP_FORM = "follow-up"
 async def receive_complaint(
     body: commands.ReceiveComplaint, ledger: LedgerDep, request: Request
 ) -> receipt.Receipt:
+    body = await settle(request, body, ledger.operator.body)  # who received it
     return await file_complaint(body, ledger, request)
 
 
@@ -107,116 +102,6 @@ async def complaint_case(case_id: CaseIdPath, fresh: FreshRead, request: Request
 
 
 # -- pages ---------------------------------------------------------------------------------------
-
-QueueView = Literal["unscreened", "all"]
-
-
-@router.get("/queue", include_in_schema=False)
-async def intake_queue(
-    request: Request,
-    fresh: FreshRead,
-    view: Annotated[QueueView, Query()] = "unscreened",
-    operator: Operator = Depends(page(Role.INTAKE_CLERK)),
-) -> Response:
-    """受理队列: complaints awaiting screening first, each with its case's current state."""
-    store = await read_store(request)
-    wanted = {"screened": False} if view == "unscreened" else None
-    complaints = await store.find(COMPLAINTS, wanted, sort=[("received_at", DESC)], limit=100)
-    cases = await store.get_many(CASES, [c["_id"] for c in complaints])
-    rows = [{"case_id": c["_id"], **c, "case": cases.get(c["_id"], {})} for c in complaints]
-    unscreened = await store.count(COMPLAINTS, {"screened": False})
-    return get_context(request).pages.render(
-        request,
-        "intake_queue.html",
-        {
-            "rows": rows,
-            "view": view,
-            "unscreened": unscreened,
-            "stale": fresh.gave_up,
-            "form_key": new_form_key,
-            "channels": CHANNELS,
-        },
-    )
-
-
-CHANNELS = {
-    Channel.visit: "来访",
-    Channel.letter: "来信",
-    Channel.phone: "来电",
-    Channel.email: "电子邮件",
-    Channel.web_form: "网站",
-    Channel.hotline_12345: "12345 热线",
-    Channel.referral: "转来",
-}
-
-
-@router.post("/queue/complaints", include_in_schema=False)
-async def record_from_page(
-    request: Request,
-    ledger: LedgerDep,
-    channel: Annotated[Channel, Form()],
-    unit: Annotated[str, Form(pattern=r"^[a-z0-9:._-]{1,80}$")],
-    category: Annotated[str, Form(min_length=1, max_length=60)],
-    text: Annotated[str, Form(min_length=1, max_length=20_000)],
-    contact: Annotated[str, Form(max_length=100)] = "",
-    complainant_name: Annotated[str, Form(max_length=50)] = "",
-    complainant_phone: Annotated[str, Form(max_length=40)] = "",
-    complainant_email: Annotated[str, Form(max_length=100)] = "",
-    complainant_id_number: Annotated[str, Form(max_length=30)] = "",
-    complainant_address: Annotated[str, Form(max_length=200)] = "",
-    attachments: Annotated[list[UploadFile] | None, File()] = None,
-    operator: Operator = Depends(page_command(Role.INTAKE_CLERK)),
-) -> Response:
-    """受理 from the queue page: the receipt, with the tracking code, shown this once."""
-    body = page_body(
-        {
-            "channel": channel,
-            "unit": unit,
-            "category": category,
-            "text": text,
-            "contact": contact.strip() if len(contact.strip()) >= 3 else None,
-            **filled(
-                complainant_name=complainant_name,
-                complainant_phone=complainant_phone,
-                complainant_email=complainant_email,
-                complainant_id_number=complainant_id_number,
-                complainant_address=complainant_address,
-            ),
-            "attachments": await uploads(attachments or []),
-        }
-    )
-    answer = await file_complaint(body, ledger, request)
-    return get_context(request).pages.render(
-        request, "intake_receipt.html", {"receipt": answer, "anonymous": body.contact is None}
-    )
-
-
-def filled(**fields: str) -> dict[str, str]:
-    """A page form's optional text fields, blank ones left out."""
-    return {k: v.strip() for k, v in fields.items() if v.strip()}
-
-
-def page_body(fields: dict[str, Any]) -> commands.ReceiveComplaint:
-    """The command from a page form's fields; invalid, the usual masked 422 problem."""
-    try:
-        return commands.ReceiveComplaint.model_validate(fields)
-    except ValidationError as exc:
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
-        raise RequestValidationError(errors) from None
-
-
-async def uploads(files: Sequence[UploadFile]) -> list[AttachmentUpload]:
-    """A page form's files as the command takes them (an empty file input sends none)."""
-    out = []
-    for f in files:
-        raw = await f.read()
-        if not f.filename and not raw:
-            continue
-        media = (f.content_type or "").lower()
-        if not re.fullmatch(MEDIA_TYPE, media):
-            media = "application/octet-stream"
-        out.append(AttachmentUpload(media_type=media, data=base64.b64encode(raw).decode()))
-    return out
 
 
 @router.post("/queue/{case_id}/screening", include_in_schema=False)
@@ -276,7 +161,7 @@ async def follow_up_form(request: Request) -> Response:
 )
 async def follow_up(
     request: Request,
-    complaint_no: Annotated[str, Form(pattern=r"^TS[0-9A-F]{12}$")],
+    complaint_no: Annotated[str, Form(pattern=commands.COMPLAINT_NO_PATTERN)],
     code: Annotated[str, Form(min_length=1, max_length=40)],
     action: Annotated[Literal["status", "confirm", "dispute"], Form()] = "status",
     reason: Annotated[commands.DisputeReason, Form()] = commands.DisputeReason.not_resolved,

@@ -6,7 +6,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, internal, projection, vault_routes
+from services.intake import (
+    api,
+    clerk_pages,
+    internal,
+    open311,
+    projection,
+    public_form,
+    vault_routes,
+)
 from shared.ledger.deployments import BODY, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -26,11 +34,24 @@ SERVICE = ServiceDeclaration(
         ("ledger.complaint.*", "ledger.complainant.*"),
     ),
     port=8001,
-    routers=[api.router, api.home, internal.router, vault_routes.router],
+    routers=[
+        api.router,
+        clerk_pages.router,
+        public_form.router,
+        open311.router,
+        open311.admin,
+        api.home,
+        internal.router,
+        vault_routes.router,
+    ],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
     nav=api.NAV,
-    public_nav=[NavItem("投诉查询与确认", "/public/follow-up")],
+    public_nav=[
+        NavItem("我要投诉", "/public/complaint"),
+        NavItem("投诉查询与确认", "/public/follow-up"),
+        NavItem("撤回投诉", "/public/withdrawal"),
+    ],
 )
 
 

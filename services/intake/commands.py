@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.intake.vault_content import AttachmentUpload, Identity
 from shared.events.catalog import Attachment, CaseId, Channel, OrgId, ScreeningOutcome
 from shared.ledger.signer import Draft
-from shared.rules.case import CLAIMED, RECEIVED, CaseState
+from shared.rules.case import CLAIMED, OPEN, RECEIVED, CaseState
+from shared.rules.case.complaint import UNRESOLVED_UNIT
 from shared.rules.stream import StreamState
 from shared.web.command_path import Refusal, known_case
 
@@ -44,6 +45,21 @@ class ReceiveComplaint(BaseModel):
         description="How the complainant can be reached (phone or e-mail). Only its keyed "
         "pseudonym enters the log; absent, the complaint is anonymous and a supervisor "
         "decides its closure",
+    )
+    received_by: OrgId | None = Field(
+        None,
+        description="The supervisory body that received it (the body directory's id, one this "
+        "deployment acts for); absent, the clerk's own body",
+    )
+    stated_received_at: AwareDatetime | None = Field(
+        None,
+        description="When the receiving body says it got it (a visit, a letter's postmark, a "
+        "call), RFC 3339 with offset; informational, the log's time is the intake time",
+    )
+    body_code: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")] | None = Field(
+        None,
+        description="Set by intake from the body directory (any value sent is replaced): the "
+        "receiving body's code in the complaint number",
     )
     # The complainant's details (the vault keeps them; the log never sees them).
     complainant_name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
@@ -99,9 +115,15 @@ DISPUTE_REASONS: dict[DisputeReason, str] = {
 }
 
 
-def complaint_no(stream: str) -> str:
-    """The complaint's number, from its case id (so a retry numbers it the same)."""
-    return "TS" + stream.removeprefix("case-").replace("-", "")[:12].upper()
+COMPLAINT_NO_PATTERN = r"^TS([A-Z]{2,6}-)?[0-9A-F]{12}$"
+
+
+def complaint_no(stream: str, body_code: str | None = None) -> str:
+    """The complaint's number, from its case id (so a retry numbers it the same) and the
+    receiving body's code: ``TS<code>-<12 hex>`` (``TSXNB-1A2B3C4D5E6F``), unique across the
+    bodies running intake on one log; ``TS<12 hex>`` for a body without a code."""
+    digits = stream.removeprefix("case-").replace("-", "")[:12].upper()
+    return f"TS{body_code}-{digits}" if body_code else "TS" + digits
 
 
 def _case(state: StreamState) -> CaseState:
@@ -128,9 +150,9 @@ def receive(
     if (cmd.platform is not None) != (cmd.channel in (Channel.online_platform, Channel.open311)):
         raise Refusal("platform_mismatch", "网上平台和 Open311 渠道须写明平台名称，其他渠道不写")
     data: dict[str, object] = {
-        "complaint_no": complaint_no(state.stream),
+        "complaint_no": complaint_no(state.stream, cmd.body_code),
         "channel": cmd.channel,
-        "received_by": actor.split("/", 1)[0],  # the clerk's body (channels may name another)
+        "received_by": cmd.received_by or actor.split("/", 1)[0],
         "unit": cmd.unit,
         "category": cmd.category,
         "text": cmd.text if text is None else text,
@@ -140,6 +162,8 @@ def receive(
         data["attachments"] = [a.model_dump() for a in attachments]
     if cmd.platform is not None:
         data["platform"] = cmd.platform
+    if cmd.stated_received_at is not None:
+        data["stated_received_at"] = cmd.stated_received_at.isoformat()
     if complainant is not None:
         data["complainant"] = complainant
     return [Draft(RECEIVED_TYPE, data, actor)]
@@ -185,3 +209,59 @@ def dispute(
     _awaiting_answer(_case(state), number, complainant)
     data = {"complaint_no": number, "reason": DISPUTE_REASONS[reason]}
     return [Draft(DISPUTED, data, f"complainant/{complainant}")]
+
+
+# -- normalisation after receipt: the unit, the category, out of scope, withdrawal -------------
+
+UNIT_RESOLVED = "ledger.complaint.unit_resolved.v1"
+RECATEGORISED = "ledger.complaint.recategorised.v1"
+DECLINED_TYPE = "ledger.complaint.declined.v1"
+WITHDRAWN_TYPE = "ledger.complaint.withdrawn.v1"
+
+
+class WithdrawReason(StrEnum):
+    """Why a complainant withdraws (a choice, never free text)."""
+
+    solved_otherwise = "solved_otherwise"  # 问题已得到解决
+    no_longer_wanted = "no_longer_wanted"  # 不再需要处理
+    filed_by_mistake = "filed_by_mistake"  # 误投或重复提交
+
+
+WITHDRAW_REASONS: dict[WithdrawReason, str] = {
+    WithdrawReason.solved_otherwise: "问题已得到解决",
+    WithdrawReason.no_longer_wanted: "不再需要处理",
+    WithdrawReason.filed_by_mistake: "误投或重复提交",
+}
+
+
+def resolve_unit(state: StreamState, unit: str, actor: str) -> list[Draft]:
+    """A clerk names the directory unit of a complaint received with an unresolved name."""
+    case = known_case(state)
+    if case.unit != UNRESOLVED_UNIT:
+        raise Refusal("unit_already_resolved", "该件的被投诉单位已确定")
+    return [Draft(UNIT_RESOLVED, {"unit": unit}, actor)]
+
+
+def recategorise(state: StreamState, category: str, actor: str) -> list[Draft]:
+    """A clerk overrides the suggested category."""
+    known_case(state)
+    return [Draft(RECATEGORISED, {"category": category}, actor)]
+
+
+def decline(state: StreamState, code: str, reason: str, actor: str) -> list[Draft]:
+    """Out of scope (litigation, criminal matters…): declined, naming the proper channel."""
+    case = known_case(state)
+    if case.status != RECEIVED:
+        raise Refusal("wrong_state", "该件当前状态不能不予受理")
+    return [Draft(DECLINED_TYPE, {"reason_code": code, "reason": reason}, actor)]
+
+
+def withdraw(state: StreamState, number: str, reason: WithdrawReason, actor: str) -> list[Draft]:
+    """The complainant withdraws (through the tracking code); intake signs for them."""
+    case = known_case(state)
+    on_case, _ = case.complainant_of(number)
+    if not on_case:
+        raise Refusal("not_complainant", "查询号或查询码不正确")
+    if case.status not in OPEN:
+        raise Refusal("not_open", "该件已办结或已终止，不能撤回")
+    return [Draft(WITHDRAWN_TYPE, {"reason": WITHDRAW_REASONS[reason]}, actor)]

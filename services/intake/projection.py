@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from services.intake import scope
 from shared.readside.case_table import CaseTable, Rule
 from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
@@ -26,6 +27,11 @@ def _received(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
         tracking_code_hash=d["tracking_code_hash"],
         complainant=d.get("complainant"),
         received_at=e.log_time,
+        received_by=d.get("received_by"),
+        stated_received_at=d.get("stated_received_at"),
+        platform=d.get("platform"),
+        scope_flag=scope.flag(d["text"]),  # a hint for the clerk, from the logged text
+        received_id=e.id,  # the detail page reads the text from the log by it
     )
 
 
@@ -44,7 +50,27 @@ def _reopened(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
     doc.update(answer=None, answered_at=None)
 
 
+def _unit_resolved(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(unit=d["unit"], unit_resolved_by=e.actor)
+
+
+def _recategorised(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(category=d["category"], recategorised_by=e.actor)
+
+
+def _declined(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(ended="declined", ended_reason=d["reason"], ended_at=e.log_time)
+
+
+def _withdrawn(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(ended="withdrawn", ended_reason=d["reason"], ended_at=e.log_time)
+
+
 RULES: dict[str, Rule] = {
+    "ledger.complaint.unit_resolved.v1": _unit_resolved,
+    "ledger.complaint.recategorised.v1": _recategorised,
+    "ledger.complaint.declined.v1": _declined,
+    "ledger.complaint.withdrawn.v1": _withdrawn,
     "ledger.complaint.received.v1": _received,
     "ledger.complaint.screened.v1": _screened,
     "ledger.complainant.confirmed.v1": _answered("confirmed"),
@@ -67,6 +93,16 @@ def _fresh() -> Doc:
         "screening_method": None,
         "answer": None,
         "answered_at": None,
+        "received_by": None,
+        "stated_received_at": None,
+        "platform": None,
+        "scope_flag": None,
+        "received_id": None,
+        "unit_resolved_by": None,
+        "recategorised_by": None,
+        "ended": None,
+        "ended_reason": None,
+        "ended_at": None,
     }
 
 
@@ -76,7 +112,14 @@ class IntakeComplaints(CaseTable):
     name = "intake_complaints"
     collection = COMPLAINTS
     rules = RULES
-    indexes = (("complaint_no",), ("screened", "received_at"))
+    indexes = (
+        ("complaint_no",),
+        ("screened", "received_at"),
+        ("unit", "received_at"),
+        ("channel", "received_at"),
+        ("received_by", "received_at"),
+        ("received_at",),
+    )
 
     def fresh(self) -> Doc:
         return _fresh()

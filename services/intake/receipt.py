@@ -62,7 +62,7 @@ async def file_complaint(
     code = tracking_code.from_seed(ledger.event_id(-2))
     contact = body.reachable_at
     who = pseudonym(pseudonym_key_of(request), contact) if contact else None
-    number = commands.complaint_no(stream)
+    number = commands.complaint_no(stream, body.body_code)
     held = _held(body, number)
     redacted = await redacted_off_loop(body.text, held.identity)
     logged = [a.logged() for a in held.attachments]

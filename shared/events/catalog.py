@@ -212,6 +212,17 @@ class ComplaintVaultErased(Payload):
 
     complaint_no: Annotated[str, Field(max_length=40)]
     cause: VaultErasureCause
+class ComplaintUnitResolved(Payload):
+    """A clerk names the directory unit a complaint received with an unresolved name is about
+    (received with ``unit: unit:unresolved``; never guessed silently)."""
+
+    unit: Annotated[str, Field(pattern=r"^unit:[a-z0-9._-]{1,75}$")]
+
+
+class ComplaintRecategorised(Payload):
+    """A clerk overrides the category suggested at receipt."""
+
+    category: Annotated[str, Field(max_length=60)]
 
 
 class ComplainantConfirmed(Payload):
@@ -615,6 +626,11 @@ class BodyEntry(Payload):
     level: BodyLevel
     parent: OrgId | None = Field(None, description="the body it belongs to or reports to")
     aliases: Annotated[list[DirectoryName], Field(max_length=10)] = []
+    code: Annotated[str, Field(pattern=r"^[A-Z]{2,6}$")] | None = Field(
+        None,
+        description="the body's code in its complaint numbers (TS<code>-…), so numbers stay "
+        "unique when several bodies run intake on one log; unique in the directory",
+    )
 
 
 def _ids_once_and_parents_known(entries: list[Any]) -> None:
@@ -646,6 +662,13 @@ class BodyDirectory(Payload):
         _ids_once_and_parents_known(self.bodies)
         return self
 
+    @model_validator(mode="after")
+    def _codes_once(self) -> BodyDirectory:
+        codes = [b.code for b in self.bodies if b.code is not None]
+        if len(set(codes)) != len(codes):
+            raise ValueError("each body code is used once")
+        return self
+
 
 class UnitLevel(StrEnum):
     municipal = "municipal"  # 市直单位
@@ -662,6 +685,9 @@ class UnitEntry(Payload):
     level: UnitLevel
     parent: UnitId | None = Field(None, description="the unit it is part of (a district's own)")
     supervised_by: OrgId = Field(description="the body whose stationed office supervises it")
+    aliases: Annotated[list[DirectoryName], Field(max_length=20)] = Field(
+        [], description="other names complainants use (short forms, old names, misspellings)"
+    )
 
 
 class UnitDirectory(Payload):
@@ -838,6 +864,8 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.complaint.flagged_cross_level.v1": ComplaintFlaggedCrossLevel,
     "ledger.complaint.withdrawn.v1": ComplaintWithdrawn,
     "ledger.complaint.declined.v1": ComplaintDeclined,
+    "ledger.complaint.unit_resolved.v1": ComplaintUnitResolved,
+    "ledger.complaint.recategorised.v1": ComplaintRecategorised,
     "ledger.complainant.confirmed.v1": ComplainantConfirmed,
     "ledger.complaint.vault_erased.v1": ComplaintVaultErased,
     "ledger.complainant.disputed.v1": ComplainantDisputed,

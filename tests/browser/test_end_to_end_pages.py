@@ -162,13 +162,13 @@ def run_life(walk: Walk, ledger: Ledger) -> None:
     clerk.goto(intake + "/queue")
     clerk.select_option("#channel", "visit")
     clerk.fill("#unit", COMPLAINT["unit"])
-    clerk.fill("#category", COMPLAINT["category"])
+    clerk.select_option("#category", "service_attitude")
     clerk.fill("#text", COMPLAINT["text"])
     clerk.fill("#contact", COMPLAINT["contact"])
     submit(clerk.locator("form.record button[type=submit]"))
     number = clerk.locator(".case-no").inner_text()
     code = clerk.locator(".tracking-code").inner_text()
-    assert re.fullmatch(r"TS[0-9A-F]{12}", number) and len(code) == 19
+    assert re.fullmatch(r"TS(?:[A-Z]{2,6}-)?[0-9A-F]{12}", number) and len(code) == 19
     submit(clerk.locator("text=返回受理队列"))
     form = clerk.locator("form.screening").first
     action = form.get_attribute("action")

@@ -27,12 +27,22 @@ def lead(unit: str = UNIT, **changes: Any) -> UnitClock:
     return UnitClock(unit, True, DUE, 1_765_728_000_000_000)._replace(**changes)
 
 
+class ActsForTheBody:
+    """The registry's one answer the case checks ask: the deployment acts for its body (and
+    complainants), as ``ledger init`` registers an intake."""
+
+    def may_act_for(self, deployment: str, org: str) -> bool:
+        return org in ("efficiency-office", "complainant")
+
+
 def judged(case: CaseState, draft: Draft) -> str | None:
     """None when the rule book accepts the draft in this state, else its reason."""
     model = payload_model(draft.type)
     assert model is not None
     data = model.model_validate(draft.data).model_dump(mode="json", exclude_none=True)
     org, person = actor_parts(draft.actor)
-    act = Act(draft.actor, org, person, "/bodies/x/y", 0, 0, cast(Registry, None), STREAM)
+    act = Act(
+        draft.actor, org, person, "/bodies/x/y", 0, 0, cast(Registry, ActsForTheBody()), STREAM
+    )
     verdict = rules.check(case, draft.type, data, act)
     return None if verdict is None else str(verdict.reason)

@@ -99,6 +99,10 @@ def _same(doc: Doc, d: Mapping[str, Any]) -> None:
     return None
 
 
+def _unit_resolved(doc: Doc, d: Mapping[str, Any]) -> None:
+    doc["unit"] = d["unit"]
+
+
 RULES: dict[str, Rule] = {
     "ledger.complaint.received.v1": _opened,
     "ledger.complaint.screened.v1": _same,
@@ -110,6 +114,8 @@ RULES: dict[str, Rule] = {
     "ledger.complaint.flagged_cross_level.v1": _same,
     "ledger.complaint.withdrawn.v1": _status(c.WITHDRAWN),
     "ledger.complaint.declined.v1": _status(c.DECLINED),
+    "ledger.complaint.unit_resolved.v1": _unit_resolved,
+    "ledger.complaint.recategorised.v1": _same,
     "ledger.complainant.confirmed.v1": _status(c.RESOLVED),
     "ledger.complainant.disputed.v1": _status(c.DISPUTED),
     "ledger.complainant.satisfaction_rated.v1": _same,

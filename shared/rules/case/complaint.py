@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.rules.act import Act, Check, Evolve, by_body, state_is
+from shared.rules.act import COMPLAINANT, UNIT_PREFIX, Act, Check, Evolve, by_body, state_is
 from shared.rules.case.guards import all_of, by_its_complainant, complaint_on_case, in_status, same
 from shared.rules.case.state import (
     CLAIMED,
@@ -87,8 +87,33 @@ def _not_rated(s: CaseState, d: dict[str, Any], act: Act) -> Verdict | None:
     return None
 
 
+# A respondent unit named by the complainant that the unit directory could not resolve: the
+# complaint is received with this placeholder and a clerk names the unit later
+# (``complaint.unit_resolved``), never a guess.
+UNRESOLVED_UNIT = "unit:unresolved"
+
+
+def _received_for_own_body(s: CaseState, d: dict[str, Any], act: Act) -> Verdict | None:
+    """A deployment records complaints only for the bodies it acts for (``received_by``)."""
+    body = d["received_by"]
+    if body == COMPLAINANT or body.startswith(UNIT_PREFIX):
+        return reject(Reason.acts_for_other, "a complaint is received by a supervisory body")
+    if not act.registry.may_act_for(act.source, body):
+        return reject(Reason.acts_for_other, "this deployment does not receive for that body")
+    return None
+
+
+def _unit_unresolved(s: CaseState, d: dict[str, Any], act: Act) -> Verdict | None:
+    return None if s.unit == UNRESOLVED_UNIT else state_is("the unit is already resolved")
+
+
 RULES: dict[str, tuple[Check, Evolve]] = {
-    "ledger.complaint.received.v1": (in_status(NEW), _opened),
+    "ledger.complaint.received.v1": (all_of(in_status(NEW), _received_for_own_body), _opened),
+    "ledger.complaint.unit_resolved.v1": (
+        all_of(by_body, in_status(*OPEN), _unit_unresolved),
+        lambda s, d: s._replace(unit=d["unit"]),
+    ),
+    "ledger.complaint.recategorised.v1": (all_of(by_body, in_status(*OPEN)), same),
     "ledger.complaint.screened.v1": (
         all_of(by_body, in_status(RECEIVED), _not_screened),
         _screened,
