@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
 from services.intake import category
+from services.intake.commands import COMPLAINT_NO_PATTERN
 from services.intake.filing import ChannelLedger, Stated, file_stated, filled
 from services.intake.projection import COMPLAINTS
 from shared.events.catalog import Channel
@@ -79,7 +80,7 @@ STATES = {
     "declined": "不予受理",
     "withdrawn": "已撤回",
 }
-_ID_RE = re.compile(r"^TS([A-Z]{2,6}-)?[0-9A-F]{12}$")
+_ID_RE = re.compile(COMPLAINT_NO_PATTERN)
 
 
 def documented(*codes: int) -> dict[int | str, dict[str, Any]]:

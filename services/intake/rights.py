@@ -142,6 +142,14 @@ async def _ended(service: ServiceWriter, state: StreamState) -> int | None:
     return ended_at(case, state.last_at)
 
 
+def _number(state: StreamState, case: str) -> str:
+    """The case's own complaint number as the log records it (an orphan, never filed, is
+    named by the number its case id gives without a body code)."""
+    if isinstance(state.domain, CaseState) and state.domain.complaints:
+        return state.domain.complaints[0][0]
+    return complaint_no(case)
+
+
 async def expire(
     service: ServiceWriter,
     vault: Vault,
@@ -159,7 +167,7 @@ async def expire(
     entries = await vault.cases()
     for case, written_at in entries:
         state = await stream_state(service, case)
-        number = complaint_no(case)
+        number = _number(state, case)
         if state.accepted == 0:
             if written_at[:19] < grace and await vault.discard_unfiled(case):
                 lines.append(ExpiryLine(case=case, complaint_no=number, outcome="orphan_deleted"))

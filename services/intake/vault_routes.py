@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 
 from services.intake import rights, tracking_code
 from services.intake.api import _count_failure, _refuse_if_guessing
+from services.intake.commands import COMPLAINT_NO_PATTERN
 from services.intake.projection import COMPLAINTS
 from services.intake.pseudonym import pseudonym, pseudonym_key_of
 from services.intake.vault import now_text, vault_of
@@ -48,7 +49,7 @@ class Proof(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    complaint_no: Annotated[str, Field(pattern=r"^TS[0-9A-F]{12}$")]
+    complaint_no: Annotated[str, Field(pattern=COMPLAINT_NO_PATTERN)]
     tracking_code: Annotated[str, Field(min_length=1, max_length=40)]
     contact: Annotated[str, Field(min_length=3, max_length=100)] | None = None
 

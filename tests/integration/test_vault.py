@@ -48,6 +48,7 @@ from services.intake.vault import VAULT, VIEWS
 from services.oversight.app import create as create_oversight
 from services.publication.app import create as create_publication
 from shared.durable.sqlite import SqliteDurableStore
+from shared.ledger.configuration import publish_defaults
 from shared.ledger.deployments import spec
 from shared.log.factory import open_log
 from shared.log.port import read_all
@@ -148,6 +149,11 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     init = ledger_cli(var_dir, "init")
     assert init.returncode == 0, init.stdout + init.stderr
     settings = fast_settings(var_dir, read_your_writes_seconds=10.0)
+    log = await open_log(settings)
+    try:  # the default directories, as `make run` publishes them (the clerk's page needs them)
+        await publish_defaults(log, settings)
+    finally:
+        await log.close()
     makers: list[tuple[Callable[[WebSettings], FastAPI], tuple[Role, ...]]] = [
         (create_intake, (Role.INTAKE_CLERK, Role.AUDITOR, Role.ADMIN, Role.SUPERVISOR)),
         (create_dispatch, (Role.DISPATCH_OFFICER,)),
@@ -255,7 +261,7 @@ async def test_known_personal_data_leaks_nowhere(
                 "form_key": key.group(1),
                 "channel": "visit",
                 "unit": "city-housing-bureau",
-                "category": "窗口服务",
+                "category": "服务态度",
                 "text": PAGE_TEXT,
                 "contact": OTHER_PHONE,
                 "complainant_name": OTHER_NAME,
