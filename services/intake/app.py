@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, internal, projection
+from services.intake import api, import_api, internal, mail_api, projection
 from shared.ledger.deployments import BODY, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -26,10 +26,10 @@ SERVICE = ServiceDeclaration(
         ("ledger.complaint.*", "ledger.complainant.*"),
     ),
     port=8001,
-    routers=[api.router, api.home, internal.router],
+    routers=[api.router, api.home, internal.router, mail_api.router, import_api.router],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
-    nav=api.NAV,
+    nav=(*api.NAV, *mail_api.NAV, *import_api.NAV),
     public_nav=[NavItem("投诉查询与确认", "/public/follow-up")],
 )
 

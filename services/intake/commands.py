@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.catalog import CaseId, Channel, OrgId, ScreeningOutcome
+from shared.events.catalog import Attachment, CaseId, Channel, OrgId, ScreeningOutcome
 from shared.ledger.signer import Draft
 from shared.rules.case import CLAIMED, RECEIVED, CaseState
 from shared.rules.stream import StreamState
@@ -40,6 +40,9 @@ class ReceiveComplaint(BaseModel):
         description="How the complainant can be reached (phone or e-mail). Only its keyed "
         "pseudonym enters the log; absent, the complaint is anonymous and a supervisor "
         "decides its closure",
+    )
+    attachments: list[Attachment] = Field(
+        [], max_length=50, description="Attached files by SHA-256 and media type (e-mail)"
     )
 
 
@@ -106,6 +109,8 @@ def receive(
         data["platform"] = cmd.platform
     if complainant is not None:
         data["complainant"] = complainant
+    if cmd.attachments:
+        data["attachments"] = [a.model_dump(mode="json") for a in cmd.attachments]
     return [Draft(RECEIVED_TYPE, data, actor)]
 
 
