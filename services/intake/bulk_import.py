@@ -41,6 +41,7 @@ class ErrorKind(StrEnum):
     missing = "missing"  # a required field is absent or empty
     invalid = "invalid"  # a field's value is outside its rule (pattern, length, choice)
     unknown_field = "unknown_field"  # a field the format does not have
+    too_large = "too_large"  # the row is larger than a request may carry (the client says so)
     refused = "refused"  # the filing path refused it (e.g. a platform named for a hotline row)
 
 
@@ -49,6 +50,7 @@ ERROR_LABELS: dict[ErrorKind, str] = {
     ErrorKind.missing: "缺少必填字段",
     ErrorKind.invalid: "字段值不符合要求",
     ErrorKind.unknown_field: "含有未定义的字段",
+    ErrorKind.too_large: "行内容过大",
     ErrorKind.refused: "受理被拒绝",
 }
 
@@ -71,6 +73,7 @@ class SentRow(BaseModel):
     row: int = Field(ge=1)
     fields: dict[str, Any] | None = None
     unreadable: bool = False
+    oversized: bool = False
 
 
 class RowBatch(BaseModel):
@@ -129,6 +132,8 @@ def _blank(value: Any) -> bool:
 
 def check_row(sent: SentRow) -> ReceiveComplaint | RowError:
     """The row's complaint, or the first thing wrong with it (by field name, never value)."""
+    if sent.oversized:
+        return RowError(row=sent.row, kind=ErrorKind.too_large)
     if sent.unreadable or sent.fields is None:
         return RowError(row=sent.row, kind=ErrorKind.unreadable)
     fields = sent.fields

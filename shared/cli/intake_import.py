@@ -236,6 +236,8 @@ def batches(rows: Iterator[dict[str, Any]], start: int) -> Iterator[list[dict[st
         if row["row"] < start:
             continue
         encoded = len(orjson.dumps(row))
+        if encoded > BATCH_BYTES:  # reported as too large, never dropping the rows after it
+            row, encoded = {"row": row["row"], "oversized": True}, 40
         if batch and (len(batch) >= BATCH_ROWS or size + encoded > BATCH_BYTES):
             yield batch
             batch, size = [], 0
