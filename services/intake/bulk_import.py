@@ -21,10 +21,11 @@ from collections import Counter
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from services.intake.commands import ReceiveComplaint
 from shared.events.catalog import Channel, Sha256
+from shared.web.wire import JsonInt
 
 # The channels an export comes from: the 12345 hotline's export, an online platform's.
 IMPORT_CHANNELS = (Channel.hotline_12345, Channel.online_platform)
@@ -70,10 +71,10 @@ class SentRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    row: int = Field(ge=1)
+    row: JsonInt = Field(ge=1)
     fields: dict[str, Any] | None = None
-    unreadable: bool = False
-    oversized: bool = False
+    unreadable: StrictBool = False
+    oversized: StrictBool = False
 
 
 class RowBatch(BaseModel):
@@ -97,7 +98,7 @@ class StartImport(BaseModel):
 class FinishImport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rows_total: int = Field(ge=0)
+    rows_total: JsonInt = Field(ge=0)
 
 
 class ImportRun(BaseModel):

@@ -40,7 +40,7 @@ from shared.web.auth import require_roles
 from shared.web.context import get_context
 from shared.web.identity import Operator
 from shared.web.pages import NavItem
-from shared.web.problems import CONFLICT, NOT_FOUND, VALIDATION, ProblemError
+from shared.web.problems import CONFLICT, NOT_FOUND, ProblemError
 from shared.web.roles import Role
 from shared.web.sessions import page
 
@@ -97,7 +97,9 @@ async def import_rows(sha256: Sha256Path, batch: RowBatch, request: Request) -> 
     rows = sorted(batch.rows, key=lambda r: r.row)
     numbers = [r.row for r in rows]
     if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
-        raise ProblemError(VALIDATION, "一批中的行号须连续且不重复", extensions={"reason": "rows"})
+        raise ProblemError(
+            CONFLICT, "一批中的行号须连续且不重复", extensions={"reason": "rows_not_contiguous"}
+        )
     if numbers[0] > run.next_row:
         raise ProblemError(
             CONFLICT,

@@ -30,6 +30,8 @@ router = APIRouter(tags=["e-mail intake"])
 # one message is one complaint whoever files it, however often (derived_keys.py).
 MAIL_ID_SCOPE = "channel:email"
 MEDIA_TYPE = "message/rfc822"
+# A file upload as many HTTP clients send one: the same bytes.
+MEDIA_TYPES = (MEDIA_TYPE, "application/octet-stream")
 DEFAULT_CATEGORY = "其他"
 MAX_MESSAGE_BYTES = 1_000_000
 NAV = (NavItem("邮件受理", "/mail"),)
@@ -75,15 +77,16 @@ async def file_mail(
 
 
 @router.post(
-    "/complaints/email",
+    "/mail/messages",
     status_code=201,
-    summary="Record an e-mailed complaint from the RFC 5322 message (body: message/rfc822). "
+    summary="Record an e-mailed complaint from the RFC 5322 message (body: message/rfc822 or "
+    "application/octet-stream). "
     "The same message again gets the same complaint",
     dependencies=[Depends(require_roles(Role.INTAKE_CLERK))],
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA_TYPES},
         }
     },
 )
@@ -91,7 +94,7 @@ async def receive_email(
     request: Request, unit: UnitQuery, category: CategoryQuery = DEFAULT_CATEGORY
 ) -> receipt.Receipt:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media != MEDIA_TYPE:
+    if media not in MEDIA_TYPES:
         raise ProblemError(UNSUPPORTED_MEDIA_TYPE, "请求体应为 message/rfc822（.eml 邮件原文）")
     return await file_mail(request, _parsed(await request.body()), unit, category)
 

@@ -353,7 +353,7 @@ def import_mail(
             key = name.split(box.colon, 1)[0]
             r = client.call(
                 "POST",
-                "/complaints/email",
+                "/mail/messages",
                 params={"unit": unit, "category": category},
                 content=box.get_bytes(key),
                 headers={"content-type": "message/rfc822"},

@@ -336,7 +336,7 @@ def test_eml_upload_files_one_complaint_without_any_header_value(
     answers = []
     for _ in range(2):  # the same message twice: one complaint
         r = httpx.post(
-            f"{intake.url}/complaints/email",
+            f"{intake.url}/mail/messages",
             params={"unit": UNIT, "category": "办事拖延"},
             content=raw,
             headers={**auth, "content-type": "message/rfc822"},
@@ -369,7 +369,7 @@ def test_eml_upload_files_one_complaint_without_any_header_value(
         (b"From: a@b.c\r\n\r\n", "message/rfc822", 422),
     ):
         r = httpx.post(
-            f"{intake.url}/complaints/email",
+            f"{intake.url}/mail/messages",
             params={"unit": UNIT},
             content=content,
             headers={**auth, "content-type": ctype},
