@@ -213,6 +213,52 @@ def test_killed_at_row_500_and_rerun_gives_exactly_1000(
     )
 
 
+def test_intake_killed_mid_import_and_restarted_the_client_carries_on(tmp_path: Path) -> None:
+    """The other end: intake itself killed with SIGKILL mid-import and started again on the same
+    port; the client, retrying meanwhile, finishes the file with exactly 1,000 complaints."""
+    var = tmp_path / "var"
+    init = ledger_cli(BackupSettings(var_dir=var, log_partitions=3), "init")
+    assert init.returncode == 0, init.stdout + init.stderr
+    export = tmp_path / "export.jsonl"
+    rows = (
+        {"channel": "hotline_12345", "unit": UNIT, "category": "不作为", "text": f"第{i}号。"}
+        for i in range(1, 1001)
+    )
+    export.write_bytes(b"\n".join(orjson.dumps(r) for r in rows))
+    svc = start_service("intake", var, FAST)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli.main", "import", "complaints", str(export)],
+        cwd=REPO,
+        env=client_env(svc),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while raw_count(var) < 300:
+            assert proc.poll() is None, "the import ended before row 300"
+            assert time.monotonic() < deadline, "300 rows were not filed in time"
+            time.sleep(0.05)
+        svc.proc.kill()  # SIGKILL, mid-batch
+        svc.proc.wait(30)
+        assert len(received(var)) < 1000
+        svc = start_service("intake", var, FAST, port=svc.port)
+        stdout, stderr = proc.communicate(timeout=400)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        svc.stop()
+    assert proc.returncode == 0, stdout + stderr
+    assert "1000 rows, 1000 filed, 0 bad" in stdout
+    complaints = received(var)
+    assert len(complaints) == 1000
+    assert sorted(e["data"]["text"] for e in complaints.values()) == sorted(
+        f"第{i}号。" for i in range(1, 1001)
+    )
+
+
 SECRET_TEXT = "机密内容不应出现在错误报告里"
 BAD_PHONE = "13912345678"
 
