@@ -7,7 +7,7 @@ complainant's contact, which reaches the filing path and the vault and never the
 keyed pseudonym does); no other header value is kept. Attachments become their SHA-256 and media
 type (the bytes are kept in intake's durable store, out of the log).
 
-The message's identity is its Message-ID, or the hash of its bytes when it has none
+The message's identity is its Message-ID and sender, or the hash of its bytes when it has none
 (:attr:`MailComplaint.key`): filing the same message again — a re-upload, a rerun over the
 maildir — opens the same case stream and writes nothing new.
 """
@@ -71,10 +71,13 @@ class MailComplaint:
     attachments: tuple[MailAttachment, ...]
 
 
-def message_key(msg: Message, raw: bytes) -> str:
+def message_key(msg: Message, raw: bytes, sender: str | None) -> str:
+    """The Message-ID with the sender's address (so a sender cannot claim another's message
+    by reusing its Message-ID), or the message's bytes when it has no Message-ID."""
     message_id = str(msg.get("Message-ID", "") or "").strip().strip("<>").strip()
     if message_id:
-        return "mail:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()
+        named = f"{message_id}\x00{(sender or '').lower()}".encode("utf-8", "replace")
+        return "mail:" + hashlib.sha256(named).hexdigest()
     return "mail-bytes:" + hashlib.sha256(raw).hexdigest()
 
 
@@ -135,8 +138,10 @@ def parse_message(raw: bytes) -> MailComplaint:
             raise MailRefused(MailProblem.unreadable)
         subject = _tidy(str(msg.get("Subject", "") or ""))
         body = _tidy(_body_text(msg))
-        contact = _address(msg, "Reply-To") or _address(msg, "From")
+        sender = _address(msg, "From")
+        contact = _address(msg, "Reply-To") or sender
         attachments = _attachments(msg)
+        key = message_key(msg, raw, sender)
     except MailRefused:
         raise
     except Exception:  # the email package raises many kinds on malformed input
@@ -146,4 +151,4 @@ def parse_message(raw: bytes) -> MailComplaint:
         raise MailRefused(MailProblem.empty)
     if len(text) > MAX_TEXT:
         raise MailRefused(MailProblem.too_long)
-    return MailComplaint(message_key(msg, raw), text, contact, attachments)
+    return MailComplaint(key, text, contact, attachments)

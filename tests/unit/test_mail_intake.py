@@ -75,6 +75,8 @@ def test_the_message_id_names_the_message_else_its_bytes() -> None:
     a = parse_message(mail("甲。").as_bytes()).key
     b = parse_message(mail("乙。").as_bytes()).key  # same Message-ID, other bytes
     assert a == b and a.startswith("mail:") and "m1@" not in a
+    other_sender = parse_message(mail("甲。", sender="w@example.org").as_bytes()).key
+    assert other_sender != a  # a reused Message-ID does not make another's message one
     raw = mail(message_id=None).as_bytes()
     assert parse_message(raw).key == "mail-bytes:" + hashlib.sha256(raw).hexdigest()
     assert parse_message(raw).key != parse_message(mail("别的。", message_id=None).as_bytes()).key
