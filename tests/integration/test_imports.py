@@ -197,6 +197,7 @@ def test_killed_at_row_500_and_rerun_gives_exactly_1000(
     }
     assert channels["第3号：窗口长时间无人办理。"] == ("online_platform", "人民网留言板")
     assert channels["第4号：窗口长时间无人办理。"] == ("hotline_12345", None)
+    assert {e["data"]["received_by"] for e in complaints.values()} == {"efficiency-office"}
 
     # A third run files nothing, and the run's record says it is complete.
     again = ledger(intake, "import", "complaints", str(export))
@@ -394,7 +395,7 @@ def test_eml_upload_files_one_complaint_without_any_header_value(
     assert answers[0]["tracking_code"] == answers[1]["tracking_code"]
     [event] = received(intake.var_dir).values()
     data = event["data"]
-    assert data["channel"] == "email"
+    assert (data["channel"], data["received_by"]) == ("email", "efficiency-office")
     assert data["text"].startswith("投诉第1件：审批拖延\n\n第1件：营业执照变更申请")
     assert data["attachments"] == [
         {
