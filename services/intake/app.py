@@ -9,7 +9,9 @@ from fastapi import FastAPI
 from services.intake import (
     api,
     clerk_pages,
+    import_api,
     internal,
+    mail_api,
     open311,
     projection,
     public_form,
@@ -43,10 +45,12 @@ SERVICE = ServiceDeclaration(
         api.home,
         internal.router,
         vault_routes.router,
+        mail_api.router,
+        import_api.router,
     ],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
-    nav=api.NAV,
+    nav=(*api.NAV, *mail_api.NAV, *import_api.NAV),
     public_nav=[
         NavItem("我要投诉", "/public/complaint"),
         NavItem("投诉查询与确认", "/public/follow-up"),

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from shared.cli.backup import backup_app
+from shared.cli.intake_import import app as import_app
 from shared.cli.keys import app as keys_app
 from shared.cli.operators import app as operators_app
 from shared.ledger import keystore
@@ -533,6 +534,7 @@ dead_letters_app = typer.Typer(
 app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(keys_app, name="keys")
 app.add_typer(operators_app, name="operators")
+app.add_typer(import_app, name="import")  # `ledger import complaints FILE`, `… mail DIR`
 
 _SERVICE_OPTION = typer.Option(
     "--service", "-s", help="Only this service (default: every service with a read model)"

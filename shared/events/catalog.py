@@ -212,6 +212,8 @@ class ComplaintVaultErased(Payload):
 
     complaint_no: Annotated[str, Field(max_length=40)]
     cause: VaultErasureCause
+
+
 class ComplaintUnitResolved(Payload):
     """A clerk names the directory unit a complaint received with an unresolved name is about
     (received with ``unit: unit:unresolved``; never guessed silently)."""

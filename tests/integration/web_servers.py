@@ -65,9 +65,14 @@ class ServiceProcess:
 
 
 def start_service(
-    name: str, var_dir: Path, env: dict[str, str] | None = None, timeout: float = 60
+    name: str,
+    var_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    port: int | None = None,
 ) -> ServiceProcess:
-    port = free_port()
+    """``port``: a fixed one (a restart where its clients wait), else a free one."""
+    port = port or free_port()
     log_path = var_dir.parent / f"{name}-{port}.log"
     full_env = {
         **os.environ,
