@@ -3,6 +3,7 @@ attachments by hash, and the key that makes a message one complaint however ofte
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from email.message import EmailMessage
 
@@ -59,16 +60,16 @@ def test_reply_to_is_the_contact_else_from() -> None:
     assert parse_message(mail(sender="undisclosed-recipients:;").as_bytes()).contact is None
 
 
-def test_attachments_become_hash_and_media_type() -> None:
+def test_attachments_go_to_the_vault_as_their_bytes_and_media_type() -> None:
     msg = mail()
     data = b"%PDF-1.4 evidence"
     msg.add_attachment(data, maintype="application", subtype="pdf", filename="a.pdf")
-    [att] = parse_message(msg.as_bytes()).attachments
-    assert att.as_event().model_dump() == {
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "media_type": "application/pdf",
-        "redacted": False,
-    }
+    msg.add_attachment(b"odd", maintype="application", subtype="x_odd type", filename="b")
+    pdf, odd = parse_message(msg.as_bytes()).attachments
+    assert pdf.sha256 == hashlib.sha256(data).hexdigest()
+    upload = pdf.as_upload()
+    assert (upload.media_type, base64.b64decode(upload.data)) == ("application/pdf", data)
+    assert odd.as_upload().media_type == "application/octet-stream"  # a type the log cannot name
 
 
 def test_the_message_id_names_the_message_else_its_bytes() -> None:
