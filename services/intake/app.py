@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, internal, projection
+from services.intake import api, internal, projection, screening
 from shared.ledger.deployments import BODY, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -26,7 +26,7 @@ SERVICE = ServiceDeclaration(
         ("ledger.complaint.*", "ledger.complainant.*"),
     ),
     port=8001,
-    routers=[api.router, api.home, internal.router],
+    routers=[api.router, api.home, internal.router, screening.router],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
     nav=api.NAV,

@@ -1,0 +1,194 @@
+"""The screening worker on a real SQLite log with two bodies' intakes (a district's, the city's):
+a cross-level flag across the two deployments; the labelled tune half screened end to end;
+the index restarted reads only the tail; killed mid-run (SIGKILL) and restarted, no second
+link and none missed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from services.intake.duplicate_index import DuplicateIndex
+from services.intake.screening import Screening, ScreeningSettings
+from shared.ledger.deployments import spec
+from tests.conftest import REPO, settings_env
+from tests.data.duplicates.labelled_set import load
+from tests.screening_support import City, eventually, open_city
+from tests.timer_logs import judged, of_type
+
+FAST = ScreeningSettings(poll_seconds=0.05)
+SCREENED = "ledger.complaint.screened.v1"
+LINKED = "ledger.complaint.linked_as_duplicate.v1"
+GATHERED = "ledger.complaint.gathered.v1"
+FLAGGED = "ledger.complaint.flagged_cross_level.v1"
+
+
+@pytest.fixture
+async def city(tmp_path: Path) -> AsyncIterator[City]:
+    c = await open_city(tmp_path / "var")
+    try:
+        yield c
+    finally:
+        await c.log.close()
+
+
+@asynccontextmanager
+async def worker(city: City, name: str) -> AsyncIterator[Screening]:
+    s = Screening(city.settings, name, spec(name, city.settings).deployment, FAST)
+    stop = asyncio.Event()
+    task = asyncio.create_task(s.run(stop))
+    try:
+        await asyncio.wait_for(s.caught_up.wait(), 60)
+        yield s
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 60)
+
+
+async def accepted(city: City, event_type: str) -> list[dict]:
+    events, _ = of_type(await judged(city.log, city.settings), event_type)
+    return [e for _, e in events]
+
+
+async def all_screened(city: City, n: int) -> bool:
+    return len(await accepted(city, SCREENED)) >= n
+
+
+async def test_a_municipal_body_second_is_flagged_cross_level_and_linked(city: City) -> None:
+    tune = {c.id: c for c in load("tune")}
+    district_first, city_second = tune["d001"], tune["d003"]  # incident A1: district, then city
+    assert city.deployment_for(district_first) == "intake-district"
+    assert city.deployment_for(city_second) == "intake-city"
+    lower = await city.file(district_first)
+    higher = await city.file(city_second)
+    async with worker(city, "intake-district"), worker(city, "intake-city"):
+        await eventually(lambda: all_screened(city, 2))
+        await eventually(lambda: _has(city, GATHERED))
+    screened = {e["subject"]: e for e in await accepted(city, SCREENED)}
+    assert screened[lower]["data"]["outcome"] == "new"
+    assert screened[higher]["data"]["outcome"] == "cross_level"
+    assert screened[higher]["data"]["method"] == "automatic"
+    [flag] = await accepted(city, FLAGGED)
+    assert flag["subject"] == higher
+    assert flag["data"]["other_body"] == "huicheng-efficiency"
+    assert flag["data"]["from_level"] == "district" and flag["data"]["to_level"] == "municipal"
+    assert flag["data"]["figures"]["similarity_permille"] >= 250
+    [link] = await accepted(city, LINKED)
+    assert link["subject"] == higher and link["data"]["target"] == lower
+    assert link["source"] == spec("intake-city", city.settings).deployment
+    assert "unit" in link["data"]["figures"]["signals"]
+    [gathered] = await accepted(city, GATHERED)
+    assert gathered["subject"] == lower and gathered["data"]["source"] == higher
+
+
+async def _has(city: City, event_type: str) -> bool:
+    return bool(await accepted(city, event_type))
+
+
+async def test_screening_is_outside_the_request_and_the_index_restart_reads_only_the_tail(
+    city: City,
+) -> None:
+    tune = [c for c in load("tune") if city.deployment_for(c) == "intake-city"][:10]
+    for c in tune[:6]:
+        await city.file(c)
+    assert await accepted(city, SCREENED) == []  # filed, no worker: in the log, unscreened
+    async with worker(city, "intake-city") as first:
+        await eventually(lambda: all_screened(city, 6))
+        read_first = first.follower.records if first.follower else 0
+    head_before = sum((await city.log.head()).values())
+    for c in tune[6:]:
+        await city.file(c)
+    appended = sum((await city.log.head()).values()) - head_before
+    async with worker(city, "intake-city") as second:
+        assert second.follower is not None
+        read_at_start = second.follower.records
+        await eventually(lambda: all_screened(city, 10))
+    assert read_at_start == appended  # only the tail, not the first session's records
+    assert read_first > appended
+    index = DuplicateIndex.at(city.settings.var_dir, "intake-city")
+    try:
+        assert index.count() == 10 and index.pending() == []
+    finally:
+        index.close()
+
+
+async def test_the_tune_half_screened_end_to_end_links_each_complaint_at_most_once(
+    city: City,
+) -> None:
+    items = load("tune")
+    cases = {c.id: await city.file(c) for c in items}
+    async with worker(city, "intake-district"), worker(city, "intake-city"):
+        await eventually(lambda: all_screened(city, len(items)), 120)
+        await asyncio.sleep(1.0)  # time for a wrong second effect to show
+    links = await accepted(city, LINKED)
+    gathered = await accepted(city, GATHERED)
+    assert len({e["subject"] for e in links}) == len(links)
+    assert sorted(e["data"]["source"] for e in gathered) == sorted(e["subject"] for e in links)
+    incident = {cases[c.id]: c.incident for c in items}
+    true = sum(incident[e["subject"]] == incident[e["data"]["target"]] for e in links)
+    assert len(links) >= 20 and true >= 0.6 * len(links)
+
+
+def _standalone(city: City) -> subprocess.Popen[bytes]:
+    env = settings_env(city.settings)
+    env.update(
+        {
+            "LEDGER_DEPLOYMENTS_FILE": str(city.settings.deployments_file),
+            "LEDGER_DEPLOYMENT": "intake-city",
+            "LEDGER_SCREENING_POLL_SECONDS": "0.05",
+            "LEDGER_SCREENING_ROUND_SIZE": "4",
+            "LEDGER_SCREENING_BODIES": json.dumps(["efficiency-office"]),
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.intake.screening"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.slow
+async def test_killed_mid_run_and_restarted_no_second_link_and_none_missed(city: City) -> None:
+    items = [c for c in load("tune") if city.deployment_for(c) == "intake-city"]
+    for c in items:
+        await city.file(c)
+    first = _standalone(city)
+    try:
+        await eventually(lambda: all_screened(city, 8), 120)
+    except AssertionError:
+        first.kill()
+        raise AssertionError(first.communicate()[1].decode()[-3000:]) from None
+    finally:
+        os.kill(first.pid, signal.SIGKILL)  # mid-run: rounds of 4, more than 8 to go
+        first.wait(30)
+    partway = len(await accepted(city, SCREENED))
+    assert partway < len(items), "the first run finished before the kill"
+    second = _standalone(city)
+    try:
+        await eventually(lambda: all_screened(city, len(items)), 180)
+        await asyncio.sleep(1.5)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(60)
+    records = await judged(city.log, city.settings)
+    screened, _ = of_type(records, SCREENED)
+    links, _ = of_type(records, LINKED)
+    gathered, _ = of_type(records, GATHERED)
+    per_case = Counter(e["subject"] for _, e in screened)
+    assert len(per_case) == len(items) and set(per_case.values()) == {1}
+    assert len({e["subject"] for _, e in links}) == len(links)  # no second link
+    assert Counter(e["data"]["source"] for _, e in gathered) == Counter(
+        e["subject"] for _, e in links
+    )  # every link gathered, once
