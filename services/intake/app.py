@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, internal, projection, screening
+from services.intake import api, duplicate_review, internal, projection, screening
 from shared.ledger.deployments import BODY, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -26,10 +26,10 @@ SERVICE = ServiceDeclaration(
         ("ledger.complaint.*", "ledger.complainant.*"),
     ),
     port=8001,
-    routers=[api.router, api.home, internal.router, screening.router],
+    routers=[api.router, api.home, internal.router, screening.router, duplicate_review.router],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
-    nav=api.NAV,
+    nav=(*api.NAV, duplicate_review.NAV),
     public_nav=[NavItem("投诉查询与确认", "/public/follow-up")],
 )
 

@@ -54,13 +54,12 @@ from shared.rules.act import micros
 
 jieba.setLogLevel(logging.WARNING)
 
-NUM_PERM = 32
+NUM_PERM = 48
 BANDS = 8
 ROWS = NUM_PERM // BANDS
 SEED = 18  # fixed: signatures stored in an index must stay comparable
 KEYWORDS = 40
 _PLACEHOLDER = re.compile(r"【[^】]{1,12}】")
-_MERSENNE = np.uint64((1 << 61) - 1)
 
 
 class Relation(StrEnum):
@@ -100,6 +99,7 @@ class Profile:
     text: str  # normalised
     keywords: Mapping[str, int]  # character -> weight (per mille of the text's largest)
     bands: tuple[int, ...] = field(default=(), repr=False)
+    channel: str = ""  # how it arrived (for the case page; not a signal)
 
 
 def normalised(text: str) -> str:
@@ -133,22 +133,49 @@ def keyword_weights(text: str) -> dict[str, int]:
     return {ch: max(1, round(1000 * v / top)) for ch, v in chars.items()}
 
 
+@lru_cache(maxsize=1)
+def _template() -> MinHash:
+    """The permutations, made once (a fresh MinHash draws them again: most of its cost)."""
+    return MinHash(num_perm=NUM_PERM, seed=SEED)
+
+
 def signature(text: str) -> np.ndarray:
     """MinHash (``datasketch``, fixed seed) of the normalised text's character bigrams."""
     grams = {text[i : i + 2] for i in range(max(1, len(text) - 1))} or {""}
-    mh = MinHash(num_perm=NUM_PERM, seed=SEED)
+    t = _template()
+    mh = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=t.permutations, scheme=t.scheme)
     mh.update_batch([g.encode("utf-8") for g in sorted(grams)])
     return mh.hashvalues
 
 
+def _constants(what: str, n: int) -> np.ndarray:
+    """Fixed odd 64-bit multipliers, from BLAKE2b (so they never change with a library)."""
+    return np.array(
+        [
+            int.from_bytes(hashlib.blake2b(f"{what}-{i}".encode(), digest_size=8).digest()) | 1
+            for i in range(n)
+        ],
+        dtype=np.uint64,
+    )
+
+
+_ROW_MULT = _constants("lsh-row", NUM_PERM).reshape(BANDS, ROWS)
+_BAND_SALT = _constants("lsh-band", BANDS)
+
+
+def band_keys_many(signatures: np.ndarray) -> np.ndarray:
+    """LSH band keys of many signatures at once: ``(n, NUM_PERM)`` -> ``(n, BANDS)``, each a
+    63-bit key (a band's rows hashed with its own multipliers, its number salted in, so two
+    bands never share a key)."""
+    v = np.asarray(signatures, dtype=np.uint64).reshape(-1, BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        keys = (v * _ROW_MULT).sum(axis=2, dtype=np.uint64) ^ _BAND_SALT
+    return keys >> np.uint64(1)
+
+
 def band_keys(hashvalues: np.ndarray) -> tuple[int, ...]:
-    """One 63-bit key per LSH band (the band's number hashed in: bands never collide)."""
-    keys = []
-    for b in range(BANDS):
-        chunk = np.asarray(hashvalues[b * ROWS : (b + 1) * ROWS], dtype=np.uint64).tobytes()
-        digest = hashlib.blake2b(bytes([b]) + chunk, digest_size=8).digest()
-        keys.append(int.from_bytes(digest, "big") >> 1)
-    return tuple(keys)
+    """One 63-bit key per LSH band of one signature."""
+    return tuple(int(k) for k in band_keys_many(hashvalues)[0])
 
 
 def profile(
@@ -175,6 +202,7 @@ def profile(
         text=norm,
         keywords=keyword_weights(text),
         bands=band_keys(signature(norm)),
+        channel=str(data.get("channel", "")),
     )
 
 
@@ -243,7 +271,20 @@ def basis(f: DuplicateFigures) -> str:
 UNIT_WORDS = {"same": "同一被投诉单位", "related": "上下级单位", "unrelated": "不同单位"}
 
 
-def confirm(new: Profile, old: Profile, directory: Directory, t: Thresholds) -> DuplicateFigures:
+@dataclass(frozen=True, slots=True)
+class Weighed:
+    """The signals between two complaints, as integers (what :func:`figures` records)."""
+
+    similarity: int
+    keywords: int
+    fuzz: int
+    relation: Relation
+    days: int
+    same_person: bool
+    same_category: bool
+
+
+def weigh(new: Profile, old: Profile, directory: Directory, t: Thresholds) -> Weighed:
     """Weigh every signal between a new complaint and an earlier one."""
     keywords = round(1000 * _cosine(new.keywords, old.keywords))
     fuzz = round(1000 * Indel.normalized_similarity(new.text, old.text))
@@ -253,30 +294,43 @@ def confirm(new: Profile, old: Profile, directory: Directory, t: Thresholds) -> 
     same_category = new.category == old.category
     score = (keywords * t.keywords_weight + fuzz * t.fuzz_weight) // 1000
     score -= days * t.per_day_penalty
-    score -= {Relation.same: 0, Relation.related: t.related_penalty}.get(
-        relation, t.unrelated_penalty
-    )
+    if relation is Relation.related:
+        score -= t.related_penalty
+    elif relation is Relation.unrelated:
+        score -= t.unrelated_penalty
     score += t.complainant_bonus if same_person else 0
     score += t.category_bonus if same_category else 0
+    return Weighed(
+        max(0, min(1000, score)), keywords, fuzz, relation, days, same_person, same_category
+    )
+
+
+def figures(w: Weighed, old: Profile, t: Thresholds) -> DuplicateFigures:
+    """The figures an event records for a match."""
     signals = ["keywords", "fuzz", "time"]
-    if relation is not Relation.unrelated:
+    if w.relation is not Relation.unrelated:
         signals.append("unit")
-    if same_person:
+    if w.same_person:
         signals.append("complainant")
-    if same_category:
+    if w.same_category:
         signals.append("category")
     return DuplicateFigures(
         matched_complaint=old.complaint_no,
-        similarity_permille=max(0, min(1000, score)),
-        keywords_permille=keywords,
-        fuzz_permille=fuzz,
-        unit_relation=relation.value,
-        days_apart=days,
-        same_complainant=same_person,
-        same_category=same_category,
+        similarity_permille=w.similarity,
+        keywords_permille=w.keywords,
+        fuzz_permille=w.fuzz,
+        unit_relation=w.relation.value,
+        days_apart=w.days,
+        same_complainant=w.same_person,
+        same_category=w.same_category,
         signals=signals,
         thresholds=t.label,
     )
+
+
+def confirm(new: Profile, old: Profile, directory: Directory, t: Thresholds) -> DuplicateFigures:
+    """The figures of one candidate, whether or not it reaches the threshold."""
+    return figures(weigh(new, old, directory, t), old, t)
 
 
 @dataclass(frozen=True)
@@ -292,19 +346,20 @@ def best_match(
 ) -> Match | None:
     """The best-scoring earlier complaint at or above the threshold, or None. Ties go to the
     earlier receipt (then the smaller case id), so every reader picks the same one."""
-    best: Match | None = None
+    best: tuple[Weighed, Profile] | None = None
     for old in candidates:
         if old.case == new.case:
             continue
-        f = confirm(new, old, directory, t)
-        if f.similarity_permille < t.threshold:
+        w = weigh(new, old, directory, t)
+        if w.similarity < t.threshold:
             continue
-        if best is None or (
-            (-f.similarity_permille, old.at, old.case)
-            < (-best.figures.similarity_permille, best.other.at, best.other.case)
+        if best is None or (-w.similarity, old.at, old.case) < (
+            -best[0].similarity,
+            best[1].at,
+            best[1].case,
         ):
-            best = Match(old, f)
-    return best
+            best = (w, old)
+    return Match(best[1], figures(best[0], best[1], t)) if best else None
 
 
 def window_micros(t: Thresholds) -> int:

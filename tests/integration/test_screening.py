@@ -192,3 +192,62 @@ async def test_killed_mid_run_and_restarted_no_second_link_and_none_missed(city:
     assert Counter(e["data"]["source"] for _, e in gathered) == Counter(
         e["subject"] for _, e in links
     )  # every link gathered, once
+
+
+async def test_a_clerk_splits_a_wrong_link_and_links_a_missed_one(city: City) -> None:
+    from services.intake.commands import LinkDuplicate, SplitLink, link_by_hand, split_link
+    from shared.rules.case.state import RECEIVED, CaseState
+
+    tune = {c.id: c for c in load("tune")}
+    lower = await city.file(tune["d001"])  # district, day 10
+    missed = await city.file(tune["d002"])  # city, day 16: the matcher misses d001 (a new case)
+    linked = await city.file(tune["d003"])  # city, day 18: linked automatically
+    clerk = "efficiency-office/S001"
+    writer = city.writers["intake-city"]
+    async with worker(city, "intake-district"), worker(city, "intake-city"):
+        await eventually(lambda: all_screened(city, 3))
+        await eventually(lambda: _has(city, GATHERED))
+        split = await writer.submit(
+            linked, lambda st: split_link(st, SplitLink(reason="不是同一事项"), clerk)
+        )
+        assert split.refused is None
+
+        async def mirrored() -> bool:
+            return len(await accepted(city, SPLIT_TYPE)) == 2
+
+        await eventually(mirrored)
+        cmd = LinkDuplicate.model_validate({"target": lower, "reason": "同一过户登记超期"})
+        link = await writer.submit(missed, lambda st: link_by_hand(st, cmd, clerk))
+        assert link.refused is None
+
+        async def settled() -> bool:
+            splits = await accepted(city, SPLIT_TYPE)
+            gathered = await accepted(city, GATHERED)
+            return len(splits) == 2 and len(gathered) == 2
+
+        await eventually(settled)
+    [auto] = [e for e in await accepted(city, LINKED) if e["subject"] == linked]
+    wrong = auto["data"]["target"]  # the case it was wrongly linked into
+    splits = {e["subject"]: e["data"]["other"] for e in await accepted(city, SPLIT_TYPE)}
+    assert splits == {linked: wrong, wrong: linked}  # both sides, the target's by the worker
+    [manual] = [e for e in await accepted(city, LINKED) if e["subject"] == missed]
+    assert manual["data"]["method"] == "manual" and manual["data"].get("figures") is None
+    assert {e["data"]["source"] for e in await accepted(city, GATHERED)} == {linked, missed}
+    states = await _states(city)
+    target, source, other = states[lower], states[linked], states[wrong]
+    assert isinstance(target, CaseState) and isinstance(source, CaseState)
+    assert isinstance(other, CaseState)
+    assert [src for src, _ in target.gathered] == [missed]
+    assert source.status == RECEIVED and source.merged_into is None
+    assert not any(src == linked for src, _ in other.gathered)
+
+
+SPLIT_TYPE = "ledger.complaint.link_split.v1"
+
+
+async def _states(city: City) -> dict[str, object]:
+    from shared.ledger import keystore
+    from shared.ledger.reader import fold_log
+
+    fold = await fold_log(city.log, keystore.genesis_public(city.settings))
+    return {s: st.domain for s, st in fold.streams.items()}
