@@ -296,10 +296,11 @@ class DuplicateIndex:
         return [_profile(r) for r in rows]
 
     def candidates(
-        self, new: Profile, directory: Directory, t: Thresholds, limit: int = 400
+        self, new: Profile, directory: Directory, t: Thresholds, limit: int = 200
     ) -> list[Profile]:
-        """Complaints received before the new one that share an LSH band with it, or are
-        about a related unit within the window (the nearest ``limit`` in time)."""
+        """Complaints received before the new one that share an LSH band with it (at most
+        ``limit // 4``), or are about a related unit within the window (the ``limit`` nearest
+        in time: further ones lose more to the time penalty than a text can win back)."""
         found: dict[int, tuple[Any, ...]] = {}
         if new.bands:
             marks = ",".join("?" * len(new.bands))
@@ -307,7 +308,7 @@ class DuplicateIndex:
                 f"SELECT {_COLUMNS} FROM complaints WHERE doc IN "
                 f"(SELECT doc FROM bands WHERE key IN ({marks})) AND at <= ? AND case_id != ? "
                 "LIMIT ?",
-                (*new.bands, new.at, new.case, limit),
+                (*new.bands, new.at, new.case, limit // 4),
             ).fetchall()
             found.update((r[0], r) for r in rows)
         units = sorted(directory.related_units(new.unit))

@@ -82,7 +82,7 @@ class Thresholds(BaseModel):
     per_day_penalty: int = Field(10, description="‰ off per day between the two receipts")
     complainant_bonus: int = Field(120, description="‰ added for the same pseudonym")
     category_bonus: int = Field(40, description="‰ added for the same category")
-    window_days: int = Field(45, description="unit-and-time candidates: days either side")
+    window_days: int = Field(30, description="unit-and-time candidates: days before")
 
 
 @dataclass(frozen=True, slots=True)

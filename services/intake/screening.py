@@ -151,6 +151,7 @@ class Screening:
         self.last_lookup_seconds: float | None = None
         self.caught_up = asyncio.Event()
         self._mine: dict[str, str] = {}  # id -> hash of the records appended here
+        self._deferred: dict[str, float] = {}  # stream -> when its screening was first put off
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -274,10 +275,10 @@ class Screening:
             match = best_match(new, candidates, directory, self.thresholds)
         self.last_lookup_seconds = time.perf_counter() - started
         if new is not None and match is not None and not index.is_screened(match.other.case):
-            other = match.other
-            recent = new.at - other.at < self.config.defer_seconds * 1_000_000
-            if other.received_by in self.bodies or recent:
+            waited = time.monotonic() - self._deferred.setdefault(stream, time.monotonic())
+            if match.other.received_by in self.bodies or waited < self.config.defer_seconds:
                 return None
+        self._deferred.pop(stream, None)
         drafts: list[Draft] = []
         if new is None or match is None:
             drafts = [self._screened({"outcome": "new"}, received_id)]

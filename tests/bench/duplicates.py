@@ -229,7 +229,7 @@ class Sentences:
     """The pool the generated complaints are drawn from, each analysed once."""
 
     def __init__(self, rng: random.Random, n: int = 10_000) -> None:
-        combos = set()
+        combos: set[tuple[str, str, str]] = set()
         while len(combos) < n:
             combos.add((rng.choice(PLACES), rng.choice(OBJECTS), rng.choice(PROBLEMS)))
         self.texts = [f"{p}的{o}{q}" for p, o, q in sorted(combos)]
