@@ -18,7 +18,7 @@ from shared.web.command_path import CommandAnswer, LedgerDep
 from shared.web.context import get_context
 from shared.web.idempotency import command
 from shared.web.identity import Operator
-from shared.web.page_commands import back_to, page_command
+from shared.web.page_commands import back_to, new_form_key, page_command
 from shared.web.pages import NavItem
 from shared.web.roles import Role
 from shared.web.service_read_model import CaseIdPath
@@ -80,7 +80,13 @@ async def review(
     return get_context(request).pages.render(
         request,
         "duplicate_review.html",
-        {"rows": rows, "offset": offset, "page_size": PAGE_SIZE, "ready": path.exists()},
+        {
+            "rows": rows,
+            "offset": offset,
+            "page_size": PAGE_SIZE,
+            "ready": path.exists(),
+            "form_key": new_form_key,
+        },
     )
 
 
@@ -97,7 +103,9 @@ async def gathered(
         with read_only(path) as index:
             members = [m for m in index.members(case_id)]
     return get_context(request).pages.render(
-        request, "duplicate_case.html", {"case_id": case_id, "members": members}
+        request,
+        "duplicate_case.html",
+        {"case_id": case_id, "members": members, "form_key": new_form_key},
     )
 
 

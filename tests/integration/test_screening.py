@@ -271,3 +271,47 @@ async def _states(city: City) -> dict[str, object]:
 
     fold = await fold_log(city.log, keystore.genesis_public(city.settings))
     return {s: st.domain for s, st in fold.streams.items()}
+
+
+async def test_the_review_page_shows_links_with_their_figures_and_splits_from_a_form(
+    city: City,
+) -> None:
+    from shared.service import declaration
+    from shared.web.demo_operators import demo_staff_id
+    from shared.web.roles import Role
+    from tests.web_fixtures import client, csrf_from, fast_settings, sign_in_page
+
+    tune = {c.id: c for c in load("tune")}
+    lower = await city.file(tune["d001"])
+    higher = await city.file(tune["d003"])
+    async with worker(city, "intake-district"), worker(city, "intake-city"):
+        await eventually(lambda: _has(city, GATHERED))
+        settings = fast_settings(
+            city.settings.var_dir,
+            log_partitions=3,
+            deployments_file=city.settings.deployments_file,
+        )
+        app = declaration("intake").create_app(settings, spec("intake-city", settings))
+        async with client(app) as c, app.router.lifespan_context(app):
+            await sign_in_page(c, app, demo_staff_id(Role.INTAKE_CLERK))
+            html = {"accept": "text/html"}
+            review = await c.get("/duplicates", headers=html)
+            assert review.status_code == 200, review.text
+            assert "重复与越级" in review.text and higher in review.text and "‰" in review.text
+            assert "越级" in review.text and "上下级单位" not in review.text
+            case = await c.get(f"/duplicates/cases/{lower}", headers=html)
+            assert case.status_code == 200
+            assert higher in case.text and "huicheng-efficiency" in case.text
+            assert tune["d001"].pseudonym not in case.text  # never the complainant
+            form = {
+                "csrf_token": csrf_from(review.text),
+                "form_key": "6f9d3c1e-1b2a-4c3d-8e4f-5a6b7c8d9e0f",
+                "reason": "不是同一事项",
+            }
+            split = await c.post(f"/duplicates/{higher}/split", data=form, headers=html)
+            assert split.status_code == 303, split.text
+
+            async def mirrored() -> bool:
+                return len(await accepted(city, SPLIT_TYPE)) == 2
+
+            await eventually(mirrored)
