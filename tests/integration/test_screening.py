@@ -315,3 +315,32 @@ async def test_the_review_page_shows_links_with_their_figures_and_splits_from_a_
                 return len(await accepted(city, SPLIT_TYPE)) == 2
 
             await eventually(mirrored)
+
+
+async def test_filing_over_http_answers_with_no_worker_and_leaves_the_complaint_unscreened(
+    city: City,
+) -> None:
+    from shared.service import declaration
+    from shared.web.demo_operators import demo_staff_id
+    from shared.web.roles import Role
+    from tests.web_fixtures import bearer, client, fast_settings, token_for
+
+    settings = fast_settings(
+        city.settings.var_dir, log_partitions=3, deployments_file=city.settings.deployments_file
+    )
+    app = declaration("intake").create_app(settings, spec("intake-city", settings))
+    body = {
+        "channel": "web_form",
+        "unit": "unit:huicheng-services",
+        "category": "办事拖延",
+        "text": load("tune")[0].text,
+    }
+    async with client(app) as c, app.router.lifespan_context(app):
+        assert getattr(app.state, "screening", None) is None  # LEDGER_SCREENING_ENABLED unset
+        token = await token_for(c, app, demo_staff_id(Role.INTAKE_CLERK))
+        r = await c.post("/complaints", json=body, headers=bearer(token, "file-1"))
+        assert r.status_code == 201, r.text
+    received = await accepted(city, "ledger.complaint.received.v1")
+    assert len(received) == 1 and await accepted(city, SCREENED) == []
+    async with worker(city, "intake-city"):  # the worker, once running, screens it
+        await eventually(lambda: all_screened(city, 1))
