@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from services.intake import (
     api,
     clerk_pages,
+    duplicate_review,
     import_api,
     internal,
     mail_api,
     open311,
     projection,
     public_form,
+    screening,
     vault_routes,
 )
 from shared.ledger.deployments import BODY, DeploymentSpec
@@ -47,10 +49,12 @@ SERVICE = ServiceDeclaration(
         vault_routes.router,
         mail_api.router,
         import_api.router,
+        screening.router,
+        duplicate_review.router,
     ],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
-    nav=(*api.NAV, *mail_api.NAV, *import_api.NAV),
+    nav=(*api.NAV, *mail_api.NAV, *import_api.NAV, duplicate_review.NAV),
     public_nav=[
         NavItem("我要投诉", "/public/complaint"),
         NavItem("投诉查询与确认", "/public/follow-up"),

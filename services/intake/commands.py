@@ -265,3 +265,58 @@ def withdraw(state: StreamState, number: str, reason: WithdrawReason, actor: str
     if case.status not in OPEN:
         raise Refusal("not_open", "该件已办结或已终止，不能撤回")
     return [Draft(WITHDRAWN_TYPE, {"reason": WITHDRAW_REASONS[reason]}, actor)]
+
+
+# -- duplicates by hand (a clerk links a missed duplicate, or splits a wrong link) ------------
+
+LINKED = "ledger.complaint.linked_as_duplicate.v1"
+SPLIT = "ledger.complaint.link_split.v1"
+
+
+class LinkDuplicate(BaseModel):
+    """A clerk links this complaint, by hand, into the case that holds its incident."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: CaseId = Field(description="The case that already holds the incident")
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class SplitLink(BaseModel):
+    """A clerk splits a wrong link: this complaint leaves the case it was gathered into."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def link_by_hand(state: StreamState, cmd: LinkDuplicate, actor: str) -> list[Draft]:
+    """The link on this case (and its screening, if none yet); the target's ``gathered``
+    follows from the link (the screening worker derives it)."""
+    case = known_case(state)
+    if case.status != RECEIVED:
+        raise Refusal("wrong_state", "该件当前状态不能并案")
+    if cmd.target == state.stream:
+        raise Refusal("self_related", "关联的件不能是本件")
+    number = case.complaints[0][0]
+    drafts: list[Draft] = []
+    if not case.screened:
+        screened = {
+            "outcome": ScreeningOutcome.duplicate,
+            "method": "manual",
+            "related_case": cmd.target,
+            "note": cmd.reason,
+        }
+        drafts.append(Draft(SCREENED, screened, actor))
+    link = {"target": cmd.target, "complaint_no": number, "basis": cmd.reason, "method": "manual"}
+    drafts.append(Draft(LINKED, link, actor))
+    return drafts
+
+
+def split_link(state: StreamState, cmd: SplitLink, actor: str) -> list[Draft]:
+    """The split on the linked complaint's case (it is on its own again); the target's side
+    follows (the screening worker mirrors it)."""
+    case = known_case(state)
+    if case.merged_into is None:
+        raise Refusal("not_linked", "该件未并入其他件")
+    return [Draft(SPLIT, {"other": case.merged_into, "reason": cmd.reason}, actor)]

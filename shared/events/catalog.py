@@ -167,10 +167,40 @@ class ComplaintDelivered(Payload):
     what: Annotated[str, Field(pattern=r"^(receipt|reply|closure|notice|follow_up)$")]
 
 
+class DuplicateFigures(Payload):
+    """The basis of an automatic duplicate link or cross-level flag, as intake's matcher
+    weighed it (integers only: similarities in per mille)."""
+
+    matched_complaint: Annotated[str, Field(max_length=40)] = Field(
+        description="the earlier complaint the new one matched (its number)"
+    )
+    similarity_permille: Annotated[int, Field(ge=0, le=1000)]
+    keywords_permille: Annotated[int, Field(ge=0, le=1000)] = Field(
+        description="cosine of the two texts' content words"
+    )
+    fuzz_permille: Annotated[int, Field(ge=0, le=1000)] = Field(
+        description="string similarity of the two normalised texts"
+    )
+    unit_relation: Literal["same", "related", "unrelated"]
+    days_apart: Annotated[int, Field(ge=0)]
+    same_complainant: bool
+    same_category: bool
+    signals: Annotated[
+        list[Annotated[str, Field(pattern=r"^[a-z_]{1,20}$")]], Field(max_length=10)
+    ] = Field(description="the signals that counted: keywords, fuzz, unit, time, complainant, …")
+    thresholds: Annotated[str, Field(max_length=80)] = Field(
+        "", description="which thresholds decided (their label)"
+    )
+
+
 class ComplaintLinkedAsDuplicate(Payload):
     target: CaseId
     complaint_no: Annotated[str, Field(max_length=40)]
     basis: ShortText
+    method: Annotated[str, Field(pattern=r"^(automatic|manual)$")] = "automatic"
+    figures: DuplicateFigures | None = Field(
+        None, description="automatic links: the figures behind it; a clerk's link has none"
+    )
 
 
 class ComplaintGathered(Payload):
@@ -190,6 +220,9 @@ class ComplaintFlaggedCrossLevel(Payload):
     other_body: OrgId = Field(description="the body at the other level")
     other_case: Annotated[str, Field(max_length=80)] = Field(description="its case number there")
     basis: ShortText
+    figures: DuplicateFigures | None = Field(
+        None, description="the figures of the match that found the lower body's case"
+    )
 
 
 class ComplaintWithdrawn(Payload):

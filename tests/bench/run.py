@@ -30,6 +30,7 @@ from tests.bench import (
     calendar,
     commands,
     corpus,
+    duplicates,
     kafka,
     ledger,
     peer,
@@ -53,9 +54,10 @@ GROUPS = (
     "redaction",
     "backup",
     "timers",
+    "duplicates",
 )
 # Groups that need no signed corpus: with only these, none is built.
-CORPUS_FREE = frozenset({"calendar", "redaction", "backup", "timers"})
+CORPUS_FREE = frozenset({"calendar", "redaction", "backup", "timers", "duplicates"})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -132,6 +134,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=2_000,
         help="deadlines fired per measured round of the scheduler; default 2000",
+    )
+    p.add_argument(
+        "--duplicates-index",
+        type=int,
+        default=1_000_000,
+        help="complaints in the duplicate index the lookup rows search; default 1000000",
     )
     p.add_argument("--json", type=Path, default=BENCH_DIR / "last.json", help="JSON output")
     p.add_argument("--keep", action="store_true", help="keep the run's database files")
@@ -210,6 +218,9 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
                 notes=tm,
             )
         )
+    if "duplicates" in args.only:
+        say(f"duplicate screening: the labelled set, {args.duplicates_index:,} indexed")
+        rows += await duplicates.rows_async(ws.root / "duplicates", args.duplicates_index)
     if not args.only - CORPUS_FREE:
         return rows  # nothing below needs the signed corpus
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")

@@ -1,0 +1,351 @@
+"""The duplicate index: every complaint's profile (:mod:`services.intake.duplicates`), its
+LSH bands and the case it now belongs to, persisted, following the log from a saved position.
+
+**Where it lives, and why not in the durable port.** One SQLite file per deployment,
+``var/<deployment>/duplicate-index.sqlite3``. The durable port keeps versioned JSON entries
+by (collection, key) and lists them by key prefix; an LSH lookup is "which complaints share
+any of these 8 band keys, and which complaints about these units fall in this time window",
+i.e. secondary indexes on (band key) and (unit, time). Through the port each band would be one
+growing JSON entry rewritten by compare-and-set for every complaint (8 read-modify-writes per
+complaint, 8 million entries at a million complaints), and a window scan would read whole
+collections; FerretDB pushes down only exact ``_id`` filters. Besides, nothing here is data the
+log cannot rebuild — the index is derived from the log alone (redacted texts, pseudonyms,
+units, links) — so it needs no backup: dropping the file makes the next start rebuild it from
+the log's start.
+
+**Following the log.** The index stores, in the same transaction as the rows a batch of
+records produced, the log position after that batch (:meth:`commit`). A restart resumes from
+there: it reads only what was appended since (plus, lazily, the earlier history of a stream
+first met in that tail, which the rule book needs to judge it). The causes still awaiting a
+derived event (a screening to write, a gathered to write) are kept beside it, so a restart
+forgets none.
+
+Tables: ``complaints`` (one row per complaint: its profile, ``root`` — the case it is gathered
+into, itself if none — and ``open``), ``bands(key, doc)`` (the LSH buckets), ``positions``,
+``pending`` (causes awaiting their derived events) and ``decisions`` (the screening outcomes
+and links seen, for the review page).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from services.intake.duplicates import Directory, Profile, Thresholds, window_micros
+from shared.private_files import private_file
+
+INDEX_FILE = "duplicate-index.sqlite3"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS complaints (
+  doc INTEGER PRIMARY KEY,
+  case_id TEXT NOT NULL UNIQUE,
+  complaint_no TEXT NOT NULL,
+  received_by TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  category TEXT NOT NULL,
+  complainant TEXT,
+  at INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  keywords BLOB NOT NULL,
+  root TEXT NOT NULL,
+  open INTEGER NOT NULL DEFAULT 1,
+  screened INTEGER NOT NULL DEFAULT 0,
+  channel TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS complaints_unit_at ON complaints(unit, at);
+CREATE INDEX IF NOT EXISTS complaints_root ON complaints(root);
+CREATE TABLE IF NOT EXISTS bands (
+  key INTEGER NOT NULL,
+  doc INTEGER NOT NULL,
+  PRIMARY KEY (key, doc)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS positions (
+  partition INTEGER PRIMARY KEY,
+  next_offset INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending (
+  id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL,
+  stream TEXT NOT NULL,
+  cause BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS decisions (
+  event_id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  case_id TEXT NOT NULL,
+  other TEXT,
+  received_by TEXT,
+  detail BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_at ON decisions(at);
+"""
+
+_COLUMNS = (
+    "doc, case_id, complaint_no, received_by, unit, category, complainant, at, text, keywords, "
+    "channel"
+)
+
+
+def _row(p: Profile) -> tuple[Any, ...]:
+    return (
+        p.case,
+        p.complaint_no,
+        p.received_by,
+        p.unit,
+        p.category,
+        p.complainant,
+        p.at,
+        p.text,
+        orjson.dumps(dict(p.keywords)),
+        p.case,
+        p.channel,
+    )
+
+
+def _profile(r: tuple[Any, ...]) -> Profile:
+    return Profile(
+        case=r[1],
+        complaint_no=r[2],
+        received_by=r[3],
+        unit=r[4],
+        category=r[5],
+        complainant=r[6],
+        at=r[7],
+        text=r[8],
+        keywords=orjson.loads(r[9]),
+        channel=r[10],
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One screening outcome, link, split or flag, as the review page lists it."""
+
+    event_id: str
+    at: int
+    kind: str
+    case: str
+    other: str | None
+    received_by: str | None
+    detail: dict[str, Any]
+
+
+class DuplicateIndex:
+    """One deployment's index file; one writer (the screening worker), any number of readers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        private_file(path)
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._in_tx = False
+
+    @classmethod
+    def at(cls, var_dir: Path, deployment: str) -> DuplicateIndex:
+        return cls(var_dir / deployment / INDEX_FILE)
+
+    def close(self) -> None:
+        if self._in_tx:
+            self.db.execute("ROLLBACK")
+            self._in_tx = False
+        self.db.close()
+
+    # -- writing (inside one transaction per batch of records) --------------------------------
+
+    def begin(self) -> None:
+        if not self._in_tx:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._in_tx = True
+
+    def add(self, p: Profile) -> None:
+        self.begin()
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO complaints (case_id, complaint_no, received_by, unit, "
+            "category, complainant, at, text, keywords, root, channel) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            _row(p),
+        )
+        if cur.rowcount:
+            doc = cur.lastrowid
+            self.db.executemany(
+                "INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", [(k, doc) for k in p.bands]
+            )
+
+    def set_root(self, case: str, root: str) -> None:
+        self.begin()
+        self.db.execute("UPDATE complaints SET root = ? WHERE case_id = ?", (root, case))
+
+    def set_open(self, case: str, is_open: bool) -> None:
+        self.begin()
+        self.db.execute("UPDATE complaints SET open = ? WHERE case_id = ?", (int(is_open), case))
+
+    def set_screened(self, case: str) -> None:
+        self.begin()
+        self.db.execute("UPDATE complaints SET screened = 1 WHERE case_id = ?", (case,))
+
+    def is_screened(self, case: str) -> bool:
+        r = self.db.execute("SELECT screened FROM complaints WHERE case_id = ?", (case,)).fetchone()
+        return bool(r and r[0])
+
+    def wait(self, derived_id: str, at: int, stream: str, cause: Mapping[str, Any]) -> None:
+        """A cause awaiting its derived event; causes are decided in ``at`` order."""
+        self.begin()
+        self.db.execute(
+            "INSERT OR IGNORE INTO pending (id, at, stream, cause) VALUES (?, ?, ?, ?)",
+            (derived_id, at, stream, orjson.dumps(cause)),
+        )
+
+    def done(self, derived_id: str) -> bool:
+        self.begin()
+        return self.db.execute("DELETE FROM pending WHERE id = ?", (derived_id,)).rowcount > 0
+
+    def record(self, d: Decision) -> None:
+        self.begin()
+        self.db.execute(
+            "INSERT OR IGNORE INTO decisions VALUES (?,?,?,?,?,?,?)",
+            (d.event_id, d.at, d.kind, d.case, d.other, d.received_by, orjson.dumps(d.detail)),
+        )
+
+    def commit(self, positions: Mapping[int, int]) -> None:
+        """Keep the position reached with everything read up to it, in one transaction."""
+        self.begin()
+        self.db.executemany(
+            "INSERT INTO positions (partition, next_offset) VALUES (?, ?) "
+            "ON CONFLICT(partition) DO UPDATE SET next_offset = excluded.next_offset",
+            sorted(positions.items()),
+        )
+        self.db.execute("COMMIT")
+        self._in_tx = False
+
+    def bulk_load(self, profiles: Iterable[Profile], chunk: int = 200_000) -> int:
+        """Insert many profiles fast (one transaction per chunk); how many. For benchmarks and
+        migrations: the worker adds complaints one by one as it reads them."""
+        n = 0
+        batch: list[Profile] = []
+        self.db.execute("PRAGMA cache_size=-131072")  # 128 MiB while loading
+        empty = self.count() == 0
+        if empty:  # secondary indexes once at the end, not row by row
+            self.db.execute("DROP INDEX IF EXISTS complaints_unit_at")
+            self.db.execute("DROP INDEX IF EXISTS complaints_root")
+
+        def flush() -> None:
+            self.db.execute("BEGIN")
+            first = self.db.execute("SELECT COALESCE(MAX(doc), 0) FROM complaints").fetchone()[0]
+            self.db.executemany(
+                "INSERT INTO complaints (doc, case_id, complaint_no, received_by, unit, "
+                "category, complainant, at, text, keywords, root, channel) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(first + i + 1, *_row(p)) for i, p in enumerate(batch)],
+            )
+            bands = sorted((k, first + i + 1) for i, p in enumerate(batch) for k in p.bands)
+            self.db.executemany("INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", bands)
+            self.db.execute("COMMIT")
+
+        for p in profiles:
+            batch.append(p)
+            if len(batch) >= chunk:
+                flush()
+                n += len(batch)
+                batch = []
+        if batch:
+            flush()
+            n += len(batch)
+        if empty:
+            self.db.executescript(SCHEMA)
+        self.db.execute("PRAGMA cache_size=-2000")
+        return n
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def positions(self) -> dict[int, int]:
+        return dict(self.db.execute("SELECT partition, next_offset FROM positions").fetchall())
+
+    def pending(self) -> list[tuple[str, str, dict[str, Any]]]:
+        rows = self.db.execute("SELECT id, stream, cause FROM pending ORDER BY at, id").fetchall()
+        return [(i, s, orjson.loads(c)) for i, s, c in rows]
+
+    def get(self, case: str) -> Profile | None:
+        r = self.db.execute(
+            f"SELECT {_COLUMNS} FROM complaints WHERE case_id = ?", (case,)
+        ).fetchone()
+        return _profile(r) if r else None
+
+    def root_of(self, case: str) -> tuple[str, bool] | None:
+        """(the case it is gathered into — itself if none —, whether that case is open)."""
+        r = self.db.execute("SELECT root FROM complaints WHERE case_id = ?", (case,)).fetchone()
+        if r is None:
+            return None
+        o = self.db.execute("SELECT open FROM complaints WHERE case_id = ?", (r[0],)).fetchone()
+        return r[0], bool(o[0]) if o else True
+
+    def members(self, root: str) -> list[Profile]:
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM complaints WHERE root = ? OR case_id = ? ORDER BY at",
+            (root, root),
+        ).fetchall()
+        return [_profile(r) for r in rows]
+
+    def candidates(
+        self, new: Profile, directory: Directory, t: Thresholds, limit: int = 200
+    ) -> list[Profile]:
+        """Complaints received before the new one that share an LSH band with it (at most
+        ``limit // 4``), or are about a related unit within the window (the ``limit`` nearest
+        in time: further ones lose more to the time penalty than a text can win back)."""
+        found: dict[int, tuple[Any, ...]] = {}
+        if new.bands:
+            marks = ",".join("?" * len(new.bands))
+            rows = self.db.execute(
+                f"SELECT {_COLUMNS} FROM complaints WHERE doc IN "
+                f"(SELECT doc FROM bands WHERE key IN ({marks})) AND at <= ? AND case_id != ? "
+                "LIMIT ?",
+                (*new.bands, new.at, new.case, limit // 4),
+            ).fetchall()
+            found.update((r[0], r) for r in rows)
+        units = sorted(directory.related_units(new.unit))
+        marks = ",".join("?" * len(units))
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM complaints WHERE unit IN ({marks}) AND at BETWEEN ? AND ? "
+            "AND case_id != ? ORDER BY at DESC LIMIT ?",
+            (*units, new.at - window_micros(t), new.at, new.case, limit),
+        ).fetchall()
+        found.update((r[0], r) for r in rows)
+        return [_profile(r) for r in found.values()]
+
+    def recent_decisions(self, limit: int = 100, offset: int = 0) -> list[Decision]:
+        rows = self.db.execute(
+            "SELECT event_id, at, kind, case_id, other, received_by, detail FROM decisions "
+            "WHERE kind != 'new' ORDER BY at DESC, event_id LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        return [Decision(r[0], r[1], r[2], r[3], r[4], r[5], orjson.loads(r[6])) for r in rows]
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM complaints").fetchone()[0])
+
+    def size_on_disk(self) -> int:
+        """Bytes of the file and its write-ahead log."""
+        return sum(
+            p.stat().st_size
+            for p in (self.path, self.path.with_name(self.path.name + "-wal"))
+            if p.exists()
+        )
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[DuplicateIndex]:
+    """An index opened for reading (the review page), closed after."""
+    index = DuplicateIndex(path)
+    try:
+        yield index
+    finally:
+        index.close()
