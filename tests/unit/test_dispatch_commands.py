@@ -120,9 +120,8 @@ def test_the_catalog_refuses_a_departure_without_a_reason_too() -> None:
 
 
 def test_no_route_and_no_unit_named_is_refused() -> None:
-    empty = RouteIndex(
-        Routing.model_validate({"entries": [{"code": "X", "category": "别的", "lead": "respondent"}]})
-    )
+    other = {"code": "X", "category": "别的", "lead": "respondent"}
+    empty = RouteIndex(Routing.model_validate({"entries": [other]}))
     b = commands.AssignmentBasis("9", empty, "1", LIMITS, StatutoryCalendar(), "不动产登记", START)
     with pytest.raises(Refusal) as refused:
         commands.assign(stream(SCREENED), commands.AssignCase(), OFFICER, b)

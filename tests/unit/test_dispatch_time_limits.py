@@ -106,7 +106,7 @@ TEST_2027 = TableCalendar(
     years=frozenset({2027}),
     holidays=frozenset(span("2027-01-01", "2027-01-03")),
 )
-UPDATED = OverlayCalendar("chinesecalendar-1.11.0+test-2027", PACKAGE, TEST_2027)
+UPDATED = OverlayCalendar("chinesecalendar-1.11.0-test-2027", PACKAGE, TEST_2027)
 CASE = CaseState(status=RECEIVED, unit="unit:huicheng-district", screened=True, screening="new")
 # Monday 2026-12-28, 7 working days: 12/29, 12/30, 12/31, then 2027 by weekends alone:
 # 1/1 (Fri), 1/4, 1/5, 1/6 → due 2027-01-07 00:00, provisional. Under the update 1/1 is off:
@@ -150,7 +150,7 @@ def test_a_newer_calendar_lists_the_provisional_dues_it_would_change_and_changes
     ]
     assert pending[0].previous.at == cst(2027, 1, 7) and pending[0].previous.provisional
     assert pending[0].revised.at == cst(2027, 1, 8) and not pending[0].revised.provisional
-    assert pending[0].revised.calendar_version == "chinesecalendar-1.11.0+test-2027"
+    assert pending[0].revised.calendar_version == "chinesecalendar-1.11.0-test-2027"
     assert doc["dues"][0]["due_at"] == "2027-01-07T00:00:00+08:00"  # nothing moved by itself
     # The calendar the dues were counted on changes nothing: nothing is listed.
     assert provisional.changes([(doc, units)], PACKAGE) == []
@@ -177,7 +177,7 @@ def test_the_officer_confirms_the_move_and_the_rule_book_moves_that_units_clock(
         "previous_due_at": "2027-01-07T00:00:00+08:00",
         "due_at": "2027-01-08T00:00:00+08:00",
         "provisional": False,
-        "calendar_version": "chinesecalendar-1.11.0+test-2027",
+        "calendar_version": "chinesecalendar-1.11.0-test-2027",
     }
     assert judged(state, draft) is None
     moved = CASE_DISPATCH_RULES["ledger.dispatch.due_confirmed.v1"][1](state, draft.data)
