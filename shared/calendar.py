@@ -203,7 +203,7 @@ class TableCalendar:
 class OverlayCalendar:
     """A table laid over another calendar: the table answers for the years it knows, the base
     for the rest. How a notice the package has not shipped yet (or a test's table) extends the
-    package: ``OverlayCalendar("chinesecalendar-1.11.0-notice-2027", StatutoryCalendar(), table)``."""
+    package: ``OverlayCalendar("chinesecalendar-1.11.0-cn2027", StatutoryCalendar(), table)``."""
 
     version: str
     base: WorkingCalendar

@@ -30,9 +30,16 @@ def _screened(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
 
 
 def _assigned(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
-    units = [{"unit": d["lead_unit"], "due_at": d["due_at"], "provisional": d["provisional"]}]
-    units += d.get("co_units", ())
-    dues = [{**u, "calendar_version": d["calendar_version"]} for u in units]
+    lead = {"unit": d["lead_unit"], "due_at": d["due_at"], "provisional": d.get("provisional")}
+    dues = [
+        {
+            "unit": u["unit"],
+            "due_at": u["due_at"],
+            "provisional": bool(u.get("provisional", False)),
+            "calendar_version": d["calendar_version"],
+        }
+        for u in (lead, *d.get("co_units", ()))
+    ]
     proposed = d.get("proposed") or {}
     doc.update(
         urgency=d["urgency"],
