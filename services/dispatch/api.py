@@ -4,6 +4,7 @@ dispatch board."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -58,7 +59,7 @@ async def _assign(
     request: Request, case_id: str, body: commands.AssignCase, ledger: Ledger
 ) -> CommandAnswer:
     # The clock starts at assignment: the due times are counted once, from now, and recorded.
-    basis = await assignment_basis(request, case_id)
+    basis = await assignment_basis(request, case_id, datetime.now(UTC))
     return await ledger.run(case_id, lambda st: commands.assign(st, body, ledger.actor, basis))
 
 

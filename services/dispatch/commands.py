@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.dispatch import time_limits
 from services.dispatch.routing import RouteIndex
@@ -141,8 +141,8 @@ class ConfirmDue(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     unit: UnitId
-    previous_due_at: datetime = Field(description="the provisional due time, as listed")
-    due_at: datetime = Field(description="the due time under the calendar in force, as listed")
+    previous_due_at: AwareDatetime = Field(description="the provisional due time, as listed")
+    due_at: AwareDatetime = Field(description="the due under the calendar in force, as listed")
 
 
 def confirm_due(

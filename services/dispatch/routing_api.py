@@ -12,11 +12,11 @@ change, for an officer to confirm (never silently).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from starlette.responses import Response
 
 from services.dispatch import commands, provisional
@@ -35,11 +35,13 @@ from shared.events.catalog import (
     Urgency,
 )
 from shared.ledger.configuration import registry_records, versions
+from shared.ledger.signer import Draft
 from shared.readside.projections.case_summary import CASES
+from shared.rules.stream import StreamState
 from shared.store.port import Doc
 from shared.web import Role
 from shared.web.auth import require_roles
-from shared.web.command_path import CommandAnswer, LedgerDep, Refusal
+from shared.web.command_path import CommandAnswer, Ledger, LedgerDep, Refusal
 from shared.web.config_in_force import InForce, in_force, typed_at
 from shared.web.context import get_context
 from shared.web.idempotency import command
@@ -113,7 +115,9 @@ async def _category(request: Request, case_id: str) -> str | None:
     return str(category) if category is not None else None
 
 
-async def assignment_basis(request: Request, case_id: str) -> commands.AssignmentBasis:
+async def assignment_basis(
+    request: Request, case_id: str, start: datetime
+) -> commands.AssignmentBasis:
     routing_version, routes = await _routes(request)
     limits: InForce[TimeLimits] = await in_force(request, ConfigKind.time_limits)
     return commands.AssignmentBasis(
@@ -123,7 +127,7 @@ async def assignment_basis(request: Request, case_id: str) -> commands.Assignmen
         limits=limits.content,
         calendar=await calendar_in_force(request),
         category=await _category(request, case_id),
-        start=datetime.now(UTC),
+        start=start,
     )
 
 
@@ -321,7 +325,7 @@ async def confirm_due(
 
 
 async def _confirm(
-    request: Request, case_id: str, body: commands.ConfirmDue, ledger: Any
+    request: Request, case_id: str, body: commands.ConfirmDue, ledger: Ledger
 ) -> CommandAnswer:
     calendar = await calendar_in_force(request)
     store = await read_store(request)
@@ -330,7 +334,7 @@ async def _confirm(
         raise ProblemError(NOT_FOUND, "没有这件投诉")
     change = provisional.revised_due(doc, body.unit, calendar)
 
-    def decide(state: Any) -> list[Any]:
+    def decide(state: StreamState) -> list[Draft]:
         if change is None:
             raise Refusal("nothing_to_confirm", "现行日历不改变该单位的暂定时限")
         return commands.confirm_due(
@@ -351,8 +355,8 @@ async def confirm_due_from_page(
     case_id: CaseIdPath,
     ledger: LedgerDep,
     unit: Annotated[str, Form(pattern=r"^unit:[a-z0-9._-]{1,75}$")],
-    previous_due_at: Annotated[datetime, Form()],
-    due_at: Annotated[datetime, Form()],
+    previous_due_at: Annotated[AwareDatetime, Form()],
+    due_at: Annotated[AwareDatetime, Form()],
     operator: Operator = Depends(page_command(OFFICER)),
 ) -> Response:
     body = commands.ConfirmDue(unit=unit, previous_due_at=previous_due_at, due_at=due_at)

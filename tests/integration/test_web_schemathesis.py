@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
 from shared.ledger.bootstrap import init_ledger
+from shared.ledger.configuration import publish_defaults
 from shared.log.factory import open_log
 from shared.web import Operator, Role
 from shared.web.settings import WebSettings
@@ -44,14 +45,16 @@ _OPEN = {
 
 
 def _initialised(var_dir: Path) -> WebSettings:
-    """Settings on a ledger with its keys and deployments (`ledger init`), so commands that
-    pass every check really reach the log."""
+    """Settings on a ledger with its keys and deployments (`ledger init`) and the shipped
+    configuration (as `make run` publishes it), so commands that pass every check really reach
+    the log."""
     s = fast_settings(var_dir, **_OPEN)
 
     async def init() -> None:
         log = await open_log(s)
         try:
             await init_ledger(log, s)
+            await publish_defaults(log, s)
         finally:
             await log.close()
 
