@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.dispatch import time_limits
 from services.dispatch.routing import RouteIndex
@@ -23,7 +23,7 @@ from shared.ledger.signer import Draft
 from shared.rules.case import RECEIVED, CaseState
 from shared.rules.stream import StreamState
 from shared.web.command_path import Refusal, known_case
-from shared.web.wire import JsonInt
+from shared.web.wire import _int_only as int_only
 
 ASSIGNED = "ledger.dispatch.assigned.v1"
 DUE_CONFIRMED = "ledger.dispatch.due_confirmed.v1"
@@ -42,10 +42,9 @@ class AssignCase(BaseModel):
     co_units: Annotated[list[UnitId], Field(max_length=10)] | None = Field(
         None, description="None: the co-units proposed (for the proposed lead), else none"
     )
-    working_days: JsonInt | None = Field(
+    # The bounds before the validator: after it, pydantic writes them as ge/le in the schema.
+    working_days: Annotated[int, Field(ge=1, le=60), BeforeValidator(int_only)] | None = Field(
         None,
-        ge=1,
-        le=60,
         description="An explicit limit in working days of the statutory calendar, from the day "
         "after the assignment (None: the time limits in force for the category and urgency)",
     )
