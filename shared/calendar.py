@@ -199,6 +199,26 @@ class TableCalendar:
         return day in self.workdays or (_monday_to_friday(day) and day not in self.holidays)
 
 
+@dataclass(frozen=True)
+class OverlayCalendar:
+    """A table laid over another calendar: the table answers for the years it knows, the base
+    for the rest. How a notice the package has not shipped yet (or a test's table) extends the
+    package: ``OverlayCalendar("chinesecalendar-1.11.0-cn2027", StatutoryCalendar(), table)``."""
+
+    version: str
+    base: WorkingCalendar
+    table: TableCalendar
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.version) <= VERSION_MAX:
+            raise ValueError(f"a calendar version has 1 to {VERSION_MAX} characters")
+
+    def is_working_day(self, day: date) -> bool | None:
+        if day.year in self.table.years:
+            return self.table.is_working_day(day)
+        return self.base.is_working_day(day)
+
+
 # ---- a newer calendar -------------------------------------------------------------------------
 
 

@@ -86,6 +86,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "ledger.dispatch.return_ruled.v1": {"unit": UNIT, "granted": False, "ruling": "首接负责"},
     "ledger.dispatch.deemed_done.v1": {"unit": UNIT, "due_at": DUE, "cause": str(uuid.uuid4())},
+    "ledger.dispatch.due_confirmed.v1": {
+        "unit": UNIT,
+        "previous_due_at": DUE,
+        "due_at": DUE,
+        "provisional": False,
+        "calendar_version": "cn-2027.1",
+    },
     "ledger.conference.convened.v1": {
         "cases": [CASE],
         "members": ["efficiency-office", "petitions-office"],

@@ -1,10 +1,10 @@
-"""Dispatch's API: HTTP in, commands out — assignment to a lead unit with a due time, and the
+"""Dispatch's API: HTTP in, commands out — assignment straight to the unit that acts, as the
+routing in force proposes or overridden with a reason, each unit with its due time; and the
 dispatch board."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from services.dispatch import commands
 from services.dispatch.projection import DISPATCH_CASES
-from shared.calendar import StatutoryCalendar, TimeLimit, due_at
+from services.dispatch.routing_api import assignment_basis
 from shared.events.catalog import Urgency
 from shared.readside.projections.case_summary import CASES
 from shared.store.port import ASC
@@ -42,40 +42,45 @@ home = demo_router("dispatch", Role.DISPATCH_OFFICER, DUTIES)
 HANDLING = ["assigned", "claimed", "disputed"]
 
 
-@cache
-def calendar() -> StatutoryCalendar:
-    return StatutoryCalendar()
-
-
 @router.post(
     "/cases/{case_id}/assignment",
     status_code=201,
-    summary="Assign a screened case to its lead unit (直接交办), due N working days on",
+    summary="Assign a screened case straight to the unit that acts (直接交办), as the routing in "
+    "force proposes or overridden with a reason; each unit gets its own due time",
     dependencies=[Depends(command(Role.DISPATCH_OFFICER))],
 )
 async def assign_case(
-    case_id: CaseIdPath, body: commands.AssignCase, ledger: LedgerDep
+    request: Request, case_id: CaseIdPath, body: commands.AssignCase, ledger: LedgerDep
 ) -> CommandAnswer:
-    return await _assign(case_id, body, ledger)
+    return await _assign(request, case_id, body, ledger)
 
 
-async def _assign(case_id: str, body: commands.AssignCase, ledger: Ledger) -> CommandAnswer:
-    # The clock starts at assignment: the due time is computed once, here, and recorded.
-    due = due_at(datetime.now(UTC), TimeLimit(amount=body.working_days), calendar())
-    return await ledger.run(case_id, lambda st: commands.assign(st, body, ledger.actor, due))
+async def _assign(
+    request: Request, case_id: str, body: commands.AssignCase, ledger: Ledger
+) -> CommandAnswer:
+    # The clock starts at assignment: the due times are counted once, from now, and recorded.
+    basis = await assignment_basis(request, case_id, datetime.now(UTC))
+    return await ledger.run(case_id, lambda st: commands.assign(st, body, ledger.actor, basis))
 
 
 @router.post("/board/{case_id}/assignment", include_in_schema=False)
 async def assign_from_page(
+    request: Request,
     case_id: CaseIdPath,
     ledger: LedgerDep,
-    lead_unit: Annotated[str, Form(pattern=r"^unit:[a-z0-9._-]{1,75}$")],
-    working_days: Annotated[int, Form(ge=1, le=60)],
+    lead_unit: Annotated[str | None, Form(pattern=r"^(unit:[a-z0-9._-]{1,75})?$")] = None,
+    working_days: Annotated[int | None, Form(ge=1, le=60)] = None,
     urgency: Annotated[Urgency, Form()] = Urgency.normal,
+    override_reason: Annotated[str | None, Form(max_length=500)] = None,
     operator: Operator = Depends(page_command(Role.DISPATCH_OFFICER)),
 ) -> Response:
-    body = commands.AssignCase(lead_unit=lead_unit, working_days=working_days, urgency=urgency)
-    answer = await _assign(case_id, body, ledger)
+    body = commands.AssignCase(
+        lead_unit=lead_unit or None,
+        working_days=working_days,
+        urgency=urgency,
+        override_reason=(override_reason or "").strip() or None,
+    )
+    answer = await _assign(request, case_id, body, ledger)
     return back_to("/board", answer.position)
 
 

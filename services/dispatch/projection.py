@@ -30,19 +30,47 @@ def _screened(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
 
 
 def _assigned(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    lead = {"unit": d["lead_unit"], "due_at": d["due_at"], "provisional": d.get("provisional")}
+    dues = [
+        {
+            "unit": u["unit"],
+            "due_at": u["due_at"],
+            "provisional": bool(u.get("provisional", False)),
+            "calendar_version": d["calendar_version"],
+        }
+        for u in (lead, *d.get("co_units", ()))
+    ]
+    proposed = d.get("proposed") or {}
     doc.update(
         urgency=d["urgency"],
         calendar_version=d["calendar_version"],
-        provisional=d.get("provisional", False),
+        provisional=any(u["provisional"] for u in dues),
         assigned_at=e.log_time,
         assigned_by=e.actor,
+        dues=dues,
+        counted_from=d.get("counted_from"),
+        handle_within=d.get("handle_within"),
+        routing_version=d.get("routing_version"),
+        time_limits_version=d.get("time_limits_version"),
+        route_entry=proposed.get("entry"),
+        override_reason=d.get("override_reason"),
     )
+
+
+def _due_confirmed(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    moved = {"due_at": d["due_at"], "provisional": d["provisional"]}
+    dues = [
+        {**u, **moved, "calendar_version": d["calendar_version"]} if u["unit"] == d["unit"] else u
+        for u in doc["dues"]
+    ]
+    doc.update(dues=dues, provisional=any(u["provisional"] for u in dues))
 
 
 RULES: dict[str, Rule] = {
     "ledger.complaint.received.v1": _received,
     "ledger.complaint.screened.v1": _screened,
     "ledger.dispatch.assigned.v1": _assigned,
+    "ledger.dispatch.due_confirmed.v1": _due_confirmed,
 }
 
 
@@ -60,6 +88,13 @@ def _fresh() -> Doc:
         "provisional": False,
         "assigned_at": None,
         "assigned_by": None,
+        "dues": [],  # each unit's due as recorded: unit, due_at, provisional, calendar_version
+        "counted_from": None,
+        "handle_within": None,
+        "routing_version": None,
+        "time_limits_version": None,
+        "route_entry": None,
+        "override_reason": None,
     }
 
 
@@ -69,7 +104,7 @@ class DispatchCases(CaseTable):
     name = "dispatch_cases"
     collection = DISPATCH_CASES
     rules = RULES
-    indexes = (("screened", "screened_at"),)
+    indexes = (("screened", "screened_at"), ("provisional",))
 
     def fresh(self) -> Doc:
         return _fresh()

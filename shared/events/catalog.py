@@ -296,6 +296,16 @@ class DispatchAssigned(Payload):
     urgency: Urgency
     direct: bool = Field(description="直接交办: assigned without intermediate transfer")
     instructions: ShortText = ""
+    # What the route and the due times were decided from (routing as data, issue 19): the
+    # versions in force, the route and limit dispatch proposed, the limit applied, the instant
+    # the due times were counted from (so a newer calendar can recount them without guessing),
+    # and, when the officer departed from the proposal, why.
+    routing_version: Annotated[str, Field(max_length=40)] | None = None
+    time_limits_version: Annotated[str, Field(max_length=40)] | None = None
+    proposed: ProposedRoute | None = None
+    handle_within: LimitSpec | None = Field(None, description="the limit every unit was given")
+    counted_from: Timestamp | None = Field(None, description="the start the dues count from")
+    override_reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
 
     @model_validator(mode="after")
     def _units_once(self) -> DispatchAssigned:
@@ -304,11 +314,36 @@ class DispatchAssigned(Payload):
             raise ValueError("each unit is named once")
         return self
 
+    @model_validator(mode="after")
+    def _override_states_its_reason(self) -> DispatchAssigned:
+        p = self.proposed
+        if p is None or self.override_reason is not None:
+            return self
+        departs = (
+            p.lead != self.lead_unit
+            or set(p.co_units) != {u.unit for u in self.co_units}
+            or (self.handle_within is not None and self.handle_within != p.handle_within)
+        )
+        if departs:
+            raise ValueError("an assignment departing from the proposed route states its reason")
+        return self
+
 
 class DispatchReturnRuled(Payload):
     unit: OrgId
     granted: bool
     ruling: ShortText
+
+
+class DispatchDueConfirmed(Payload):
+    """An officer confirms what a newer holiday calendar makes of a provisional due time (the
+    due may move, or only lose its provisional mark): never changed silently."""
+
+    unit: OrgId
+    previous_due_at: Timestamp = Field(description="the provisional due time it replaces")
+    due_at: Timestamp = Field(description="the due time under the newer calendar")
+    provisional: bool = Field(False, description="still counted past the calendar's years")
+    calendar_version: Annotated[str, Field(max_length=40)]
 
 
 class DispatchDeemedDone(Payload):
@@ -640,8 +675,8 @@ class PenaltySchedule(Payload):
 
 
 # Configuration contents: one model per kind (CONFIG_CONTENT), checked by the rule book on every
-# ``registry.config_published`` and by each owner's command endpoint before signing. Routing,
-# escalation thresholds, assessment weights and publication policy are loose objects for now
+# ``registry.config_published`` and by each owner's command endpoint before signing.
+# Escalation thresholds, assessment weights and publication policy are loose objects for now
 # (any JSON object without floats, bounded in size): their services will give them a schema.
 
 DirectoryName = Annotated[str, Field(min_length=1, max_length=60)]
@@ -762,6 +797,65 @@ class TimeLimits(Payload):
     by_urgency: LimitsByUrgency
     revisit_within: LimitSpec = Field(description="how long a complainant is waited for (回访)")
     extension_at_most: LimitSpec = Field(description="the longest one extension may grant")
+    by_category: dict[
+        Annotated[str, Field(min_length=1, max_length=60)], dict[Urgency, LimitSpec]
+    ] = Field(
+        default_factory=dict,
+        description="per category, the handling limit of some urgencies (others: by_urgency)",
+    )
+
+
+# ---- routing (dispatch's 转办规则, after a 12345 派单目录) ---------------------------------------
+
+RESPONDENT = "respondent"  # a route whose acting unit is the unit complained about
+ANY_CATEGORY = "*"
+RouteCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,20}$")]
+CategoryName = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class RouteEntry(Payload):
+    """One line of the catalogue: category × respondent unit × unit level → the acting unit
+    (the lead) and the co-units. A missing unit or level (or category ``*``) matches any."""
+
+    code: RouteCode = Field(description="目录编码")
+    category: CategoryName = Field(description="the complaint's category, or * for any")
+    unit: UnitId | None = Field(None, description="the unit complained about; None = any")
+    level: UnitLevel | None = Field(None, description="its level in the unit directory")
+    lead: UnitId | Literal["respondent"] = Field(description="the unit that acts")
+    co_units: Annotated[list[UnitId], Field(max_length=10)] = []
+
+
+class Routing(Payload):
+    """转办规则: the catalogue dispatch proposes routes from (the most specific entry wins)."""
+
+    entries: Annotated[list[RouteEntry], Field(min_length=1, max_length=2000)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Routing:
+        codes = [e.code for e in self.entries]
+        if len(set(codes)) != len(codes):
+            raise ValueError("each code is listed once")
+        keys = [(e.category, e.unit, e.level) for e in self.entries]
+        if len(set(keys)) != len(keys):
+            raise ValueError("each category, unit and level is routed once")
+        for e in self.entries:
+            if len(set(e.co_units)) != len(e.co_units) or e.lead in e.co_units:
+                raise ValueError("each unit of a route is named once")
+        return self
+
+
+class ProposedRoute(Payload):
+    """What dispatch proposed for a case: the catalogue entry (None: none matched), its units,
+    the limit the time limits give the case's category and urgency."""
+
+    entry: RouteCode | None
+    category: CategoryName
+    lead: UnitId | None
+    co_units: Annotated[list[UnitId], Field(max_length=10)] = []
+    handle_within: LimitSpec
+
+
+DispatchAssigned.model_rebuild()
 
 
 class CalendarVersion(Payload):
@@ -806,7 +900,7 @@ CONFIG_CONTENT: dict[str, type[BaseModel]] = {
     ConfigKind.unit_directory: UnitDirectory,
     ConfigKind.time_limits: TimeLimits,
     ConfigKind.calendar: CalendarVersion,
-    ConfigKind.routing: LooseConfig,
+    ConfigKind.routing: Routing,
     ConfigKind.escalation_thresholds: LooseConfig,
     ConfigKind.assessment_weights: LooseConfig,
     ConfigKind.publication_policy: LooseConfig,
@@ -908,6 +1002,7 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.dispatch.assigned.v1": DispatchAssigned,
     "ledger.dispatch.return_ruled.v1": DispatchReturnRuled,
     "ledger.dispatch.deemed_done.v1": DispatchDeemedDone,
+    "ledger.dispatch.due_confirmed.v1": DispatchDueConfirmed,
     "ledger.conference.convened.v1": ConferenceConvened,
     "ledger.conference.opinion_given.v1": ConferenceOpinionGiven,
     "ledger.conference.decided.v1": ConferenceDecided,

@@ -45,7 +45,20 @@ def typed_at(
         return None
     label, content = entry
     parse = model if model is not None else CONFIG_CONTENT[kind]
-    return InForce(kind, label, parse.model_validate(content))  # type: ignore[arg-type]
+    key = (kind, label, parse)
+    parsed = _parsed.get(key)
+    if parsed is None or parsed[0] is not content:
+        parsed = (content, parse.model_validate(content))
+        _parsed[key] = parsed
+        if len(_parsed) > _PARSED_KEPT:
+            del _parsed[next(iter(_parsed))]
+    return InForce(kind, label, parsed[1])  # type: ignore[arg-type]
+
+
+# A version's content never changes once published: each is parsed once (per registry object
+# holding it: a hit needs the very content object, so two logs' equal labels never mix).
+_PARSED_KEPT = 64
+_parsed: dict[tuple[str, str, type[BaseModel]], tuple[object, BaseModel]] = {}
 
 
 async def in_force(request: Request, kind: ConfigKind, model: type[M] | None = None) -> InForce[M]:

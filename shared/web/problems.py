@@ -68,6 +68,9 @@ BUSY = ProblemType("busy", 503, "服务繁忙，请稍后重试")
 LEDGER_UNAVAILABLE = ProblemType("ledger-unavailable", 503, "账本暂不可用，请稍后重试")
 SIGNING_KEY_REVOKED = ProblemType("signing-key-revoked", 503, "本服务的签名密钥已被吊销，暂停写入")
 CONFIG_MISSING = ProblemType("config-missing", 503, "所需配置尚未发布")
+CALENDAR_UNAVAILABLE = ProblemType(
+    "calendar-unavailable", 503, "现行节假日日历版本在本服务中不可用"
+)
 # Signed internal calls between services (shared/web/signed_calls): each refusal its own type.
 CALL_UNSIGNED = ProblemType("call-unsigned", 401, "内部调用未签名")
 CALL_SIGNATURE_MALFORMED = ProblemType("call-signature-malformed", 401, "内部调用签名格式不正确")
@@ -107,6 +110,7 @@ CATALOGUE: tuple[ProblemType, ...] = (
     LEDGER_UNAVAILABLE,
     SIGNING_KEY_REVOKED,
     CONFIG_MISSING,
+    CALENDAR_UNAVAILABLE,
     CALL_UNSIGNED,
     CALL_SIGNATURE_MALFORMED,
     CALL_STALE,

@@ -30,6 +30,7 @@ from tests.bench import (
     calendar,
     commands,
     corpus,
+    dispatch,
     duplicates,
     kafka,
     ledger,
@@ -55,9 +56,10 @@ GROUPS = (
     "backup",
     "timers",
     "duplicates",
+    "dispatch",
 )
 # Groups that need no signed corpus: with only these, none is built.
-CORPUS_FREE = frozenset({"calendar", "redaction", "backup", "timers", "duplicates"})
+CORPUS_FREE = frozenset({"calendar", "redaction", "backup", "timers", "duplicates", "dispatch"})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -221,6 +223,8 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
     if "duplicates" in args.only:
         say(f"duplicate screening: the labelled set, {args.duplicates_index:,} indexed")
         rows += await duplicates.rows_async(ws.root / "duplicates", args.duplicates_index)
+    if "dispatch" in args.only:
+        rows += await measure_dispatch(args, ws, console)
     if not args.only - CORPUS_FREE:
         return rows  # nothing below needs the signed corpus
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")
@@ -504,6 +508,37 @@ async def measure_commands(args: argparse.Namespace, ws: Workspace, console: Con
             )
         )
     return rows
+
+
+async def measure_dispatch(args: argparse.Namespace, ws: Workspace, console: Console) -> list[Row]:
+    """Assignments through dispatch's API vs a bare endpoint; routing one case."""
+    console.log(f"dispatch assignments under {args.writers} concurrent connections")
+    h = await dispatch.http(ws, workers=args.writers, repeat=args.repeat)
+    console.log("routing one case against the shipped catalogue")
+    rt = dispatch.route(repeat=args.repeat)
+    return [
+        Row(
+            "dispatch.http",
+            f"assignments via the API, {args.writers} connections (bare endpoint, same body)",
+            h["ours"],
+            h["bare"],
+            "assignments/s",
+            0.5,
+            target_note=f"p99 {h['ours_p99_ms']:,.0f} ms (bare {h['bare_p99_ms']:,.0f} ms)",
+            notes=h,
+        ),
+        Row(
+            "dispatch.route",
+            f"route one case, {rt['entries']}-entry catalogue (one dict look-up)",
+            rt["ours"],
+            rt["raw"],
+            "µs/case",
+            lower_is_better=True,
+            target_note=f"linear scan {rt['scan_us']:,.1f} µs; index built once "
+            f"in {rt['index_build_ms']:,.1f} ms",
+            notes=rt,
+        ),
+    ]
 
 
 async def measure_stores(

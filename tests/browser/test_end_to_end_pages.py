@@ -186,6 +186,7 @@ def run_life(walk: Walk, ledger: Ledger) -> None:
     walk.shoot(officer, "2-dispatch-board")
     assignment = officer.locator(f"form[action='/board/{case}/assignment']")
     assignment.locator("input[name=lead_unit]").fill(UNIT)
+    assignment.locator("input[name=override_reason]").fill("示范单位承办")
     submit(assignment.locator("button[type=submit]"))
     officer.wait_for_load_state()
     assert "办理中（1 件" in officer.content()

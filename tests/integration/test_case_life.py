@@ -132,8 +132,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     assert init.returncode == 0, init.stdout + init.stderr
     settings = fast_settings(var_dir, read_your_writes_seconds=10.0)
     log = await open_log(settings)
-    try:  # the default directories, as `make run` publishes them (intake's pages need them)
-        await publish_defaults(log, settings)
+    try:
+        await publish_defaults(log, settings)  # as `make run` does: routing, limits, calendar
     finally:
         await log.close()
     makers: list[tuple[Callable[[WebSettings], FastAPI], tuple[Role, ...]]] = [
@@ -200,7 +200,8 @@ async def test_one_case_from_complaint_to_published_notice(world: World) -> None
 
     # 转办 before screening: refused, with the reason, and nothing is written.
     head = await world.head()
-    assign = {"lead_unit": UNIT, "working_days": 10, "urgency": "normal"}
+    # The demo unit is not in the catalogue: the officer overrides the route, and says why.
+    assign = {"lead_unit": UNIT, "working_days": 10, "override_reason": "示范单位承办"}
     early = await dispatch.http.post(
         f"/cases/{case}/assignment", json=assign, headers=dispatch.as_(Role.DISPATCH_OFFICER, "a0")
     )
@@ -522,6 +523,7 @@ async def test_the_same_life_through_the_operator_pages(world: World) -> None:
             f"/board/{case_id}/assignment",
             lead_unit=UNIT,
             working_days="10",
+            override_reason="示范单位承办",
         )
         assert "办理中（1 件" in board.text
         unit = Role.UNIT_HANDLER
@@ -581,7 +583,7 @@ async def test_a_case_past_its_due_time_shows_its_lead_unit_overdue(
     )
     r = await dispatch.http.post(
         f"/cases/{case}/assignment",
-        json={"lead_unit": UNIT, "working_days": 1},
+        json={"lead_unit": UNIT, "working_days": 1, "override_reason": "示范单位承办"},
         headers=dispatch.as_(Role.DISPATCH_OFFICER, "late-3"),
     )
     assert r.status_code == 201, r.text

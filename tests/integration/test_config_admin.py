@@ -253,7 +253,14 @@ async def test_the_defaults_are_seeded_once_by_their_owners(
     published = await publish_defaults(log, settings)
     assert sorted(published) == sorted(
         (k, "1")
-        for k in ("body_directory", "unit_directory", "time_limits", "calendar", "penalty_schedule")
+        for k in (
+            "body_directory",
+            "unit_directory",
+            "routing",
+            "time_limits",
+            "calendar",
+            "penalty_schedule",
+        )
     )
     head = await log.head()
     assert await publish_defaults(log, settings) == []  # a restart: nothing new

@@ -272,7 +272,7 @@ def live_case(ledger: Ledger) -> tuple[str, str]:
     officer = api(ledger, "dispatch", "dispatch_officer")
     board = page_session(ledger, "dispatch", "dispatch_officer")
     eventually(board, "/board", re.escape(number))  # screened: on dispatch's board
-    assign = {"lead_unit": UNIT, "working_days": 10}
+    assign = {"lead_unit": UNIT, "working_days": 10, "override_reason": "示范单位承办"}
     deadline = time.monotonic() + WAIT
     while True:  # dispatch's own read of the case follows the log: wait for the screening
         r = officer.post(
@@ -336,7 +336,7 @@ def past_due_case(ledger: Ledger) -> str:
         while True:
             r = officer.post(
                 f"/cases/{case}/assignment",
-                json={"lead_unit": UNIT, "working_days": 1},
+                json={"lead_unit": UNIT, "working_days": 1, "override_reason": "示范单位承办"},
                 headers={"Idempotency-Key": str(uuid.uuid4())},
             )
             if r.status_code == 201 or time.monotonic() > deadline:

@@ -177,6 +177,8 @@ def _sign(stream: str, act: Step, prev: str | None, n: int) -> tuple[str, bytes]
         signer_name, actor, kind = CONFIG_ACTS[n % len(CONFIG_ACTS)]
         signer = GENESIS if signer_name == "genesis" else LEDGER.signers[signer_name]
         content = SCHEDULE if kind == "penalty_schedule" else {"v": n}
+        if kind == "routing":
+            content = {"entries": [{"code": f"R{n}", "category": "*", "lead": "respondent"}]}
         d = Draft(
             "ledger.registry.config_published.v1",
             {"kind": kind, "version": f"v{n}", "content": content},

@@ -184,7 +184,8 @@ def test_loose_kinds_take_plain_json_objects_only(content: dict[str, Any]) -> No
 
 def test_every_kind_has_a_model_and_the_rule_book_checks_it() -> None:
     assert set(CONFIG_CONTENT) == set(ConfigKind)
-    ConfigPublished.model_validate({"kind": "routing", "version": "1", "content": {"rules": []}})
+    routing = {"entries": [{"code": "R1", "category": "*", "lead": "respondent"}]}
+    ConfigPublished.model_validate({"kind": "routing", "version": "1", "content": routing})
     with pytest.raises(ValidationError):
         ConfigPublished.model_validate(
             {"kind": "unit_directory", "version": "1", "content": {"units": [{"id": "x"}]}}

@@ -60,6 +60,9 @@ def test_every_kind_of_configuration_has_exactly_one_owner_in_the_default_table(
     assert fold.registry.config_owners["publication_policy"][0].endswith("/publication")
 
 
+ROUTING = {"entries": [{"code": "R1", "category": "*", "lead": "respondent"}]}
+
+
 @pytest.mark.parametrize(
     ("signer", "actor", "kind", "expected"),
     [
@@ -73,7 +76,7 @@ def test_every_kind_of_configuration_has_exactly_one_owner_in_the_default_table(
     ],
 )
 def test_configuration_is_published_by_its_owner_only(signer, actor, kind, expected) -> None:  # type: ignore[no-untyped-def]
-    content = SCHEDULE_V2 if kind == "penalty_schedule" else {"rules": []}
+    content = SCHEDULE_V2 if kind == "penalty_schedule" else ROUTING
     got = verdict_of(publish(L.signers[signer], actor, kind, "2026.2", content))
     assert got is expected
 

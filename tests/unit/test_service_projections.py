@@ -74,6 +74,66 @@ def test_dispatch_records_screening_and_the_assignment() -> None:
     assert doc["screened"] and doc["screened_at"] == 2_000
     assert doc["urgency"] == "high" and doc["calendar_version"] == "cal-1"
     assert doc["assigned_by"] == "efficiency-office/D1"
+    assert doc["dues"] == [
+        {"unit": UNIT, "due_at": "x", "provisional": False, "calendar_version": "cal-1"}
+    ]
+    assert not doc["provisional"] and doc["counted_from"] is None  # recorded before it was
+
+
+def test_dispatch_keeps_each_units_due_and_a_confirmation_moves_only_that_one() -> None:
+    co = "unit:co"
+    assigned = {
+        "lead_unit": UNIT,
+        "due_at": "a",
+        "provisional": True,
+        "co_units": [{"unit": co, "due_at": "a", "provisional": True}],
+        "calendar_version": "cal-1",
+        "urgency": "normal",
+        "routing_version": "3",
+        "time_limits_version": "2",
+        "proposed": {"entry": "R0005"},
+        "handle_within": {"amount": 7, "unit": "working_days"},
+        "counted_from": "t0",
+        "override_reason": "理由",
+    }
+    confirmed = {
+        "unit": co,
+        "previous_due_at": "a",
+        "due_at": "b",
+        "provisional": False,
+        "calendar_version": "cal-2",
+    }
+    doc = fold(
+        DispatchCases(),
+        event(1, "complaint.received", RECEIVED),
+        event(2, "dispatch.assigned", assigned, "efficiency-office/D1"),
+    )
+    assert doc["provisional"] and [u["unit"] for u in doc["dues"]] == [UNIT, co]
+    assert (doc["routing_version"], doc["time_limits_version"], doc["route_entry"]) == (
+        "3",
+        "2",
+        "R0005",
+    )
+    assert doc["counted_from"] == "t0" and doc["override_reason"] == "理由"
+    doc = fold(
+        DispatchCases(),
+        event(1, "complaint.received", RECEIVED),
+        event(2, "dispatch.assigned", assigned, "efficiency-office/D1"),
+        event(3, "dispatch.due_confirmed", confirmed, "efficiency-office/D1"),
+    )
+    assert doc["dues"][0] == {
+        "unit": UNIT,
+        "due_at": "a",
+        "provisional": True,
+        "calendar_version": "cal-1",
+    }
+    assert doc["dues"][1] == {
+        "unit": co,
+        "due_at": "b",
+        "provisional": False,
+        "calendar_version": "cal-2",
+    }
+    assert doc["provisional"]  # the lead's is still provisional
 
 
 def test_oversight_counts_signatures_once_and_replies_and_the_closure() -> None:

@@ -81,6 +81,11 @@ def _deemed_done(doc: Doc, d: Mapping[str, Any]) -> None:
     doc["deemed_done"] = [*doc["deemed_done"], d["unit"]]
 
 
+def _due_confirmed(doc: Doc, d: Mapping[str, Any]) -> None:
+    if d["unit"] == doc["lead_unit"]:  # a co-unit's due is its own (dispatch_cases keeps it)
+        doc["due_at"] = d["due_at"]
+
+
 def _reopened(doc: Doc, d: Mapping[str, Any]) -> None:
     lead = next(u for u in d["units"] if u["unit"] == doc["lead_unit"])
     doc.update(status=c.ASSIGNED, due_at=lead["due_at"], overdue=False, deemed_done=[])
@@ -123,6 +128,7 @@ RULES: dict[str, Rule] = {
     "ledger.dispatch.assigned.v1": _assigned,
     "ledger.dispatch.return_ruled.v1": _return_ruled,
     "ledger.dispatch.deemed_done.v1": _deemed_done,
+    "ledger.dispatch.due_confirmed.v1": _due_confirmed,
     "ledger.handling.acknowledged.v1": _same,
     "ledger.handling.replied.v1": _same,
     "ledger.handling.progress.v1": _same,

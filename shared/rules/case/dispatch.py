@@ -67,6 +67,25 @@ def _deemable(s: CaseState, d: dict[str, Any], act: Act) -> Verdict | None:
     return None
 
 
+def _confirmable(s: CaseState, d: dict[str, Any], act: Act) -> Verdict | None:
+    """A provisional due is confirmed once, against the due it names, while it still runs."""
+    clock = s.clock(d["unit"])
+    assert clock is not None  # unit_on_case ran first
+    if not clock.provisional:
+        return state_is("this unit's due time is not provisional")
+    if clock.due != micros(d["previous_due_at"]):
+        return state_is("the due time named is not this unit's current one")
+    if clock.completed or clock.deemed_done or clock.overdue:
+        return state_is("this unit's deadline no longer runs")
+    return None
+
+
+def _due_confirmed(s: CaseState, d: dict[str, Any]) -> CaseState:
+    return s.with_clock(
+        d["unit"], due_at=d["due_at"], due=micros(d["due_at"]), provisional=d["provisional"]
+    )
+
+
 RULES: dict[str, tuple[Check, Evolve]] = {
     "ledger.dispatch.assigned.v1": (all_of(in_status(RECEIVED), _screened), _assign),
     "ledger.dispatch.return_ruled.v1": (
@@ -76,5 +95,10 @@ RULES: dict[str, tuple[Check, Evolve]] = {
     "ledger.dispatch.deemed_done.v1": (
         all_of(in_status(ASSIGNED, CLAIMED), unit_on_case, _deemable),
         lambda s, d: s.with_clock(d["unit"], deemed_done=True),
+    ),
+    # A newer calendar settles a provisional due only through an officer's confirmation.
+    "ledger.dispatch.due_confirmed.v1": (
+        all_of(in_status(ASSIGNED, CLAIMED), unit_on_case, _confirmable),
+        _due_confirmed,
     ),
 }
