@@ -84,6 +84,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "ledger.dispatch.return_ruled.v1": {"unit": UNIT, "granted": False, "ruling": "首接负责"},
     "ledger.dispatch.deemed_done.v1": {"unit": UNIT, "due_at": DUE, "cause": str(uuid.uuid4())},
     "ledger.conference.convened.v1": {
+        "convener": "efficiency-office",
         "cases": [CASE],
         "members": ["efficiency-office", "petitions-office"],
         "question": "是否并联办理",
@@ -94,6 +95,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "decision": "并联办理",
         "absent_deemed_consent": ["petitions-office"],
         "tally": {"consent": 1, "object": 0, "abstain": 0, "deemed_consent": 1},
+        "outcome": "adopted",
+    },
+    "ledger.conference.opinion_noted.v1": {"member": "efficiency-office", "note": "补充说明"},
+    "ledger.dispatch.conference_ruled.v1": {
+        "conference": "conf-00000000-0000-4000-8000-0000000000aa",
+        "outcome": "adopted",
+        "decision": "并联办理",
+        "cause": "0190a0b0-0000-7000-8000-000000000001",
     },
     "ledger.handling.acknowledged.v1": {"unit": UNIT},
     "ledger.handling.replied.v1": {"unit": UNIT, "text": "已约谈当事人"},
