@@ -142,9 +142,7 @@ def note_opinion(state: StreamState, cmd: NoteOpinion, actor: str, member: str) 
     return [Draft(NOTED, {"member": member, "note": cmd.note}, actor)]
 
 
-def record_decision(
-    state: StreamState, cmd: RecordDecision, actor: str, body: str
-) -> list[Draft]:
+def record_decision(state: StreamState, cmd: RecordDecision, actor: str, body: str) -> list[Draft]:
     """The decision with the tally and 缺席默认; the rule book refuses it before signing when
     the deadline has not elapsed with members absent, or the stated count is not the stream's."""
     s = _conference(state)

@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
@@ -49,25 +49,24 @@ from shared.rules.stream import StreamState
 from shared.settings import LedgerSettings
 from shared.store.port import ASC, DESC
 from shared.web import Role
+from shared.web.auth import require_roles
 from shared.web.command_path import CommandAnswer, Ledger, LedgerDep, ServiceWriter
 from shared.web.config_in_force import in_force, typed_at
 from shared.web.context import IDEMPOTENCY_DISCARD, get_context
 from shared.web.idempotency import command
 from shared.web.identity import Operator
-from shared.web.pages import NavItem
 from shared.web.page_commands import back_to, new_form_key, page_command
+from shared.web.pages import NavItem
 from shared.web.problems import NOT_FOUND, VALIDATION, ProblemError
 from shared.web.read_your_writes import FreshRead
 from shared.web.service_read_model import read_store
 from shared.web.sessions import page
-from shared.web.auth import require_roles
 
 CONFERENCE_ID_PATTERN = r"^conf-[0-9a-f-]{36}$"
 ConferenceIdPath = Annotated[str, Path(pattern=CONFERENCE_ID_PATTERN)]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 50
 READERS = (Role.DISPATCH_OFFICER, Role.CONFERENCE_MEMBER)
-
 
 
 @asynccontextmanager
@@ -111,7 +110,7 @@ async def _record(request: Request, conference: str) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "_pos"}
 
 
-def _invalid(request: Request, location: list[str | int], code: str, message: str) -> None:
+def _invalid(request: Request, location: list[str | int], code: str, message: str) -> NoReturn:
     # Invalid content, as a 422 naming the field: the key stays free for the corrected retry.
     request.scope[IDEMPOTENCY_DISCARD] = True
     raise ProblemError(
@@ -128,9 +127,7 @@ async def _check_across_streams(request: Request, cmd: decisions.ConveneConferen
     bodies = {b.id for b in directory.content.bodies}
     for i, member in enumerate(cmd.members):
         if member not in bodies:
-            _invalid(
-                request, ["body", "members", i], "unknown_body", "监督机构名录中没有这个机构"
-            )
+            _invalid(request, ["body", "members", i], "unknown_body", "监督机构名录中没有这个机构")
     store = await read_store(request)
     known = await store.get_many(CASES, cmd.cases)
     for i, case in enumerate(cmd.cases):
@@ -397,12 +394,15 @@ async def convene_from_page(
     ledger: LedgerDep,
     question: Annotated[str, Form(min_length=1, max_length=500)],
     cases: Annotated[str, Form(min_length=1, max_length=4000)],
-    opinions_due: Annotated[str, Form(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")],
+    opinions_due: Annotated[str, Form(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")],
     members: Annotated[list[str], Form()],
     rule: Annotated[DecisionRule, Form()] = DecisionRule.majority,
     operator: Operator = Depends(page_command(Role.DISPATCH_OFFICER)),
 ) -> Response:
-    due = datetime.fromisoformat(opinions_due).replace(tzinfo=SHANGHAI)  # Beijing time
+    try:
+        due = datetime.fromisoformat(opinions_due).replace(tzinfo=SHANGHAI)  # Beijing time
+    except ValueError:
+        _invalid(request, ["form", "opinions_due"], "invalid", "意见期限不是有效的时间")
     cmd = _form_model(
         request,
         decisions.ConveneConference,
@@ -517,4 +517,3 @@ class ConferenceRulings:
                     await idle(stop, 1.0)
         finally:
             await log.close()
-

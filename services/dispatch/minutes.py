@@ -68,9 +68,7 @@ def advance(
     at: int,
 ) -> Record:
     """The minutes after one accepted event of the conference (pure; ``at`` is its log time)."""
-    r: Record = {
-        k: v for k, v in (record or fresh(conference)).items() if k not in ("_id", "_pos")
-    }
+    r: Record = {k: v for k, v in (record or fresh(conference)).items() if k not in ("_id", "_pos")}
     if event_type == CONVENED:
         r.update(
             status="open",

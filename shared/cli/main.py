@@ -323,7 +323,9 @@ async def _print_readable(
     from shared.events.envelope import stream_kind
     from shared.service import declared
 
-    writers = [d.replay_text[k] for d in declared().values() if (k := stream_kind(stream)) in d.replay_text]
+    writers = [
+        d.replay_text[k] for d in declared().values() if (k := stream_kind(stream)) in d.replay_text
+    ]
     if not writers:
         return
     accepted: list[tuple[int, dict[str, Any]]] = []

@@ -4,11 +4,12 @@ The convening body (``convener``, the convening officer's body) names the member
 concerned, the question, the decision rule and the opinion deadline. Each member body gives
 its own opinion, through its own deployment or through a shared dispatch that the registry
 lets act for it (member = the actor's body, whichever deployment signed), once, and only
-before the decision; afterwards it may only explain it by a note (``opinion_noted``). 缺席默认: a member who gave no opinion by the decision is
-deemed to consent, and the decision names exactly those members and carries the tally. A
-decision with members absent needs the opinion deadline to have elapsed (a timer on this
-stream, once, after its due time); with every opinion in, it may come at once. Only the
-convener records the decision, and its outcome must be the tally's under the stated rule.
+before the decision; afterwards it may only explain it by a note (``opinion_noted``).
+缺席默认: a member who gave no opinion by the decision is deemed to consent, and the
+decision names exactly those members and carries the tally. A decision with members absent
+needs the opinion deadline to have elapsed (a timer on this stream, once, after its due
+time); with every opinion in, it may come at once. Only the convener records the decision,
+and its outcome must be the tally's under the stated rule.
 Convening and deciding are dispatch's, which signs only for the bodies it may act for (the
 rights table).
 """

@@ -38,7 +38,14 @@ from shared.web.roles import Role
 from shared.web.settings import WebSettings
 from tests.conftest import settings_for
 from tests.integration.test_two_bodies import ledger
-from tests.web_fixtures import assert_problem, bearer, client, fast_settings, sign_in_page, token_for
+from tests.web_fixtures import (
+    assert_problem,
+    bearer,
+    client,
+    fast_settings,
+    sign_in_page,
+    token_for,
+)
 
 OFFICE, PETITIONS, PARTY = "efficiency-office", "petitions-office", "party-inspection-office"
 DEPLOYMENTS = f"""
@@ -224,7 +231,9 @@ async def test_a_joint_conference_of_two_bodies_deployments_on_one_log(world: Wo
 
     # 市委督查办 consents through the shared dispatch, as itself.
     consent = {"opinion": "consent", "text": "同意由市效能办牵头。"}
-    r = await a.http.post(f"/conferences/{conf}/opinion", json=consent, headers=a.as_("party", "p1"))
+    r = await a.http.post(
+        f"/conferences/{conf}/opinion", json=consent, headers=a.as_("party", "p1")
+    )
     assert r.status_code == 201, r.text
     party_opinion = r.json()
 
@@ -238,15 +247,21 @@ async def test_a_joint_conference_of_two_bodies_deployments_on_one_log(world: Wo
     assert r.status_code == 201, r.text
     other = r.json()["stream"]
     head = await world.head()
-    r = await b.http.post(f"/conferences/{other}/opinion", json=opinion, headers=b.as_(member, "o3"))
+    r = await b.http.post(
+        f"/conferences/{other}/opinion", json=opinion, headers=b.as_(member, "o3")
+    )
     assert assert_problem(r, 409, "conflict")["reason"] == "not_member"
     assert await world.head() == head
 
     # Before the deadline, with 市效能办 absent, no decision; nor by a body not the convener.
     decision = {"decision": "由市效能办牵头，信访部门、市委督查办配合并联办理。"}
-    r = await a.http.post(f"/conferences/{conf}/decision", json=decision, headers=a.as_(officer, "d1"))
+    r = await a.http.post(
+        f"/conferences/{conf}/decision", json=decision, headers=a.as_(officer, "d1")
+    )
     assert assert_problem(r, 409, "conflict")["reason"] == "too_early"
-    r = await b.http.post(f"/conferences/{conf}/decision", json=decision, headers=b.as_(officer, "d2"))
+    r = await b.http.post(
+        f"/conferences/{conf}/decision", json=decision, headers=b.as_(officer, "d2")
+    )
     assert assert_problem(r, 409, "conflict")["reason"] == "not_convener"
     assert await world.head() == head
 
@@ -274,11 +289,15 @@ async def test_a_joint_conference_of_two_bodies_deployments_on_one_log(world: Wo
     assert await world.head() == head
 
     # The decision: 市效能办 absent, deemed consenting and named; 2 of 3 consent: adopted.
-    r = await a.http.post(f"/conferences/{conf}/decision", json=decision, headers=a.as_(officer, "d4"))
+    r = await a.http.post(
+        f"/conferences/{conf}/decision", json=decision, headers=a.as_(officer, "d4")
+    )
     assert r.status_code == 201, r.text
     decided_answer = r.json()
     decided_id = decided_answer["events"][0]["id"]
-    r = await a.http.get(f"/conferences/{conf}", params=after(decided_answer), headers=a.as_(officer))
+    r = await a.http.get(
+        f"/conferences/{conf}", params=after(decided_answer), headers=a.as_(officer)
+    )
     record = r.json()
     assert record["status"] == "decided"
     assert record["decision"]["absent_deemed_consent"] == [OFFICE]
@@ -292,12 +311,16 @@ async def test_a_joint_conference_of_two_bodies_deployments_on_one_log(world: Wo
 
     # An opinion is never changed after; its member may explain it by a note.
     note = {"note": "如区级处理不力，同意市级直接督办。"}
-    r = await b.http.post(f"/conferences/{conf}/opinion/note", json=note, headers=b.as_(member, "n1"))
+    r = await b.http.post(
+        f"/conferences/{conf}/opinion/note", json=note, headers=b.as_(member, "n1")
+    )
     assert r.status_code == 201, r.text
 
     # The decision's effect on the case concerned: its own event, derived once.
     async def ruled() -> list[dict[str, Any]]:
-        return [e for t, e in await stream_types(world.log, case) if t.endswith("conference_ruled.v1")]
+        return [
+            e for t, e in await stream_types(world.log, case) if t.endswith("conference_ruled.v1")
+        ]
 
     rulings = await eventually(ruled)
     assert len(rulings) == 1 and rulings[0]["id"] == ruling_id(decided_id, case)

@@ -39,7 +39,9 @@ def test_an_absent_member_is_deemed_consenting_and_named() -> None:
     st = J.accepted([CONVENED, OURS, ELAPSED, DECIDED], CONF)
     assert st.status == "decided" and st.deemed_consent == ("petitions-office",)
     # the absent member left out of the names, or a present one named, is refused
-    J.refused([CONVENED, OURS, ELAPSED, decided(absent_deemed_consent=[])], Reason.wrong_state, CONF)
+    J.refused(
+        [CONVENED, OURS, ELAPSED, decided(absent_deemed_consent=[])], Reason.wrong_state, CONF
+    )
     named_wrongly = decided(absent_deemed_consent=["efficiency-office"])
     J.refused([CONVENED, OURS, ELAPSED, named_wrongly], Reason.wrong_state, CONF)
 
