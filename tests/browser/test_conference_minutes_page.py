@@ -1,10 +1,11 @@
 """The joint conference's pages in real headless Chromium, JavaScript off: a dispatch officer
 convenes through the form; the member body's pending opinion is listed and given on the
-minutes page (the member signs in after, in the same browser); once the opinion deadline has elapsed (the timer's event, written as oversight's
-scheduler writes it) the officer records the decision on the count the page shows; the
-minutes name the absent member deemed to consent; the archive lists them; the printable
-document prints on A4 (its print CSS: no navigation, no forms) with its Chinese drawn in a CJK
-font. Screenshots and the PDF are kept under ``var/test-artifacts/conference/``."""
+minutes page (the member signs in after, in the same browser); once the opinion deadline has
+elapsed (the timer's event, written as oversight's scheduler writes it) the officer records
+the decision on the count the page shows; the minutes name the absent member deemed to
+consent; the archive lists them; the printable document prints on A4 (its print CSS: no
+navigation, no forms) with its Chinese drawn in a CJK font. Screenshots and the PDF are kept
+under ``var/test-artifacts/conference/``."""
 
 from __future__ import annotations
 
