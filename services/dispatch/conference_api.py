@@ -57,7 +57,7 @@ from shared.web.idempotency import command
 from shared.web.identity import Operator
 from shared.web.page_commands import back_to, new_form_key, page_command
 from shared.web.pages import NavItem
-from shared.web.problems import NOT_FOUND, VALIDATION, ProblemError
+from shared.web.problems import CONFLICT, NOT_FOUND, VALIDATION, ProblemError
 from shared.web.read_your_writes import FreshRead
 from shared.web.service_read_model import read_store
 from shared.web.sessions import page
@@ -120,6 +120,12 @@ def _invalid(request: Request, location: list[str | int], code: str, message: st
     )
 
 
+def _unknown(request: Request, location: list[str | int], reason: str, detail: str) -> NoReturn:
+    # Well-formed, but naming what the state in force lacks: a 409 naming the field.
+    request.scope[IDEMPOTENCY_DISCARD] = True
+    raise ProblemError(CONFLICT, detail, extensions={"reason": reason, "location": location})
+
+
 async def _check_across_streams(request: Request, cmd: decisions.ConveneConference) -> None:
     """What the conference stream cannot see, checked by its writer: every member is a body of
     the directory in force, every case concerned is a case this service has read."""
@@ -127,12 +133,12 @@ async def _check_across_streams(request: Request, cmd: decisions.ConveneConferen
     bodies = {b.id for b in directory.content.bodies}
     for i, member in enumerate(cmd.members):
         if member not in bodies:
-            _invalid(request, ["body", "members", i], "unknown_body", "监督机构名录中没有这个机构")
+            _unknown(request, ["body", "members", i], "unknown_body", "监督机构名录中没有这个机构")
     store = await read_store(request)
     known = await store.get_many(CASES, cmd.cases)
     for i, case in enumerate(cmd.cases):
         if case not in known:
-            _invalid(request, ["body", "cases", i], "unknown_case", "没有这件案件")
+            _unknown(request, ["body", "cases", i], "unknown_case", "没有这件案件")
 
 
 # ---- commands -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ own dispatch (``dispatch-b``); oversight's real scheduler writes the opinion dea
 conference stream; the convener records the decision with 缺席默认; its ruling follows on the
 case concerned; ``ledger verify`` passes and ``ledger replay`` prints the minutes.
 
-Each refusal is a precise problem and writes nothing: an unknown member (422), a second
+Each refusal is a precise problem and writes nothing: an unknown member, a second
 opinion, a non-member's opinion, an opinion for a body the deployment may not act for, a
 decision before the deadline with a member absent, a stated tally the stream contradicts,
 a decision by a body other than the convener (409)."""
@@ -147,14 +147,16 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
                 for role in (Role.DISPATCH_OFFICER, Role.CONFERENCE_MEMBER):
                     svc.tokens[role] = await token_for(svc.http, svc.app, demo_staff_id(role))
             # 市委督查办's member operator at the shared dispatch: the operator's body is theirs.
-            a.app.state.ledger.identity.add_operator(
-                PARTY_MEMBER, PARTY, [Role.CONFERENCE_MEMBER], PARTY_PASSWORD
-            )
-            r = await a.http.post(
-                "/auth/token", json={"staff_id": PARTY_MEMBER, "password": PARTY_PASSWORD}
-            )
-            assert r.status_code == 200, r.text
-            a.tokens["party"] = r.json()["access_token"]
+            # And an operator of 信访部门 there, which that dispatch may not speak for.
+            for who, staff, body in (("party", PARTY_MEMBER, PARTY), ("stray", "P200", PETITIONS)):
+                a.app.state.ledger.identity.add_operator(
+                    staff, body, [Role.CONFERENCE_MEMBER], PARTY_PASSWORD
+                )
+                r = await a.http.post(
+                    "/auth/token", json={"staff_id": staff, "password": PARTY_PASSWORD}
+                )
+                assert r.status_code == 200, r.text
+                a.tokens[who] = r.json()["access_token"]
             yield World(settings, log, intake, a, b)
     finally:
         await log.close()
@@ -187,7 +189,7 @@ async def test_a_joint_conference_of_two_bodies_deployments_on_one_log(world: Wo
     filed = r.json()
     case = filed["stream"]
 
-    # 召集: an unknown member body is a 422 naming the field, and writes nothing.
+    # 召集: an unknown member body is a 409 naming the field, and writes nothing.
     due = datetime.now(UTC) + timedelta(seconds=6)
     convene = {
         "members": [OFFICE, PETITIONS, PARTY],
@@ -201,8 +203,8 @@ async def test_a_joint_conference_of_two_bodies_deployments_on_one_log(world: Wo
     r = await a.http.post(
         "/conferences", json=bad, params=after(filed), headers=a.as_(officer, "k0")
     )
-    problem = assert_problem(r, 422, "validation")
-    assert problem["errors"][0]["location"] == ["body", "members", 1]
+    problem = assert_problem(r, 409, "conflict")
+    assert (problem["reason"], problem["location"]) == ("unknown_body", ["body", "members", 1])
     assert "no-such-office" not in r.text
     assert await world.head() == head
     r = await a.http.post(
@@ -227,6 +229,11 @@ async def test_a_joint_conference_of_two_bodies_deployments_on_one_log(world: Wo
     again = {"opinion": "consent", "text": "改为同意"}
     r = await b.http.post(f"/conferences/{conf}/opinion", json=again, headers=b.as_(member, "o2"))
     assert assert_problem(r, 409, "conflict")["reason"] == "opinion_given"
+    assert await world.head() == head
+
+    # The shared dispatch may not speak for 信访部门: refused before signing (the registry).
+    r = await a.http.post(f"/conferences/{conf}/opinion", json=again, headers=a.as_("stray", "s1"))
+    assert assert_problem(r, 409, "conflict")["reason"] == "foreign_key"
     assert await world.head() == head
 
     # 市委督查办 consents through the shared dispatch, as itself.

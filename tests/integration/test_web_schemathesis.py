@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
 from shared.ledger.bootstrap import init_ledger
+from shared.ledger.configuration import publish_defaults
 from shared.log.factory import open_log
 from shared.web import Operator, Role
 from shared.web.settings import WebSettings
@@ -52,6 +53,7 @@ def _initialised(var_dir: Path) -> WebSettings:
         log = await open_log(s)
         try:
             await init_ledger(log, s)
+            await publish_defaults(log, s)  # as `make run` does: configuration in force
         finally:
             await log.close()
 
