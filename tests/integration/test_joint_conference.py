@@ -221,6 +221,13 @@ async def test_a_joint_conference_of_two_bodies_deployments_on_one_log(world: Wo
         page = await browser.get("/conferences/pending", params=after(convened), headers=HTML)
     assert page.status_code == 200 and conf in page.text and "职责交叉" in page.text
 
+    # The shared dispatch may not speak for 信访部门: refused before signing (the registry).
+    head = await world.head()
+    stray = {"opinion": "consent", "text": "代为发表"}
+    r = await a.http.post(f"/conferences/{conf}/opinion", json=stray, headers=a.as_("stray", "s1"))
+    assert assert_problem(r, 409, "conflict")["reason"] == "foreign_key"
+    assert await world.head() == head
+
     # 信访部门 objects, through its own deployment; a second opinion is refused, nothing written.
     opinion = {"opinion": "object", "text": "应由区级先行处理，市级再行督办。"}
     r = await b.http.post(f"/conferences/{conf}/opinion", json=opinion, headers=b.as_(member, "o1"))
@@ -229,11 +236,6 @@ async def test_a_joint_conference_of_two_bodies_deployments_on_one_log(world: Wo
     again = {"opinion": "consent", "text": "改为同意"}
     r = await b.http.post(f"/conferences/{conf}/opinion", json=again, headers=b.as_(member, "o2"))
     assert assert_problem(r, 409, "conflict")["reason"] == "opinion_given"
-    assert await world.head() == head
-
-    # The shared dispatch may not speak for 信访部门: refused before signing (the registry).
-    r = await a.http.post(f"/conferences/{conf}/opinion", json=again, headers=a.as_("stray", "s1"))
-    assert assert_problem(r, 409, "conflict")["reason"] == "foreign_key"
     assert await world.head() == head
 
     # 市委督查办 consents through the shared dispatch, as itself.
