@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from pydantic import ValidationError
@@ -31,7 +30,14 @@ from services.dispatch.conference_projection import (
     CONFERENCES,
     PENDING,
 )
-from shared.events.catalog import BodyDirectory, ConfigKind, DecisionRule, Opinion, Tally
+from shared.events.catalog import (
+    CONFERENCE_ID_PATTERN,
+    BodyDirectory,
+    ConfigKind,
+    DecisionRule,
+    Opinion,
+    Tally,
+)
 from shared.ledger import keystore
 from shared.log.factory import open_log
 from shared.log.port import StoredRecord
@@ -56,15 +62,13 @@ from shared.web.context import IDEMPOTENCY_DISCARD, get_context
 from shared.web.idempotency import command
 from shared.web.identity import Operator
 from shared.web.page_commands import back_to, new_form_key, page_command
-from shared.web.pages import NavItem
+from shared.web.pages import SHANGHAI, NavItem, cn_log_time
 from shared.web.problems import CONFLICT, NOT_FOUND, VALIDATION, ProblemError
 from shared.web.read_your_writes import FreshRead
 from shared.web.service_read_model import read_store
 from shared.web.sessions import page
 
-CONFERENCE_ID_PATTERN = r"^conf-[0-9a-f-]{36}$"
 ConferenceIdPath = Annotated[str, Path(pattern=CONFERENCE_ID_PATTERN)]
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 50
 READERS = (Role.DISPATCH_OFFICER, Role.CONFERENCE_MEMBER)
 
@@ -232,7 +236,7 @@ def _labels(names: dict[str, str]) -> dict[str, Any]:
         "rule_labels": minutes.RULE_LABELS,
         "outcome_labels": minutes.OUTCOME_LABELS,
         "status_labels": minutes.STATUS_LABELS,
-        "beijing": minutes.beijing_time,
+        "beijing": cn_log_time,
         "tally_text": minutes.tally_text,
     }
 

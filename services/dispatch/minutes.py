@@ -12,13 +12,12 @@ body directory in force names them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shared.events.catalog import BodyDirectory, ConfigKind
 from shared.rules.registry import Registry
 from shared.web.config_in_force import typed_at
+from shared.web.pages import cn_log_time
 
 CONVENED = "ledger.conference.convened.v1"
 OPINION = "ledger.conference.opinion_given.v1"
@@ -35,7 +34,6 @@ RULE_LABELS = {
 }
 OUTCOME_LABELS = {"adopted": "通过", "rejected": "未通过"}
 STATUS_LABELS = {"open": "征求意见中", "decided": "已作出决定"}
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Record = dict[str, Any]
 
@@ -130,18 +128,6 @@ def fold(conference: str, events: Iterable[tuple[str, Mapping[str, Any], str, in
     return record if record is not None else fresh(conference)
 
 
-def beijing_time(at: int | str | None) -> str:
-    """A log time (µs) or an RFC 3339 timestamp as 2026年11月26日 14:05 (Beijing time)."""
-    if at is None or at == "":
-        return ""
-    if isinstance(at, str):
-        moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
-    else:
-        moment = datetime.fromtimestamp(at / 1_000_000, UTC)
-    local = moment.astimezone(SHANGHAI)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-
-
 def body_name(body: str | None, names: Mapping[str, str]) -> str:
     if body is None:
         return ""
@@ -165,14 +151,14 @@ def minutes_text(record: Mapping[str, Any], names: Mapping[str, str] | None = No
     out = [
         f"联席会议纪要  {record['conference']}",
         f"召集单位：{body_name(record['convener'], names)}（{record['convened_by']}）",
-        f"召集时间：{beijing_time(record['convened_at'])}",
+        f"召集时间：{cn_log_time(record['convened_at'])}",
         f"议题：{record['question']}",
         f"涉及案件：{'、'.join(record['cases'])}",
         f"成员单位（{len(members)}）：{'、'.join(body_name(m, names) for m in members)}",
         f"表决规则：{RULE_LABELS.get(record['rule'], record['rule'])}",
-        f"意见期限：{beijing_time(record['opinions_due_at'])}"
+        f"意见期限：{cn_log_time(record['opinions_due_at'])}"
         + (
-            f"（{beijing_time(record['opinions_elapsed_at'])} 期限届满）"
+            f"（{cn_log_time(record['opinions_elapsed_at'])} 期限届满）"
             if record["opinions_elapsed_at"]
             else ""
         ),
@@ -183,12 +169,12 @@ def minutes_text(record: Mapping[str, Any], names: Mapping[str, str] | None = No
     for o in record["opinions"]:
         out.append(
             f"  {body_name(o['member'], names)}：{OPINION_LABELS[o['opinion']]}"
-            f"（{beijing_time(o['at'])}，{o['by']}）"
+            f"（{cn_log_time(o['at'])}，{o['by']}）"
         )
         if o["text"]:
             out.append(f"    意见说明：{o['text']}")
         for n in o["notes"]:
-            out.append(f"    补充说明（{beijing_time(n['at'])}，{n['by']}）：{n['note']}")
+            out.append(f"    补充说明（{cn_log_time(n['at'])}，{n['by']}）：{n['note']}")
     if not record["opinions"]:
         out.append("  （尚无）")
     if record["pending"]:
@@ -198,7 +184,7 @@ def minutes_text(record: Mapping[str, Any], names: Mapping[str, str] | None = No
         absent = decision["absent_deemed_consent"]
         out += [
             "",
-            f"决定（{beijing_time(decision['at'])}，{decision['by']}）：{decision['decision']}",
+            f"决定（{cn_log_time(decision['at'])}，{decision['by']}）：{decision['decision']}",
             f"表决结果：{tally_text(decision['tally'])}；"
             f"按“{RULE_LABELS.get(record['rule'], record['rule'])}”，"
             f"{OUTCOME_LABELS[decision['outcome']]}",

@@ -46,7 +46,8 @@ def _timestamp(v: str) -> str:
 Timestamp = Annotated[str, AfterValidator(_timestamp)]
 CASE_ID_PATTERN = r"^case-[0-9a-f-]{36}$"
 CaseId = Annotated[str, Field(pattern=CASE_ID_PATTERN)]
-ConferenceId = Annotated[str, Field(pattern=r"^conf-[0-9a-f-]{36}$")]
+CONFERENCE_ID_PATTERN = r"^conf-[0-9a-f-]{36}$"
+ConferenceId = Annotated[str, Field(pattern=CONFERENCE_ID_PATTERN)]
 OrgId = Annotated[str, Field(pattern=r"^[a-z0-9:._-]{1,80}$")]
 StaffId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
 Pseudonym = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]

@@ -70,7 +70,7 @@ def test_the_minutes_record_names_opinions_notes_the_decision_and_the_absent() -
     assert minutes.minutes_text(minutes.fresh(CONF)) == [f"联席会议纪要 {CONF}：尚未召集"]
     with pytest.raises(ValueError):
         minutes.advance(None, CONF, "ledger.dispatch.assigned.v1", {}, OFFICER, AT)
-    assert minutes.beijing_time(AT) == "2026年5月29日 04:26"
+    assert minutes.cn_log_time(AT) == "2026年5月29日 04:26"
 
 
 def _accepted(i: int, event_type: str, data: dict[str, Any], actor: str, at: int) -> Accepted:
