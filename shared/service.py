@@ -10,12 +10,12 @@ find them here (a test proves it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.ledger.deployments import DeploymentSpec
 from shared.readside.projection import Projection
@@ -23,10 +23,15 @@ from shared.readside.projection import Projection
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
 
+    from shared.rules.registry import Registry
     from shared.web.pages import NavItem
     from shared.web.settings import WebSettings
 
 ENTRY_POINT_GROUP = "ledger.services"
+
+StreamText = Callable[[str, Sequence[tuple[int, dict[str, Any]]], "Registry"], Sequence[str]]
+"""A readable account of one stream for ``ledger replay``: (stream, its accepted events as
+(log time µs, envelope), the registry) -> lines of text."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class ServiceDeclaration:
     pages: Path | None = None  # its templates directory
     nav: Sequence[NavItem] = field(default_factory=tuple)
     public_nav: Sequence[NavItem] = field(default_factory=tuple)  # its public pages, for all
+    # stream kind -> its readable account in `ledger replay` (a conference's minutes)
+    replay_text: Mapping[str, StreamText] = field(default_factory=dict)
 
     def create_app(
         self, settings: WebSettings | None = None, deployment: DeploymentSpec | None = None

@@ -94,6 +94,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "calendar_version": "cn-2027.1",
     },
     "ledger.conference.convened.v1": {
+        "convener": "efficiency-office",
         "cases": [CASE],
         "members": ["efficiency-office", "petitions-office"],
         "question": "是否并联办理",
@@ -104,6 +105,14 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "decision": "并联办理",
         "absent_deemed_consent": ["petitions-office"],
         "tally": {"consent": 1, "object": 0, "abstain": 0, "deemed_consent": 1},
+        "outcome": "adopted",
+    },
+    "ledger.conference.opinion_noted.v1": {"member": "efficiency-office", "note": "补充说明"},
+    "ledger.dispatch.conference_ruled.v1": {
+        "conference": "conf-00000000-0000-4000-8000-0000000000aa",
+        "outcome": "adopted",
+        "decision": "并联办理",
+        "cause": "0190a0b0-0000-7000-8000-000000000001",
     },
     "ledger.handling.acknowledged.v1": {"unit": UNIT},
     "ledger.handling.replied.v1": {"unit": UNIT, "text": "已约谈当事人"},

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.dispatch import api, deemed_done, projection, routing_api
+from services.dispatch import api, conference_api, deemed_done, minutes, projection, routing_api
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -27,10 +27,12 @@ SERVICE = ServiceDeclaration(
         ("routing", "time_limits", "calendar", "body_directory", "unit_directory"),
     ),
     port=8002,
-    routers=[api.router, api.home, deemed_done.router, routing_api.router],  # 超时默认 runs too
+    # 超时默认 runs with the app (deemed_done's reactions)
+    routers=[api.router, api.home, deemed_done.router, routing_api.router, conference_api.router],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
-    nav=(*api.NAV, *routing_api.NAV),
+    nav=(*api.NAV, *routing_api.NAV, *conference_api.NAV),
+    replay_text={"conference": minutes.replay_lines},  # `ledger replay` prints the minutes
 )
 
 

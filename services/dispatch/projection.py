@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from services.dispatch.conference_projection import ConferenceMinutes
 from shared.readside.case_table import CaseTable, Rule
 from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
@@ -110,4 +111,4 @@ class DispatchCases(CaseTable):
         return _fresh()
 
 
-PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), DispatchCases())
+PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), DispatchCases(), ConferenceMinutes())

@@ -306,9 +306,42 @@ def replay(
         console.print(table)
         if state.accepted == 0 and stream != "registry":
             console.print(f"no accepted events in {stream}")
+        await _print_readable(log, stream, seen, cutoff, fold.registry)
         console.print_json(orjson.dumps(state.summary()).decode())
 
     _run(go)
+
+
+async def _print_readable(
+    log: EventLog,
+    stream: str,
+    seen: dict[tuple[int, int], Any],
+    cutoff: int | None,
+    registry: Any,
+) -> None:
+    """The stream's readable account, where a declared service writes one for its kind (a
+    conference's minutes): its accepted events only, in Chinese, on any terminal."""
+    from shared.events.envelope import stream_kind
+    from shared.service import declared
+
+    writers = [
+        d.replay_text[k] for d in declared().values() if (k := stream_kind(stream)) in d.replay_text
+    ]
+    if not writers:
+        return
+    accepted: list[tuple[int, dict[str, Any]]] = []
+    async for rec in log.read_stream(stream):
+        if cutoff is not None and rec.appended_at > cutoff:
+            break
+        v = seen.get((rec.partition, rec.offset))
+        if v is not None and v.accepted:
+            accepted.append((rec.appended_at, orjson.loads(rec.record)))
+    if (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "") != "utf8":
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    for write in writers:
+        console.print()
+        for line in write(stream, accepted, registry):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -46,7 +46,8 @@ def _timestamp(v: str) -> str:
 Timestamp = Annotated[str, AfterValidator(_timestamp)]
 CASE_ID_PATTERN = r"^case-[0-9a-f-]{36}$"
 CaseId = Annotated[str, Field(pattern=CASE_ID_PATTERN)]
-ConferenceId = Annotated[str, Field(pattern=r"^conf-[0-9a-f-]{36}$")]
+CONFERENCE_ID_PATTERN = r"^conf-[0-9a-f-]{36}$"
+ConferenceId = Annotated[str, Field(pattern=CONFERENCE_ID_PATTERN)]
 OrgId = Annotated[str, Field(pattern=r"^[a-z0-9:._-]{1,80}$")]
 StaffId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
 Pseudonym = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -363,17 +364,39 @@ class Opinion(StrEnum):
     abstain = "abstain"
 
 
+class DecisionRule(StrEnum):
+    """How a conference decides; deemed consents (缺席默认) count as consents in each."""
+
+    majority = "majority"  # 过半数同意: consents more than half of the members
+    two_thirds = "two_thirds"  # 三分之二以上同意: consents at least two thirds of the members
+    unanimous = "unanimous"  # 全体同意: every member consents (no objection, no abstention)
+
+
+class ConferenceOutcome(StrEnum):
+    adopted = "adopted"  # 通过
+    rejected = "rejected"  # 未通过
+
+
 class ConferenceConvened(Payload):
+    convener: OrgId = Field(description="the convening body: it alone records the decision")
     cases: Annotated[list[CaseId], Field(min_length=1)]
     members: Annotated[list[OrgId], Field(min_length=1)]
     question: ShortText
+    rule: DecisionRule = DecisionRule.majority
     opinions_due_at: Timestamp
 
 
 class ConferenceOpinionGiven(Payload):
     member: OrgId
     opinion: Opinion
-    note: ShortText = ""
+    note: ShortText = Field("", description="the opinion's text (its reasons)")
+
+
+class ConferenceOpinionNoted(Payload):
+    """An opinion once given never changes: its member may only explain it by a note."""
+
+    member: OrgId
+    note: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class Tally(Payload):
@@ -387,6 +410,20 @@ class ConferenceDecided(Payload):
     decision: ShortText
     absent_deemed_consent: list[OrgId] = Field(description="缺席默认: members who gave no opinion")
     tally: Tally
+    outcome: ConferenceOutcome = Field(description="the outcome of the tally under the rule")
+
+
+class DispatchConferenceRuled(Payload):
+    """A conference's decision, as it bears on one case concerned (its own event on the case).
+
+    Written by the convener's dispatch once the decision is accepted; its id derives from the
+    decision (``cause``) and the case, so it is written once. Which conference and what it
+    decided span streams: the writer states them, the case's rules do not re-check them."""
+
+    conference: ConferenceId
+    outcome: ConferenceOutcome
+    decision: ShortText
+    cause: str = Field(description="id of the conference.decided event this follows from")
 
 
 # ---- handling.* and supervision (oversight, case stream) ------------------------------------
@@ -1006,6 +1043,8 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.conference.convened.v1": ConferenceConvened,
     "ledger.conference.opinion_given.v1": ConferenceOpinionGiven,
     "ledger.conference.decided.v1": ConferenceDecided,
+    "ledger.conference.opinion_noted.v1": ConferenceOpinionNoted,
+    "ledger.dispatch.conference_ruled.v1": DispatchConferenceRuled,
     "ledger.handling.acknowledged.v1": HandlingAcknowledged,
     "ledger.handling.replied.v1": HandlingReplied,
     "ledger.handling.progress.v1": HandlingProgress,

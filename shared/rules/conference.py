@@ -1,17 +1,24 @@
 """The joint-conference stream (联席会议): convened, opinions, the opinion deadline, decision.
 
-Each member body gives its own opinion, through its own deployment (member = the actor's
-body), and only before the decision. 缺席默认: a member who gave no opinion by the decision is
-deemed to consent, and the decision names exactly those members and carries the tally. A
-decision with members absent needs the opinion deadline to have elapsed (a timer on this
-stream, once, after its due time); with every opinion in, it may come at once. Convening and
-deciding are dispatch's, which signs only for its body's staff (the rights table).
+The convening body (``convener``, the convening officer's body) names the members, the cases
+concerned, the question, the decision rule and the opinion deadline. Each member body gives
+its own opinion, through its own deployment or through a shared dispatch that the registry
+lets act for it (member = the actor's body, whichever deployment signed), once, and only
+before the decision; afterwards it may only explain it by a note (``opinion_noted``).
+缺席默认: a member who gave no opinion by the decision is deemed to consent, and the
+decision names exactly those members and carries the tally. A decision with members absent
+needs the opinion deadline to have elapsed (a timer on this stream, once, after its due
+time); with every opinion in, it may come at once. Only the convener records the decision,
+and its outcome must be the tally's under the stated rule.
+Convening and deciding are dispatch's, which signs only for the bodies it may act for (the
+rights table).
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from shared.events.catalog import ConferenceOutcome, DecisionRule
 from shared.rules.act import Act, Check, Evolve, all_of, by_body, micros, state_is
 from shared.rules.timer import timer_key, timer_once
 from shared.rules.verdict import Reason, Verdict, reject
@@ -30,6 +37,8 @@ class ConferenceState(NamedTuple):
     opinions_elapsed: bool = False
     timers: tuple[tuple[str, int], ...] = ()
     deemed_consent: tuple[str, ...] = ()
+    convener: str = ""
+    rule: str = DecisionRule.majority.value
 
     def absent(self) -> list[str]:
         given = {m for m, _ in self.opinions}
@@ -51,7 +60,21 @@ class ConferenceState(NamedTuple):
             "opinions_elapsed": self.opinions_elapsed,
             "timers": [list(t) for t in self.timers],
             "deemed_consent": list(self.deemed_consent),
+            "convener": self.convener,
+            "rule": self.rule,
         }
+
+
+def outcome(rule: str, tally: dict[str, int], members: int) -> str:
+    """The outcome of a tally under a decision rule; deemed consents count as consents."""
+    consents = tally["consent"] + tally["deemed_consent"]
+    if rule == DecisionRule.unanimous:
+        adopted = consents == members
+    elif rule == DecisionRule.two_thirds:
+        adopted = 3 * consents >= 2 * members
+    else:
+        adopted = 2 * consents > members
+    return (ConferenceOutcome.adopted if adopted else ConferenceOutcome.rejected).value
 
 
 def _convenable(s: ConferenceState, d: dict[str, Any], act: Act) -> Verdict | None:
@@ -59,6 +82,8 @@ def _convenable(s: ConferenceState, d: dict[str, Any], act: Act) -> Verdict | No
         return state_is("conference already convened")
     if len(set(d["members"])) != len(d["members"]):
         return state_is("members listed twice")
+    if d["convener"] != act.org:
+        return reject(Reason.acts_for_other, "a body convenes only in its own name")
     return None
 
 
@@ -76,6 +101,20 @@ def _own_opinion(s: ConferenceState, d: dict[str, Any], act: Act) -> Verdict | N
     return None
 
 
+def _noted(s: ConferenceState, d: dict[str, Any], act: Act) -> Verdict | None:
+    if act.org != d["member"]:
+        return reject(Reason.acts_for_other, "a member explains only its own opinion")
+    if not any(m == d["member"] for m, _ in s.opinions):
+        return state_is("no opinion of this member to explain")
+    return None
+
+
+def _by_convener(s: ConferenceState, d: dict[str, Any], act: Act) -> Verdict | None:
+    if act.org != s.convener:
+        return reject(Reason.wrong_actor, "only the convening body records the decision")
+    return None
+
+
 def _decidable(s: ConferenceState, d: dict[str, Any], act: Act) -> Verdict | None:
     absent = s.absent()
     if sorted(d["absent_deemed_consent"]) != absent:
@@ -86,6 +125,8 @@ def _decidable(s: ConferenceState, d: dict[str, Any], act: Act) -> Verdict | Non
         return reject(
             Reason.too_early, "members are absent and the opinion deadline has not passed"
         )
+    if d["outcome"] != outcome(s.rule, d["tally"], len(s.members)):
+        return state_is("the outcome is not the tally's under the conference's rule")
     return None
 
 
@@ -101,20 +142,23 @@ def _timer(s: ConferenceState, d: dict[str, Any], act: Act) -> Verdict | None:
 
 RULES: dict[str, tuple[Check, Evolve]] = {
     "ledger.conference.convened.v1": (
-        _convenable,
+        all_of(by_body, _convenable),
         lambda s, d: s._replace(
             status=OPEN,
             cases=tuple(d["cases"]),
             members=tuple(d["members"]),
             opinions_due=micros(d["opinions_due_at"]),
+            convener=d["convener"],
+            rule=d.get("rule", DecisionRule.majority.value),
         ),
     ),
     "ledger.conference.opinion_given.v1": (
         all_of(_open, _own_opinion),
         lambda s, d: s._replace(opinions=(*s.opinions, (d["member"], d["opinion"]))),
     ),
+    "ledger.conference.opinion_noted.v1": (_noted, lambda s, d: s),
     "ledger.conference.decided.v1": (
-        all_of(_open, _decidable),
+        all_of(_open, _by_convener, _decidable),
         lambda s, d: s._replace(
             status=DECIDED, deemed_consent=tuple(sorted(d["absent_deemed_consent"]))
         ),

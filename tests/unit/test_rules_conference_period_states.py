@@ -136,6 +136,8 @@ def test_a_decision_names_the_absent_and_the_true_tally() -> None:
         "opinions_elapsed": True,
         "timers": [["", micros(DUE)]],
         "deemed_consent": ["petitions-office"],
+        "convener": "efficiency-office",
+        "rule": "majority",
     }
 
 

@@ -59,6 +59,8 @@ def test_an_empty_conference() -> None:
         "opinions_elapsed": False,
         "timers": [],
         "deemed_consent": [],
+        "convener": "",
+        "rule": "majority",
     }
     assert s.absent() == [] and s.tally() == {
         "consent": 0,
