@@ -187,7 +187,7 @@ async def record_from_page(
     )
     answer = await file_complaint(body, ledger, request)
     return get_context(request).pages.render(
-        request, "intake_receipt.html", {"receipt": answer, "anonymous": body.contact is None}
+        request, "intake_receipt.html", {"receipt": answer, "anonymous": body.reachable_at is None}
     )
 
 
