@@ -226,7 +226,7 @@ async def record_from_page(
         "intake_receipt.html",
         {
             "receipt": filed.receipt,
-            "anonymous": stated.contact is None,
+            "anonymous": stated.anonymous,
             "unresolved": not filed.resolution.resolved,
             "category": category.label(filed.category),
         },

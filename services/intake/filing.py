@@ -65,6 +65,12 @@ class Stated:
     personal: Mapping[str, str] = field(default_factory=dict)
     attachments: tuple[AttachmentUpload, ...] = ()
 
+    @property
+    def anonymous(self) -> bool:
+        """No way to reach the complainant (no contact, phone or e-mail): nobody to ask."""
+        reach = ("complainant_phone", "complainant_email")
+        return self.contact is None and not any(self.personal.get(k) for k in reach)
+
 
 @dataclass(frozen=True)
 class Filed:
