@@ -67,7 +67,7 @@ async def file_from_public_form(
         "public_complaint_receipt.html",
         {
             "receipt": filed.receipt,
-            "anonymous": stated.contact is None,
+            "anonymous": stated.anonymous,
             "category": category.label(filed.category),
         },
         headers={"Cache-Control": "no-store"},
