@@ -24,7 +24,8 @@ _PLACE_CHAR = f"(?:(?![{_STOP}{_ADMIN}])[{_CJK}])"
 _D = "[0-9零〇一二三四五六七八九十百两]"
 _ROOM_D = "[0-9零〇一二三四五六七八九]"
 _W = r"[ \t\n]?"
-_ROAD = rf"{_PLACE_CHAR}{{1,12}}(?:大道|大街|路|街|巷|弄|胡同|条|里|村委会|居委会|村|道)"
+# 门 ends the old gate names streets keep (端履门, 朝阳门): 东大街端履门88号院.
+_ROAD = rf"{_PLACE_CHAR}{{1,12}}(?:大道|大街|路|街|巷|弄|胡同|条|里|村委会|居委会|村|道|门)"
 _SEGMENT = (
     rf"(?:[东西南北中]?{_D}{{1,3}}段|[东西南北中]段|[东西南北中](?={_W}[甲乙丙丁{_D[1:-1]}]))?"
 )
@@ -36,8 +37,11 @@ _ESTATE_NAME = f"(?:(?![{_STOP}])[{_CJK}A-Za-z0-9]){{1,12}}?"
 _ESTATE = (
     rf"{_ESTATE_NAME}(?:小区|花园|公寓|大厦|广场|中心|国际|新村|家园|花苑|山庄|苑|城|院|宿舍|"
     r"商厦|百货|酒店|公馆|大楼|生态园|科技园|工业园|产业园|园|大学|学院|医院|家属院|社区|"
-    r"[东西南北]区|府|湾|后院)"
+    r"[东西南北]区|府|湾|后院|名居|华居|居|阁|华庭|庭|邸)"
 )
+# A building's kind standing on its own after an estate's name that ends in another such word
+# (齐鲁国际|大厦, 万达|广场): part of the address.
+_BARE_ESTATE = "(?:大厦|大楼|广场|公寓|花园|小区|中心)"
 _RESIDENTIAL = (
     rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼)"
 )
@@ -53,7 +57,7 @@ _POSITION = (
     r"(?:楼下|楼上|旁边|旁|对面|后面的|后面|[东西南北]侧|"
     rf"[A-Z东西南北]?{_D}{{0,2}}区|{_D}{{1,2}}期)"
 )
-_TAIL = rf"(?:{_W}(?:{_BUILDING}|{_ESTATE}|{_POSITION}))*(?:{_BUILDING}|{_ROOM})?"
+_TAIL = rf"(?:{_W}(?:{_BUILDING}|{_ESTATE}|{_BARE_ESTATE}|{_POSITION}))*(?:{_BUILDING}|{_ROOM})?"
 
 _CORE = re.compile(
     rf"{_ROAD}{_W}{_SEGMENT}{_W}{_HOUSE}{_TAIL}"

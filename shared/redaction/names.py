@@ -138,7 +138,12 @@ _ROLE = (
     r"(?:交警|民警|辅警|工作人员|科员|办事员|经办人|审批员|审核员|执法人员|队员|城管|窗口的|"
     r"保安|医生|护士|干部|书记|科长|主任|所长|局长|队长|承办人|接待员|网格员)"
 )
-_DEED = r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推)"
+_DEED = (
+    r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推"
+    r"|电话|手机|的电话)"
+)
+# Roles the recogniser sometimes tags as persons (路政, 城管): never a name themselves.
+_ROLE_WORD = re.compile(rf"(?:{_ROLE}|路政|运管|协管|物业|房东|网格)")
 _ROLE_NAME = re.compile(
     rf"{_ROLE}(?P<name>{_KNOWN_SURNAME}"
     rf"[\u4e00-\u9fff]{{1,2}}){_DEED}"
@@ -185,7 +190,7 @@ def _judge(folded: str, start: int, end: int) -> tuple[int, int] | None:
         word = folded[start:end]
     if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff·]+", word):
         return None
-    if is_reference(word) or is_brand_use(folded, start, end):
+    if is_reference(word) or is_brand_use(folded, start, end) or _ROLE_WORD.fullmatch(word):
         return None
     # An organisation's short name read as a person (卫健委, 卫健|委): 委/局/办/厅 end it.
     if word[-1] in "委局办厅" or folded[end : end + 1] == "委":

@@ -1,4 +1,5 @@
-"""Redaction on the evaluation half of the labelled set (``tests/data/redaction/eval.jsonl``).
+"""Redaction on the held-out half of the labelled set (``tests/data/redaction/heldout.jsonl``,
+written before tuning and never looked at while tuning).
 
 Three rows:
 
@@ -36,7 +37,7 @@ def _raw(text: str) -> Redacted:
 
 
 def run(repeat: int) -> dict[str, Any]:
-    examples: list[Example] = load("eval")
+    examples: list[Example] = load("heldout")
     texts = [ex.text for ex in examples]
     recogniser = default_recogniser()  # load the model outside the timings
     ours_out = [redact(ex.text, ex.known) for ex in examples]
@@ -77,7 +78,7 @@ def rows(repeat: int) -> list[Row]:
     return [
         Row(
             "redaction.leaks",
-            f"redaction leaks, eval half: {r['texts']} texts, {labelled} labelled (raw pass)",
+            f"redaction leaks, held-out half: {r['texts']} texts, {labelled} labelled (raw pass)",
             r["leaks"],
             r["raw_leaks"],
             "leaks",
@@ -112,4 +113,4 @@ if __name__ == "__main__":
 
     from tests.bench.run import render
 
-    Console(width=180).print(render(rows(3), "Redaction, evaluation half"))
+    Console(width=180).print(render(rows(3), "Redaction, held-out half"))

@@ -168,7 +168,7 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
         if not cal["agree"]:
             console.print("[red]due_at and the package's own loop disagree")
     if "redaction" in args.only:
-        say("redaction on the labelled set's evaluation half")
+        say("redaction on the labelled set's held-out half")
         rows += redaction.rows(args.repeat)
     if "backup" in args.only:
         say(f"backup's online copy of a {args.backup_records:,}-record SQLite log")

@@ -1,5 +1,6 @@
-"""The labelled set: its make-up (both halves), and no labelled personal data surviving on the
-tune half. The evaluation half is scored only by the benchmark."""
+"""The labelled set: its make-up (both halves, and the held-out half on its own), and no
+labelled personal data surviving on the tune half. The held-out half is scored only by the
+benchmark: this test counts what it holds and never runs a detector on it."""
 
 from __future__ import annotations
 
@@ -27,7 +28,12 @@ HARD_CASES = (
 
 @pytest.fixture(scope="module")
 def both() -> list[Example]:
-    return load("tune") + load("eval")
+    return load("tune") + load("heldout")
+
+
+@pytest.fixture(scope="module")
+def heldout() -> list[Example]:
+    return load("heldout")
 
 
 def test_size_and_kinds(both: list[Example]) -> None:
@@ -51,6 +57,39 @@ def test_hard_cases(both: list[Example]) -> None:
         assert any(s.value.startswith(surname) for ex in both for s in ex.spans)
 
 
+def test_heldout_make_up(heldout: list[Example]) -> None:
+    """The held-out half alone: every kind at least 15 times (in at least 15 texts), every
+    hard case several times, the name-like words, and texts with no personal data at all."""
+    assert len(heldout) >= 100
+    per_kind = Counter(s.kind for ex in heldout for s in ex.spans)
+    assert set(per_kind) == set(Kind)
+    assert min(per_kind.values()) >= 15, per_kind
+    texts_per_kind = Counter(k for ex in heldout for k in {s.kind for s in ex.spans})
+    assert min(texts_per_kind.values()) >= 15, texts_per_kind
+    hard = Counter(h for ex in heldout for h in ex.hard)
+    for case in HARD_CASES:
+        assert hard[case] >= 5, (case, hard)
+    assert hard["rare_surname"] >= 15 and hard["name_like"] >= 15 and hard["spaced"] >= 15
+    assert sum(1 for ex in heldout if not ex.spans) >= 10
+    texts = " ".join(ex.text for ex in heldout)
+    for word in ("周先生", "高新区", "王府井", "黄金周", "李宁", "刘某某", "小王"):
+        assert word in texts
+    values = [s for ex in heldout for s in ex.spans]
+    # Full-width digits, a line break inside a number, a lower-case x, an extension.
+    assert any(s.kind is Kind.ID_NUMBER and "ｘ" in s.value for s in values)
+    assert any(s.kind is Kind.MOBILE and "\n" in s.value for s in values)
+    assert any(s.kind is Kind.ID_NUMBER and "\n" in s.value for s in values)
+    assert any(s.kind is Kind.ADDRESS and "\n" in s.value for s in values)
+    assert sum(1 for s in values if s.kind is Kind.ID_NUMBER and s.value.endswith("x")) >= 3
+    assert any(s.kind is Kind.LANDLINE and "转" in s.value for s in values)
+    assert any(s.kind is Kind.MOBILE and "１" in s.value for s in values)
+    assert any(s.kind is Kind.EMAIL and "@" in s.value for s in values)
+    for surname in ("禤", "覃", "仉", "庹", "冼", "眭", "蹇", "妫"):
+        assert any(s.kind is Kind.NAME and s.value.startswith(surname) for s in values), surname
+    for compound in ("欧阳", "司马", "尉迟", "万俟", "申屠"):
+        assert any(s.kind is Kind.NAME and s.value.startswith(compound) for s in values)
+
+
 def test_spans_are_true(both: list[Example]) -> None:
     assert len({ex.id for ex in both}) == len(both)
     for ex in both:
@@ -63,7 +102,7 @@ def test_spans_are_true(both: list[Example]) -> None:
 
 
 def test_halves_do_not_share_texts() -> None:
-    assert not {ex.text for ex in load("tune")} & {ex.text for ex in load("eval")}
+    assert not {ex.text for ex in load("tune")} & {ex.text for ex in load("heldout")}
 
 
 def test_no_labelled_personal_data_survives_on_the_tune_half() -> None:

@@ -24,6 +24,7 @@ def names(text: str, known: tuple[str, ...] = (), *, recognise: bool = True) -> 
         ("请联系欧阳明月。", "欧阳明月"),
         ("摆摊的老人麻桂芝，被推倒了。", "麻桂芝"),
         ("执勤交警闪国强说不行。", "闪国强"),
+        ("经办人包海军电话一直占线。", "包海军"),
     ],
 )
 def test_recognised(text: str, name: str) -> None:
@@ -44,6 +45,7 @@ def test_recognised(text: str, name: str) -> None:
         "穿着李宁运动服的工作人员。",
         "建议检查李宁、安踏等品牌专卖店。",
         "区卫健委说诊所有资质。",
+        "货车在国道被路政扣了三天。",
     ],
 )
 def test_name_like_words_are_not_names(text: str) -> None:

@@ -1,9 +1,11 @@
 """The labelled complaint texts and how redaction is scored on them.
 
-``tune.jsonl`` is for tests and tuning; ``eval.jsonl`` is read only by the make-up test and
-the benchmark. Each line: ``id``, ``text``, ``known_names`` (what the form would tell),
-``spans`` (``kind``, ``start``, ``end``, ``value`` = ``text[start:end]``) and ``hard`` (the hard
-cases it holds: rare_surname, compound_surname, name_like, fullwidth, split_line, spaced,
+``tune.jsonl`` (168 texts) is for tests and tuning; ``heldout.jsonl`` (120 texts, written and
+committed before any tuning on it) is read only by the make-up test and the benchmark: nobody
+looks at what the detectors make of it while tuning. Each line: ``id``, ``text``,
+``known_names`` (what the form would tell), ``spans`` (``kind``, ``start``, ``end``,
+``value`` = ``text[start:end]``) and ``hard`` (the hard cases it holds: rare_surname,
+compound_surname, name_like, fullwidth, split_line, spaced (grouped by spaces or dashes),
 lowercase_x, plus86, extension, new_energy_plate).
 """
 
@@ -19,7 +21,7 @@ from pydantic import BaseModel
 from shared.redaction import Kind, KnownPersonalData, Redacted
 
 HERE = Path(__file__).resolve().parent
-Half = Literal["tune", "eval"]
+Half = Literal["tune", "heldout"]
 
 
 class LabelledSpan(BaseModel):
