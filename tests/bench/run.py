@@ -30,6 +30,7 @@ from tests.bench import (
     calendar,
     commands,
     corpus,
+    intake,
     kafka,
     ledger,
     peer,
@@ -51,11 +52,12 @@ GROUPS = (
     "command",
     "calendar",
     "redaction",
+    "intake",
     "backup",
     "timers",
 )
 # Groups that need no signed corpus: with only these, none is built.
-CORPUS_FREE = frozenset({"calendar", "redaction", "backup", "timers"})
+CORPUS_FREE = frozenset({"calendar", "redaction", "intake", "backup", "timers"})
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -170,6 +172,9 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
     if "redaction" in args.only:
         say("redaction on the labelled set's held-out half")
         rows += redaction.rows(args.repeat)
+    if "intake" in args.only:
+        say(f"complaints accepted through HTTP by one intake worker, {args.writers} connections")
+        rows += await intake.rows(ws, args.writers, args.repeat)
     if "backup" in args.only:
         say(f"backup's online copy of a {args.backup_records:,}-record SQLite log")
         bk = await backup.run(ws.root / "backup", args.backup_records, args.repeat)
