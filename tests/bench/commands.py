@@ -23,7 +23,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -92,14 +92,25 @@ async def _round(
     return workers * per / (time.perf_counter() - started), latencies
 
 
+class Served(NamedTuple):
+    client: httpx.AsyncClient
+    headers: dict[str, str]  # signed in as the demo intake clerk
+    var: Path
+    pid: int  # the server process
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @asynccontextmanager
-async def serving(
-    ws: Workspace, name: str, workers: int
-) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str], Path]]:
+async def serving(ws: Workspace, name: str, workers: int) -> AsyncIterator[Served]:
     """A fresh ledger under ``ws``, the benchmark server (``command_server``: intake as
     ``make run`` serves it, and the bare endpoint) in its own process on a free port, and a
-    client of ``workers`` connections signed in as the demo intake clerk. Yields the client,
-    its auth headers and the var directory; the server is stopped on leaving."""
+    client of ``workers`` connections signed in as the demo intake clerk; the server is
+    stopped on leaving."""
     var = ws.root / name
     settings = LedgerSettings(var_dir=var)
     log = await open_log(settings)
@@ -134,7 +145,8 @@ async def serving(
             passwords = (var / "intake" / "demo-operators.txt").read_text().splitlines()
             row = next(line.split("\t") for line in passwords if line.startswith("demo-intake"))
             r = await c.post("/auth/token", json={"staff_id": row[0], "password": row[1]})
-            yield c, {"Authorization": f"Bearer {r.json()['access_token']}"}, var
+            headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            yield Served(c, headers, var, server.pid)
     finally:
         server.terminate()
         try:
@@ -146,7 +158,7 @@ async def serving(
 
 
 async def http(ws: Workspace, workers: int = 32, per: int = 15, repeat: int = 3) -> dict[str, Any]:
-    async with serving(ws, "command-http", workers) as (c, headers, _):
+    async with serving(ws, "command-http", workers) as (c, headers, _, _):
         await _round(c, "/complaints", headers, workers, 2, "warm")
         await _round(c, "/bench/bare", headers, workers, 2, "warm")
         ours_rates, bare_rates, ours_lat, bare_lat = [], [], [], []
