@@ -6,8 +6,8 @@ twice the CPU inside a request: its session spreads one small matrix product ove
 and spins its threads between calls, and its Viterbi decoding allocates afresh at every
 character. Here the session is built once per process with one thread and no spinning (the
 server runs many requests side by side, each on one core), and the decoding reuses its
-buffers. Texts are not padded into batches: the model's backward pass does not honour the
-``length`` input, so padding changes the tags of the shorter texts.
+buffers. Texts are not padded into batches: a padded batch gives the shorter texts other
+emissions than one text at a time (the ``length`` input notwithstanding), so other tags.
 """
 
 from __future__ import annotations
