@@ -25,7 +25,7 @@ _D = "[0-9零〇一二三四五六七八九十百两]"
 _ROOM_D = "[0-9零〇一二三四五六七八九]"
 _W = r"[ \t\n]?"
 # 门 ends the old gate names streets keep (端履门, 朝阳门): 东大街端履门88号院.
-_ROAD = rf"{_PLACE_CHAR}{{1,12}}(?:大道|大街|路|街|巷|弄|胡同|条|里|村委会|居委会|村|道|门)"
+_ROAD = rf"{_PLACE_CHAR}{{1,12}}(?:大道|大街|路|街|巷|弄|胡同|条|里|村委会|居委会|村|屯|道|门)"
 _SEGMENT = (
     rf"(?:[东西南北中]?{_D}{{1,3}}段|[东西南北中]段|[东西南北中](?={_W}[甲乙丙丁{_D[1:-1]}]))?"
 )
@@ -45,19 +45,28 @@ _BARE_ESTATE = "(?:大厦|大楼|广场|公寓|花园|小区|中心)"
 _RESIDENTIAL = (
     rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼)"
 )
-# A village's group (村民小组): a handful of households, precise enough without a number.
-_VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}村{_W}{_D}{{1,3}}组"
+# A village's group (村民小组) or a hamlet's (屯): a handful of households, precise enough
+# without a number.
+_VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}[村屯]{_W}{_D}{{1,3}}组"
+# A flat on its floor is also named by its side (4楼西户, 东边户).
 _BUILDING = (
-    rf"(?:(?:{_D}{{1,4}}|[A-Z])(?:号楼|栋|幢|座|塔|号|楼|门|单元|层|室|户|排)"
-    r"|\d{1,4}-\d{1,4}(?:室|号)?)"
+    rf"(?:(?:[A-Z]?{_D}{{1,4}}|[A-Z])(?:号楼|号厂房|厂房|车间|栋|幢|座|塔|号|楼|门|单元|层|室|户|排)"
+    r"|\d{1,4}-\d{1,4}(?:室|号)?|[东西南北中]边?户)"
 )
-_ROOM = rf"{_ROOM_D}{{2,5}}(?:室|户)?(?!\d)"
+# A room number standing alone (1803, 九零三, 1204房), not a year or an amount.
+_ROOM = rf"{_ROOM_D}{{2,5}}(?:室|户|房)?(?![0-9年月日元块个次天%])"
 # Words of position inside an address (…百货旁鸿恩公寓, …大厦楼下, 二期, A区): part of it.
 _POSITION = (
-    r"(?:楼下|楼上|旁边|旁|对面|后面的|后面|[东西南北]侧|"
+    r"(?:楼下|楼上|旁边|旁|对面|后面的|后面|[东西南北]侧|[东西南北中][塔座]|"
     rf"[A-Z东西南北]?{_D}{{0,2}}区|{_D}{{1,2}}期)"
 )
-_TAIL = rf"(?:{_W}(?:{_BUILDING}|{_ESTATE}|{_BARE_ESTATE}|{_POSITION}))*(?:{_BUILDING}|{_ROOM})?"
+# Any name right before a building number is the estate's or the building's (嘉和城温莎堡5栋,
+# 青秀万达东七栋), whatever word it ends in.
+_NAMED_BUILDING = rf"{_PLACE_CHAR}{{1,10}}?{_W}{_BUILDING}"
+_TAIL = (
+    rf"(?:{_W}(?:{_BUILDING}|{_ESTATE}|{_BARE_ESTATE}|{_POSITION}|{_NAMED_BUILDING}))*"
+    rf"(?:{_W}(?:{_BUILDING}|{_ROOM}))?"
+)
 
 _CORE = re.compile(
     rf"{_ROAD}{_W}{_SEGMENT}{_W}{_HOUSE}{_TAIL}"

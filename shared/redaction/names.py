@@ -59,7 +59,7 @@ SURNAMES = frozenset(
     "居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜"
     "养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公仉督岳帅缑亢况郈有琴归海晋楚闫法汝鄢涂钦商牟佘"
     "佴伯赏墨哈谯笪年爱阳佟言福覃禤冼庹隰亓仝闪衣官栗谌尉麦邝区练植揭付肖粟苟母兰旷綦"
-    "占丛银邸鞠过"
+    "占丛银邸鞠过闭甯敬郇檀漆兀冶"
 )
 # The hundred commonest: a two-character person starting with one (李宁) is a whole name, not
 # a given name missing its surname.
@@ -79,7 +79,7 @@ _SURNAME = "(?:" + "|".join(COMPOUND_SURNAMES) + r"|[\u4e00-\u9fff])"
 _TITLES = (
     "先生|女士|小姐|师傅|阿姨|大姐|大哥|大爷|大妈|大叔|老师|同志|警官|民警|医生|护士|"
     "科长|副科长|主任|副主任|局长|副局长|处长|所长|队长|中队长|大队长|书记|经理|老板|站长|"
-    "院长|校长|组长|部长|厅长|镇长|乡长|村长|主席|总"
+    "院长|校长|组长|部长|厅长|镇长|乡长|村长|主席|阿婆|阿公|阿伯|阿姐|婆婆|奶奶|爷爷|大伯|总"
 )
 _REFERENCE = re.compile(rf"^(?:{_SURNAME}(?:某+|{_TITLES})|[小老阿][\u4e00-\u9fff]|某+{_TITLES}?)$")
 _NAME_AND_TITLE = re.compile(rf"^(?P<name>{_SURNAME}[\u4e00-\u9fff]{{1,2}})(?:{_TITLES})$")
@@ -115,6 +115,14 @@ _CUE = re.compile(
     r"丈夫|妻子|父亲|母亲|儿子|女儿|爱人|邻居|同事|老人|摊主|业主|患者)"
     rf"(?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]{{1,2}})(?=[，,。、；;：:（()）\s]|$)"
 )
+# A relative named right before what they did or what befell them (我婆婆麦银好去年去世,
+# 父亲王建国在医院…), which the recogniser cut short.
+_KIN_CUE = re.compile(
+    r"(?:婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|岳父|岳母|父亲|母亲|丈夫|妻子|爱人|老伴|"
+    r"儿子|女儿|哥哥|姐姐|弟弟|妹妹|邻居|同事)"
+    rf"(?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]{{1,2}})"
+    r"(?=[，,。、；;：:（()）\s]|去年|今年|前年|去世|病逝|在|已经|也|被|因为|说|让|要求)"
+)
 
 
 # A name right after a person's role and right before what they did (交警闪国强说, 窗口的荣海军
@@ -131,14 +139,23 @@ _DEED = (
 _ROLE_WORD = re.compile(rf"(?:{_ROLE}|路政|运管|协管|物业|房东|网格)")
 _ROLE_NAME = re.compile(
     rf"{_ROLE}(?P<name>{_KNOWN_SURNAME}"
-    rf"[\u4e00-\u9fff]{{1,2}}){_DEED}"
+    rf"[\u4e00-\u9fff](?:(?![在的把被给让说就也还都])[\u4e00-\u9fff])?){_DEED}"
 )
+# What someone says or demands: after a role, a word the recogniser read as a common noun (蓝天,
+# 高峰) is a name when one of these follows (an adverb such as 马上 or a time word never is).
+_SPEECH = re.compile(r"说|称|表示|要求|让|拒绝")
 
 
 def _role_names(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
-    """Role-and-deed names, unless the recogniser read those characters as one other word."""
-    whole = {(s, e) for s, e, tag in words if tag != PERSON}
-    return [m.span("name") for m in _ROLE_NAME.finditer(folded) if m.span("name") not in whole]
+    """Role-and-deed names, unless the recogniser read those characters as one other word
+    that is not a noun followed by what the person said."""
+    tags = {(s, e): tag for s, e, tag in words if tag != PERSON}
+    names = []
+    for m in _ROLE_NAME.finditer(folded):
+        span, tag = m.span("name"), tags.get(m.span("name"))
+        if tag is None or (tag == "n" and _SPEECH.match(folded, span[1])):
+            names.append(span)
+    return names
 
 
 def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -166,12 +183,44 @@ def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return widened
 
 
+_DOTS = "·•・"
+
+
+def _across_dots(
+    folded: str, found: list[tuple[int, int]], words: list[tuple[int, int, str]]
+) -> list[tuple[int, int]]:
+    """A transliterated name is written in parts joined by a dot (阿卜杜热依木·买买提,
+    艾力·买买提): a recognised part takes the word of Chinese characters across the dot."""
+    starts = {s: e for s, e, _ in words}
+    ends = {e: s for s, e, _ in words}
+    han = re.compile(r"[\u4e00-\u9fff]{2,8}")
+    out = []
+    for start, end in found:
+        after = starts.get(end + 1)
+        dot = folded[end : end + 1]
+        if dot and dot in _DOTS and after is not None and han.fullmatch(folded, end + 1, after):
+            end = after
+        before = ends.get(start - 1)
+        dot = folded[start - 1 : start] if start else ""
+        if dot and dot in _DOTS and before is not None and han.fullmatch(folded, before, start - 1):
+            start = before
+        out.append((start, end))
+    return out
+
+
+_RUN_ON = frozenset("家在的说把被让")
+
+
 def _judge(folded: str, start: int, end: int) -> tuple[int, int] | None:
     """The name within a recognised span, or None if it is a reference or a brand."""
     word = folded[start:end]
     titled = _NAME_AND_TITLE.match(word)
     if titled and not is_reference(word):
         end = start + len(titled.group("name"))
+        word = folded[start:end]
+    # A full name the recogniser ran into the next word (仇美兰家在…, 钭伟在…).
+    if len(word) == 4 and word[:2] not in COMPOUND_SURNAMES and word[-1] in _RUN_ON:
+        end -= 1
         word = folded[start:end]
     if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff·]+", word):
         return None
@@ -206,8 +255,10 @@ def find_names(
         return spans
     found = set()
     words = recogniser.words(folded)
-    proposed = _widen(folded, [(s, e) for s, e, tag in words if tag == PERSON])
+    persons = _widen(folded, [(s, e) for s, e, tag in words if tag == PERSON])
+    proposed = _across_dots(folded, persons, words)
     proposed += [m.span("name") for m in _CUE.finditer(folded)]
+    proposed += [m.span("name") for m in _KIN_CUE.finditer(folded)]
     proposed += _role_names(folded, words)
     for start, end in proposed:
         judged = _judge(folded, start, end)

@@ -19,7 +19,8 @@ _CHAR = "[A-HJ-NP-Z0-9]"
 _PLATE = re.compile(
     rf"[{_PROVINCES}][A-HJ-NP-Z]{_SEP}"
     rf"(?:{_CHAR}{{5,6}}|{_CHAR}{{4}}[学警挂])"
-    r"(?![A-Za-z0-9])"
+    r"(?![A-Za-z0-9])",
+    re.IGNORECASE,  # typed in lower case (桂a 5K318) as often as not
 )
 
 
