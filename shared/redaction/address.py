@@ -43,15 +43,22 @@ _ESTATE = (
 # (齐鲁国际|大厦, 万达|广场): part of the address.
 _BARE_ESTATE = "(?:大厦|大楼|广场|公寓|花园|小区|中心)"
 _RESIDENTIAL = (
-    rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼)"
+    rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼|"
+    r"工业园区|工业园|工业区|产业园|科技园|开发区|厂区)"
 )
 # A village's group (村民小组) or a hamlet's (屯): a handful of households, precise enough
 # without a number.
 _VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}[村屯]{_W}{_D}{{1,3}}组"
+# A village or hamlet named with its township (…镇东孙庄村, …乡靠山屯): how rural homes are
+# written, most without a number; its group and number are taken too.
+_RURAL = (
+    rf"{_PLACE_CHAR}{{2,8}}?[镇乡]{_W}{_PLACE_CHAR}{{1,8}}?[村屯]"
+    rf"(?:{_PLACE_CHAR}{{1,4}}?屯)?(?:{_W}{_D}{{1,3}}组)?(?:{_W}{_D}{{1,4}}号)?"
+)
 # A flat on its floor is also named by its side (4楼西户, 东边户).
 _BUILDING = (
     rf"(?:(?:[A-Z]?{_D}{{1,4}}|[A-Z])(?:号楼|号厂房|厂房|车间|栋|幢|座|塔|号|楼|门|单元|层|室|户|排)"
-    r"|\d{1,4}-\d{1,4}(?:室|号)?|[东西南北中]边?户)"
+    r"|\d{1,4}(?:-\d{1,4}){1,2}(?:室|号)?|[东西南北中]边?户)"
 )
 # A room number standing alone (1803, 九零三, 1204房), not a year or an amount.
 _ROOM = rf"{_ROOM_D}{{2,5}}(?:室|户|房)?(?![0-9年月日元块个次天%])"
@@ -72,6 +79,7 @@ _CORE = re.compile(
     rf"{_ROAD}{_W}{_SEGMENT}{_W}{_HOUSE}{_TAIL}"
     rf"|{_RESIDENTIAL}(?:{_POSITION})*(?:{_W}{_BUILDING})+(?:{_ROOM})?"
     rf"|{_VILLAGE_GROUP}"
+    rf"|{_RURAL}"
 )
 
 _PROVINCE_NAMES = (

@@ -112,8 +112,15 @@ _KNOWN_SURNAME = f"(?:{'|'.join(COMPOUND_SURNAMES)}|[{''.join(sorted(SURNAMES))}
 # Who is speaking or spoken of, right before a name standing between punctuation.
 _CUE = re.compile(
     r"(?:我叫|我是|本人|姓名[:：]?|投诉人[:：]?|举报人[:：]?|联系人[:：]?|代表人|车主|司机|"
+    r"反映人[:：]?|信访人[:：]?|来电人[:：]?|申请人[:：]?|当事人[:：]?|户主|房主|他叫|她叫|名叫|"
     r"丈夫|妻子|父亲|母亲|儿子|女儿|爱人|邻居|同事|老人|摊主|业主|患者)"
     rf"(?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]{{1,2}})(?=[，,。、；;：:（()）\s]|$)"
+)
+# Words that say a name follows, whatever its first character: names without a Han surname
+# (巴特尔, 扎西顿珠, 阿依古丽·买买提) stand between one of these and punctuation.
+_NAMING = re.compile(
+    r"(?:我叫|他叫|她叫|名叫|名字是|名字叫|姓名[:：]?)"
+    r"(?P<name>[\u4e00-\u9fff]{2,6}(?:·[\u4e00-\u9fff]{2,8})?)(?=[，,。、；;：:（()）\s]|$)"
 )
 # A relative named right before what they did or what befell them (我婆婆麦银好去年去世,
 # 父亲王建国在医院…), which the recogniser cut short.
@@ -129,7 +136,8 @@ _KIN_CUE = re.compile(
 # 让我…), which the recogniser cut into ordinary words.
 _ROLE = (
     r"(?:交警|民警|辅警|工作人员|科员|办事员|经办人|审批员|审核员|执法人员|队员|城管|窗口的|"
-    r"保安|医生|护士|干部|书记|科长|主任|所长|局长|队长|承办人|接待员|网格员)"
+    r"保安|医生|护士|干部|书记|科长|主任|所长|局长|队长|承办人|接待员|网格员|会计|村支书|"
+    r"调解员|教练|快递员|司机|业务员|客服|代办员|协管员|管理员|收费员)"
 )
 _DEED = (
     r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推"
@@ -259,6 +267,7 @@ def find_names(
     proposed = _across_dots(folded, persons, words)
     proposed += [m.span("name") for m in _CUE.finditer(folded)]
     proposed += [m.span("name") for m in _KIN_CUE.finditer(folded)]
+    proposed += [m.span("name") for m in _NAMING.finditer(folded)]
     proposed += _role_names(folded, words)
     for start, end in proposed:
         judged = _judge(folded, start, end)

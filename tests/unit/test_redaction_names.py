@@ -79,3 +79,33 @@ def test_rules() -> None:
     assert is_reference("周先生") and is_reference("小王") and is_reference("张某")
     assert not is_reference("周建国")
     assert is_brand_use("李宁专卖店", 0, 2) and not is_brand_use("李宁让我", 0, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Transliterated names across their dot; names without a Han surname after 我叫.
+        ("他叫努尔艾力·吐尔逊，是这里的管理员。", "努尔艾力·吐尔逊"),
+        ("我叫格桑卓玛，在拉萨做生意。", "格桑卓玛"),
+        # A relative named right before what befell them; a name after a filer's role word.
+        ("我外公闭光明去年住院，报销被拒。", "闭光明"),
+        ("反映人：郇丽萍，电话略。", "郇丽萍"),
+        # A noun-read name between a role and what the person said.
+        ("执法人员高峰说这不归他们管。", "高峰"),
+    ],
+)
+def test_recognised_by_the_rules(text: str, name: str) -> None:
+    assert name in names(text)
+
+
+def test_a_name_run_into_the_next_word_is_cut_back() -> None:
+    assert "覃春兰" in names("我的邻居覃春兰家在楼顶搭了鸽棚。")
+    assert not any(n.endswith("家") for n in names("我的邻居覃春兰家在楼顶搭了鸽棚。"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["城管队员马上说要走。", "社区的练阿婆八十多岁了。", "工作人员周末不上班。"],
+)
+def test_words_after_roles_are_not_names(text: str) -> None:
+    assert names(text) == []
