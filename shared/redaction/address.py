@@ -105,8 +105,29 @@ def _extend_left(folded: str, start: int) -> int:
         start = m.start()
 
 
+# A line break between two characters of words or numbers (not after punctuation): people
+# break an address where their line ends, anywhere in it (成都市武侯区人民\n南路, 318\n号).
+_INNER_BREAK = re.compile(rf"(?<=[{_CJK}0-9A-Za-z])[\r\n]+(?=[{_CJK}0-9A-Za-z])")
+
+
+def _joined(folded: str) -> tuple[str, list[int]]:
+    """The text without its inner line breaks, and each kept character's index in ``folded``."""
+    kept = [True] * len(folded)
+    for m in _INNER_BREAK.finditer(folded):
+        for i in range(m.start(), m.end()):
+            kept[i] = False
+    index = [i for i, k in enumerate(kept) if k]
+    return "".join(folded[i] for i in index), index
+
+
 def find_addresses(folded: str) -> list[Span]:
+    text, index = _joined(folded)
     return [
-        Span(kind=Kind.ADDRESS, start=_extend_left(folded, m.start()), end=m.end())
-        for m in _CORE.finditer(folded)
+        Span(
+            kind=Kind.ADDRESS,
+            start=index[_extend_left(text, m.start())],
+            end=index[m.end() - 1] + 1,
+        )
+        for m in _CORE.finditer(text)
+        if m.end() > m.start()
     ]

@@ -23,6 +23,7 @@ What it proposes is then judged here, deliberately:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -120,7 +121,8 @@ _CUE = re.compile(
 # (巴特尔, 扎西顿珠, 阿依古丽·买买提) stand between one of these and punctuation.
 _NAMING = re.compile(
     r"(?:我叫|他叫|她叫|名叫|名字是|名字叫|姓名[:：]?)"
-    r"(?P<name>[\u4e00-\u9fff]{2,6}(?:·[\u4e00-\u9fff]{2,8})?)(?=[，,。、；;：:（()）\s]|$)"
+    r"(?P<name>(?![不没也都就还来去了着过我你他她])[\u4e00-\u9fff]{2,6}(?:·[\u4e00-\u9fff]{2,8})?)"
+    r"(?=[，,。、；;：:（()）\s]|$)"
 )
 # A relative named right before what they did or what befell them (我婆婆麦银好去年去世,
 # 父亲王建国在医院…), which the recogniser cut short.
@@ -141,7 +143,7 @@ _ROLE = (
 )
 _DEED = (
     r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推"
-    r"|电话|手机|的电话)"
+    r"|电话|手机|的电话|和|与|、|及|等|的)"
 )
 # Roles the recogniser sometimes tags as persons (路政, 城管): never a name themselves.
 _ROLE_WORD = re.compile(rf"(?:{_ROLE}|路政|运管|协管|物业|房东|网格)")
@@ -161,9 +163,84 @@ def _role_names(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[in
     names = []
     for m in _ROLE_NAME.finditer(folded):
         span, tag = m.span("name"), tags.get(m.span("name"))
-        if tag is None or (tag == "n" and _SPEECH.match(folded, span[1])):
+        # Two characters read as one word are that word (马上, 周末); three read as one are
+        # still a name after a role (交警闭志强说: the recogniser took it for a verb).
+        if tag is None or span[1] - span[0] > 2 or (tag == "n" and _SPEECH.match(folded, span[1])):
             names.append(span)
     return names
+
+
+# A name signing off right before the filer's number or address (…。农国栋，138…, 上官德福138…).
+_SIGNATURE = re.compile(
+    rf"(?:^|(?<=[。！？!?；;，,、\n]))(?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]"
+    r"(?:(?![了的是有在为约近达第每已共等及和与或被把将要说到过年月日号])[\u4e00-\u9fff])?)"
+    r"(?=[，,：:\s]{0,2}(?:[+(（]?\d|电话|手机|邮箱|联系))"
+)
+# Names listed with one already found (禤红梅、乜德福在…): the next takes that one's place.
+_LISTED = re.compile(
+    rf"[、和与及](?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]"
+    r"(?:(?![了的是有在为被把将要说和与及])[\u4e00-\u9fff])?)"
+    r"(?=[，,。、；;：:\s]|在|说|让|等|两人|二人|和|与|及|都|也|把|被|对)"
+)
+
+# Characters of given names; with a less common surname before two of them, a three-character
+# word the recogniser tagged as something else is a name (农德福, 闭玉兰, 笪玉兰).
+GIVEN_NAME_CHARS = frozenset(
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红鹏春花德福志国栋建海燕梅凤琴云莲"
+    "雪荣爱妹香月莺媛瑞凡佳嘉琼勤珍贞莉宁蓉君琳晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓仪荷"
+    "丹蕾薇菁梦岚婕馨琰韵咏卿聪澜纯毓悦昭冰爽琬茗羽希宇浩凯健俊帆亮成康星光达岩茂进林有坚彪博"
+    "诚先敬震振壮思群豪心邦承乐绍功松善厚庆民友裕哲飞龙永彬富顺信子昌泰盛雄琛钧冠策腾楠榕航弘"
+    "斌文武辉力世广义兴良仁波贵生元全胜学祥才发金银铁根旺喜宝珠翠娥凤桃菊莉芬芝兵虎"
+)
+# Less common surnames that are also everyday words' first characters: not taken by that rule.
+_WORDY_SURNAMES = frozenset(
+    "时安常乐平明成能双通边都国文东利有法爱福言年过银占后相那空红游公益海商伯官衣区练付母家"
+    "全山车白宁关高水云花和于向同从与及将把被给对在的金石"
+)
+_NOT_PERSON_TAGS = frozenset({"LOC", "ORG", "TIME", "m", "w", "q", "f", "s", "nt", "ns"})
+
+
+def _inside_a_word(span: tuple[int, int], words: list[tuple[int, int, str]]) -> bool:
+    """The recogniser read these characters as (the start of) another word: a two-character
+    span as a word of its own or longer, a longer span only as the start of a longer word."""
+    start, end = span
+    return any(
+        s == start and tag != PERSON and (e > end or (e == end and end - start == 2))
+        for s, e, tag in words
+    )
+
+
+def _given_name_words(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    found = []
+    for s, e, tag in words:
+        w = folded[s:e]
+        if (
+            e - s == 3
+            and tag not in _NOT_PERSON_TAGS
+            and w[0] in SURNAMES
+            and w[0] not in COMMON_SURNAMES
+            and w[0] not in _WORDY_SURNAMES
+            and w[1] in GIVEN_NAME_CHARS
+            and w[2] in GIVEN_NAME_CHARS
+        ):
+            found.append((s, e))
+    return found
+
+
+def _compound_surname_first(
+    folded: str, words: list[tuple[int, int, str]]
+) -> list[tuple[int, int]]:
+    """A compound surname cut off from its given name (令狐|建国, 上官|德福)."""
+    found = []
+    for (s, e, _), (s2, e2, _) in itertools.pairwise(words):
+        if (
+            folded[s:e] in COMPOUND_SURNAMES
+            and s2 == e
+            and 1 <= e2 - s2 <= 2
+            and re.fullmatch(r"[\u4e00-\u9fff]+", folded[s2:e2])
+        ):
+            found.append((s, e2))
+    return found
 
 
 def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -268,11 +345,24 @@ def find_names(
     proposed += [m.span("name") for m in _CUE.finditer(folded)]
     proposed += [m.span("name") for m in _KIN_CUE.finditer(folded)]
     proposed += [m.span("name") for m in _NAMING.finditer(folded)]
+    proposed += [
+        m.span("name")
+        for m in _SIGNATURE.finditer(folded)
+        if not _inside_a_word(m.span("name"), words)  # 公司联系人, 家里电话: words, not names
+    ]
+    proposed += _given_name_words(folded, words)
+    proposed += _compound_surname_first(folded, words)
     proposed += _role_names(folded, words)
     for start, end in proposed:
         judged = _judge(folded, start, end)
         if judged is not None:
             found.add(folded[judged[0] : judged[1]])
+    for name in sorted(found | set(known)):
+        for m in _LISTED.finditer(folded):
+            if folded[m.start() - len(name) : m.start()] == name:
+                judged = _judge(folded, *m.span("name"))
+                if judged is not None:
+                    found.add(folded[judged[0] : judged[1]])
     for name in sorted(found - set(known), key=lambda n: (-len(n), n)):
         for m in re.finditer(re.escape(name), folded):
             if not is_brand_use(folded, m.start(), m.end()):

@@ -71,6 +71,12 @@ def addresses(text: str) -> list[str]:
         ("在嘉兴经济开发区B3厂房上班，", "嘉兴经济开发区B3厂房"),
         ("在滨海工业园区2号厂房打工，", "滨海工业园区2号厂房"),
         ("住西岗屯18号，", "西岗屯18号"),
+        # A line break anywhere inside a word or a number of the address.
+        (
+            "住成都市武侯区人民\n南路四段27号商鼎国际2\n栋，",
+            "成都市武侯区人民\n南路四段27号商鼎国际2\n栋",
+        ),
+        ("家住苏\n州市姑苏区人民路1580号3幢401室。", "苏\n州市姑苏区人民路1580号3幢401室"),
     ],
 )
 def test_found_whole(text: str, address: str) -> None:

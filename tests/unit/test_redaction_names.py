@@ -109,3 +109,27 @@ def test_a_name_run_into_the_next_word_is_cut_back() -> None:
 )
 def test_words_after_roles_are_not_names(text: str) -> None:
     assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # A name signing off before the filer's number; one listed after a name found.
+        ("请尽快处理。甯秀英，139 0771 2233。", "甯秀英"),
+        ("区住建局覃美玲、乜国华在验收时收了红包。", "乜国华"),
+        # A compound surname the recogniser cut from its given name.
+        ("令狐建国投诉：物业乱收费。", "令狐建国"),
+        # A three-character name after a role, read by the recogniser as another word.
+        ("城管执法队员闭玉兰和同事把摊子掀了。", "闭玉兰"),
+    ],
+)
+def test_recognised_by_context(text: str, name: str) -> None:
+    assert name in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["退回三次。公司联系电话一直占线。", "我叫不出名字。家里电话没人接。", "，共3次，于10月提交。"],
+)
+def test_words_before_numbers_are_not_names(text: str) -> None:
+    assert names(text) == []
