@@ -24,7 +24,8 @@ _PLACE_CHAR = f"(?:(?![{_STOP}{_ADMIN}])[{_CJK}])"
 _D = "[0-9零〇一二三四五六七八九十百两]"
 _ROOM_D = "[0-9零〇一二三四五六七八九]"
 _W = r"[ \t\n]?"
-_ROAD = rf"{_PLACE_CHAR}{{1,12}}(?:大道|大街|路|街|巷|弄|胡同|条|里|村委会|居委会|村|道)"
+# 门 ends the old gate names streets keep (端履门, 朝阳门): 东大街端履门88号院.
+_ROAD = rf"{_PLACE_CHAR}{{1,12}}(?:大道|大街|路|街|巷|弄|胡同|条|里|村委会|居委会|村|屯|道|门)"
 _SEGMENT = (
     rf"(?:[东西南北中]?{_D}{{1,3}}段|[东西南北中]段|[东西南北中](?={_W}[甲乙丙丁{_D[1:-1]}]))?"
 )
@@ -36,29 +37,49 @@ _ESTATE_NAME = f"(?:(?![{_STOP}])[{_CJK}A-Za-z0-9]){{1,12}}?"
 _ESTATE = (
     rf"{_ESTATE_NAME}(?:小区|花园|公寓|大厦|广场|中心|国际|新村|家园|花苑|山庄|苑|城|院|宿舍|"
     r"商厦|百货|酒店|公馆|大楼|生态园|科技园|工业园|产业园|园|大学|学院|医院|家属院|社区|"
-    r"[东西南北]区|府|湾|后院)"
+    r"[东西南北]区|府|湾|后院|名居|华居|居|阁|华庭|庭|邸)"
 )
+# A building's kind standing on its own after an estate's name that ends in another such word
+# (齐鲁国际|大厦, 万达|广场): part of the address.
+_BARE_ESTATE = "(?:大厦|大楼|广场|公寓|花园|小区|中心)"
 _RESIDENTIAL = (
-    rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼)"
+    rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼|"
+    r"工业园区|工业园|工业区|产业园|科技园|开发区|厂区)"
 )
-# A village's group (村民小组): a handful of households, precise enough without a number.
-_VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}村{_W}{_D}{{1,3}}组"
+# A village's group (村民小组) or a hamlet's (屯): a handful of households, precise enough
+# without a number.
+_VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}[村屯]{_W}{_D}{{1,3}}组"
+# A village or hamlet named with its township (…镇东孙庄村, …乡靠山屯): how rural homes are
+# written, most without a number; its group and number are taken too.
+_RURAL = (
+    rf"{_PLACE_CHAR}{{2,8}}?[镇乡]{_W}{_PLACE_CHAR}{{1,8}}?[村屯]"
+    rf"(?:{_PLACE_CHAR}{{1,4}}?屯)?(?:{_W}{_D}{{1,3}}组)?(?:{_W}{_D}{{1,4}}号)?"
+)
+# A flat on its floor is also named by its side (4楼西户, 东边户).
 _BUILDING = (
-    rf"(?:(?:{_D}{{1,4}}|[A-Z])(?:号楼|栋|幢|座|塔|号|楼|门|单元|层|室|户|排)"
-    r"|\d{1,4}-\d{1,4}(?:室|号)?)"
+    rf"(?:(?:[A-Z]?{_D}{{1,4}}|[A-Z])(?:号楼|号厂房|厂房|车间|栋|幢|座|塔|号|楼|门|单元|层|室|户|排)"
+    r"|\d{1,4}(?:-\d{1,4}){1,2}(?:室|号)?|[东西南北中]边?户)"
 )
-_ROOM = rf"{_ROOM_D}{{2,5}}(?:室|户)?(?!\d)"
+# A room number standing alone (1803, 九零三, 1204房), not a year or an amount.
+_ROOM = rf"{_ROOM_D}{{2,5}}(?:室|户|房)?(?![0-9年月日元块个次天%])"
 # Words of position inside an address (…百货旁鸿恩公寓, …大厦楼下, 二期, A区): part of it.
 _POSITION = (
-    r"(?:楼下|楼上|旁边|旁|对面|后面的|后面|[东西南北]侧|"
+    r"(?:楼下|楼上|旁边|旁|对面|后面的|后面|[东西南北]侧|[东西南北中][塔座]|"
     rf"[A-Z东西南北]?{_D}{{0,2}}区|{_D}{{1,2}}期)"
 )
-_TAIL = rf"(?:{_W}(?:{_BUILDING}|{_ESTATE}|{_POSITION}))*(?:{_BUILDING}|{_ROOM})?"
+# Any name right before a building number is the estate's or the building's (嘉和城温莎堡5栋,
+# 青秀万达东七栋), whatever word it ends in.
+_NAMED_BUILDING = rf"{_PLACE_CHAR}{{1,10}}?{_W}{_BUILDING}"
+_TAIL = (
+    rf"(?:{_W}(?:{_BUILDING}|{_ESTATE}|{_BARE_ESTATE}|{_POSITION}|{_NAMED_BUILDING}))*"
+    rf"(?:{_W}(?:{_BUILDING}|{_ROOM}))?"
+)
 
 _CORE = re.compile(
     rf"{_ROAD}{_W}{_SEGMENT}{_W}{_HOUSE}{_TAIL}"
     rf"|{_RESIDENTIAL}(?:{_POSITION})*(?:{_W}{_BUILDING})+(?:{_ROOM})?"
     rf"|{_VILLAGE_GROUP}"
+    rf"|{_RURAL}"
 )
 
 _PROVINCE_NAMES = (
@@ -84,8 +105,29 @@ def _extend_left(folded: str, start: int) -> int:
         start = m.start()
 
 
+# A line break between two characters of words or numbers (not after punctuation): people
+# break an address where their line ends, anywhere in it (成都市武侯区人民\n南路, 318\n号).
+_INNER_BREAK = re.compile(rf"(?<=[{_CJK}0-9A-Za-z])[\r\n]+(?=[{_CJK}0-9A-Za-z])")
+
+
+def _joined(folded: str) -> tuple[str, list[int]]:
+    """The text without its inner line breaks, and each kept character's index in ``folded``."""
+    kept = [True] * len(folded)
+    for m in _INNER_BREAK.finditer(folded):
+        for i in range(m.start(), m.end()):
+            kept[i] = False
+    index = [i for i, k in enumerate(kept) if k]
+    return "".join(folded[i] for i in index), index
+
+
 def find_addresses(folded: str) -> list[Span]:
+    text, index = _joined(folded)
     return [
-        Span(kind=Kind.ADDRESS, start=_extend_left(folded, m.start()), end=m.end())
-        for m in _CORE.finditer(folded)
+        Span(
+            kind=Kind.ADDRESS,
+            start=index[_extend_left(text, m.start())],
+            end=index[m.end() - 1] + 1,
+        )
+        for m in _CORE.finditer(text)
+        if m.end() > m.start()
     ]

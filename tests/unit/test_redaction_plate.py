@@ -24,6 +24,9 @@ def plates(text: str) -> list[str]:
         "豫A 88K29",
         "川A1234学",
         "滇A·T3625",
+        "苏e 7k2m9",
+        "粤Z·H326港",
+        "粤Z 8W21澳",
     ],
 )
 def test_found(written: str) -> None:
