@@ -83,6 +83,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "ledger.dispatch.return_ruled.v1": {"unit": UNIT, "granted": False, "ruling": "首接负责"},
     "ledger.dispatch.deemed_done.v1": {"unit": UNIT, "due_at": DUE, "cause": str(uuid.uuid4())},
+    "ledger.dispatch.buck_passing_flagged.v1": {
+        "pattern": "cycle",
+        "units": [UNIT, CO_UNIT, UNIT],
+        "cause": str(uuid.UUID(int=9)),
+    },
     "ledger.conference.convened.v1": {
         "cases": [CASE],
         "members": ["efficiency-office", "petitions-office"],

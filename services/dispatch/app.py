@@ -6,7 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.dispatch import api, deemed_done, projection
+from services.dispatch import api, board, projection, reactor, return_rulings
+from services.dispatch.board_projection import BoardCases
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -27,8 +28,14 @@ SERVICE = ServiceDeclaration(
         ("routing", "time_limits", "calendar", "body_directory", "unit_directory"),
     ),
     port=8002,
-    routers=[api.router, api.home, deemed_done.router],  # 超时默认 while the app runs
-    projections=projection.PROJECTIONS,
+    routers=[
+        api.router,
+        api.home,
+        board.router,
+        return_rulings.router,
+        reactor.router,  # 超时默认 and 踢皮球 while the app runs
+    ],
+    projections=(*projection.PROJECTIONS, BoardCases()),
     pages=Path(__file__).parent / "pages",
     nav=api.NAV,
 )

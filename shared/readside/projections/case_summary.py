@@ -116,6 +116,7 @@ RULES: dict[str, Rule] = {
     "ledger.dispatch.assigned.v1": _assigned,
     "ledger.dispatch.return_ruled.v1": _return_ruled,
     "ledger.dispatch.deemed_done.v1": _deemed_done,
+    "ledger.dispatch.buck_passing_flagged.v1": _same,
     "ledger.handling.acknowledged.v1": _same,
     "ledger.handling.replied.v1": _same,
     "ledger.handling.progress.v1": _same,

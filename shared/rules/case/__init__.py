@@ -12,7 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from shared.rules.act import Act, Check, Evolve
-from shared.rules.case import complaint, deadline, dispatch, handling, penalty, publication
+from shared.rules.case import (
+    buck_passing,
+    complaint,
+    deadline,
+    dispatch,
+    handling,
+    penalty,
+    publication,
+)
 from shared.rules.case.state import (
     ASSIGNED,
     CLAIMED,
@@ -60,6 +68,7 @@ RULES: dict[str, tuple[Check, Evolve]] = {
     **deadline.RULES,
     **penalty.RULES,
     **publication.RULES,
+    **buck_passing.RULES,
 }
 
 
