@@ -18,9 +18,9 @@ from shared.events.catalog import BuckPassingPattern
 from shared.events.ids import derived_event_id
 from shared.ledger.deployments import BODY
 from shared.ledger.signer import Draft
-from shared.ledger.writer import Decide
+from shared.ledger.writer import Decide, EventWriter
 from shared.log.port import StoredRecord
-from shared.readside.follower import Reactions
+from shared.readside.follower import LogFollower
 from shared.rules.stream import StreamState
 
 ASSIGNED = "ledger.dispatch.assigned.v1"
@@ -92,36 +92,45 @@ def flag_draft(case: str, flag: Flag, cause: str) -> Draft:
 
 class BuckPassing:
     """The reaction: folds each case's :class:`Passing` from the accepted events it is shown
-    and, when an event completes a pattern, waits to write the flag (``Reactions``)."""
+    and, when an event completes a pattern, keeps the flag waiting until a flag with its id is
+    read back accepted (this process's or another's). The flags waiting on one case are
+    written in one decision, chained, so two patterns completed by one append (a ruling and
+    its reassignment) do not race each other for the case's head."""
 
     def __init__(self) -> None:
         self.cases: dict[str, Passing] = {}
-        self.flags: dict[str, Draft] = {}  # derived id -> the flag waiting to be written
-        self.reactions = Reactions(self._derived_id, self._react)
-        self._current: Flag | None = None
+        self.flags: dict[str, tuple[str, Draft]] = {}  # derived id -> (case, flag to write)
+        self.written = 0  # flags this process appended and read back accepted
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self.flags)
 
     def observe(self, rec: StoredRecord, env: dict[str, Any], state: StreamState) -> None:
         before = self.cases.get(rec.stream, Passing())
         event_type, data = env["type"], env.get("data") or {}
-        self._current = found(before, event_type, data)
+        if self.flags.pop(env["id"], None) is not None:
+            self.written += 1
+        flag = found(before, event_type, data)
         self.cases[rec.stream] = advance(before, event_type, data)
-        self.reactions.observe(rec, env)
-        self._current = None
+        if flag is not None:
+            draft = flag_draft(rec.stream, flag, env["id"])
+            assert draft.id is not None
+            if draft.id not in state.seen_ids:
+                self.flags.setdefault(draft.id, (rec.stream, draft))
 
-    def _derived_id(self, cause: dict[str, Any]) -> str | None:
-        flag = self._current
-        if flag is None:
-            return None
-        draft = flag_draft(cause["subject"], flag, cause["id"])
-        assert draft.id is not None
-        self.flags[draft.id] = draft
-        return draft.id
+    def decide(self, case: str) -> Decide:
+        """The flags waiting on ``case`` that its state has not seen (pure, given them)."""
 
-    def _react(self, cause: dict[str, Any]) -> Decide:
         def decide(state: StreamState) -> list[Draft]:
-            for event_id, draft in self.flags.items():
-                if draft.data["cause"] == cause["id"]:
-                    return [] if event_id in state.seen_ids else [draft]
-            return []
+            return [d for i, (c, d) in self.flags.items() if c == case and i not in state.seen_ids]
 
         return decide
+
+    async def settle(self, writer: EventWriter, follower: LogFollower) -> int:
+        cases = sorted({c for c, _ in self.flags.values()})
+        signed = await follower.write(writer, [(c, self.decide(c)) for c in cases])
+        mine = {s.id for s in signed}
+        for event_id in [i for i in self.flags if i not in mine]:
+            self.flags.pop(event_id)  # seen already, or refused: nothing left to write for it
+        return len(signed)

@@ -18,9 +18,9 @@ from typing import Any
 from shared.events.ids import derived_event_id
 from shared.ledger.deployments import BODY
 from shared.ledger.signer import Draft
-from shared.ledger.writer import Decide
+from shared.ledger.writer import Decide, EventWriter
 from shared.log.port import StoredRecord
-from shared.readside.follower import Reactions
+from shared.readside.follower import LogFollower, Reactions
 from shared.rules.case.state import CaseState
 from shared.rules.stream import StreamState
 
@@ -66,5 +66,12 @@ class DeemedDone:
     def __init__(self) -> None:
         self.reactions = Reactions(derived_id, react)
 
+    @property
+    def waiting(self) -> bool:
+        return bool(self.reactions.waiting)
+
     def observe(self, rec: StoredRecord, env: dict[str, Any], state: StreamState) -> None:
         self.reactions.observe(rec, env)
+
+    async def settle(self, writer: EventWriter, follower: LogFollower) -> int:
+        return await self.reactions.settle(writer, follower)

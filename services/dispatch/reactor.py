@@ -18,9 +18,10 @@ from fastapi import APIRouter, FastAPI
 from services.dispatch.buck_passing import BuckPassing
 from services.dispatch.deemed_done import DeemedDone
 from shared.ledger import keystore
+from shared.ledger.writer import EventWriter
 from shared.log.factory import open_log
 from shared.log.port import StoredRecord
-from shared.readside.follower import LogFollower, Reactions, follow_forever, idle, running
+from shared.readside.follower import LogFollower, follow_forever, idle, running
 from shared.rules.stream import StreamState
 from shared.settings import LedgerSettings
 from shared.web.command_path import ServiceWriter
@@ -29,9 +30,14 @@ POLL_SECONDS = 1.0
 
 
 class Reaction(Protocol):
-    reactions: Reactions
+    """Shown every accepted event; writes the derived events it waits for when settled."""
+
+    @property
+    def waiting(self) -> bool: ...
 
     def observe(self, rec: StoredRecord, env: dict[str, Any], state: StreamState) -> None: ...
+
+    async def settle(self, writer: EventWriter, follower: LogFollower) -> int: ...
 
 
 def dispatch_reactions() -> tuple[Reaction, ...]:
@@ -73,9 +79,9 @@ class DispatchReactor:
             writer = await self.service_writer.writer()
             while not stop.is_set():
                 await self.follower.catch_up()
-                waiting = [r.reactions for r in self.reactions if r.reactions.waiting]
-                for waits in waiting:
-                    await waits.settle(writer, self.follower)
+                waiting = [r for r in self.reactions if r.waiting]
+                for reaction in waiting:
+                    await reaction.settle(writer, self.follower)
                 if not waiting:
                     await idle(stop, POLL_SECONDS)
         finally:

@@ -159,18 +159,16 @@ def test_a_to_b_to_a_is_flagged_twice_over_once_each_and_a_redelivery_writes_not
     case = new_case()
     history = [*ASSIGNED, *passed_to(UNIT, B), *passed_to(B, A)]
     reaction, fold, records = _observed(case, history)
-    waiting = reaction.reactions.waiting
-    assert set(waiting) == {bp.flag_id(case, "returned_twice"), bp.flag_id(case, "cycle")}
-    drafts = [
-        d for _, (s, cause) in waiting.items() for d in reaction._react(cause)(fold.streams[case])
-    ]
-    assert {d.data["pattern"] for d in drafts} == {"returned_twice", "cycle"}
-    cycle = next(d for d in drafts if d.data["pattern"] == "cycle")
+    assert set(reaction.flags) == {bp.flag_id(case, "returned_twice"), bp.flag_id(case, "cycle")}
+    drafts = reaction.decide(case)(fold.streams[case])  # both, in one chained decision
+    assert [d.data["pattern"] for d in drafts] == ["returned_twice", "cycle"]
+    cycle = drafts[1]
     assert cycle.data["units"] == [A, B, A] and cycle.actor == bp.ACTOR
     assert _write(fold, case, drafts, len(records)) == [Reason.ok, Reason.ok]
     # a redelivered cause decides nothing (the flags are seen), and a copy is a replay
-    for _, (_, cause) in waiting.items():
-        assert reaction._react(cause)(fold.streams[case]) == []
+    assert reaction.decide(case)(fold.streams[case]) == []
+    again, _, _ = _observed(case, history)  # a fresh process reads the same history
+    assert set(again.flags) == set(reaction.flags)  # the same ids: same cause, same id
     assert _write(fold, case, [cycle], len(records) + 2) == [Reason.replayed_id]
 
 
