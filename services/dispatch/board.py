@@ -45,9 +45,10 @@ VIEW_TITLES: dict[str, str] = {
     "flagged": "踢皮球",
     "handling": "办理中",
 }
-UnitFilter = Annotated[str | None, Query(pattern=r"^unit:[a-z0-9._-]{1,75}$")]
-CategoryFilter = Annotated[str | None, Query(min_length=1, max_length=40)]
-UrgencyFilter = Annotated[Literal["urgent", "high", "normal", "low"] | None, Query()]
+# The filter form sends every field, empty when unused: empty means no filter.
+UnitFilter = Annotated[str, Query(pattern=r"^(unit:[a-z0-9._-]{1,75})?$")]
+CategoryFilter = Annotated[str, Query(max_length=40)]
+UrgencyFilter = Annotated[Literal["", "urgent", "high", "normal", "low"], Query()]
 
 
 @dataclass(frozen=True)
@@ -132,16 +133,16 @@ async def _load(store: DocumentStore) -> list[dict[str, Any]]:
 async def dispatch_board(
     request: Request,
     fresh: FreshRead,
-    view: Annotated[View | None, Query()] = None,
-    unit: UnitFilter = None,
-    category: CategoryFilter = None,
-    urgency: UrgencyFilter = None,
+    view: Annotated[View | Literal[""], Query()] = "",
+    unit: UnitFilter = "",
+    category: CategoryFilter = "",
+    urgency: UrgencyFilter = "",
     page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
     operator: Operator = Depends(page(Role.DISPATCH_OFFICER)),
 ) -> Response:
     """转办台 (see the module docstring)."""
     store = await read_store(request)
-    filters = BoardFilters(unit, category, urgency)
+    filters = BoardFilters(unit or None, category.strip() or None, urgency or None)
     shown = [view] if view else ["ready", "handling"]
     lists = [await _listed(store, v, filters, page_no if view else 1) for v in shown]
     counts = {v: await store.count(BOARD, filters.query(v)) for v in VIEW_TITLES}
@@ -164,8 +165,9 @@ async def dispatch_board(
 
 
 def _drawn(path: Path, now: int) -> list[dict[str, Any]]:
-    """Each holding with its length in hours and its bar on the path's time axis (percent of
-    the span from the first assignment to the last end, or now while a unit holds it)."""
+    """Each holding with how long it lasted (minutes) and its bar on the path's time axis
+    (percent of the span from the first assignment to the last end, or to now while a unit
+    still holds it)."""
     if not path:
         return []
     start = min(h.since for h in path)
@@ -174,7 +176,7 @@ def _drawn(path: Path, now: int) -> list[dict[str, Any]]:
     return [
         {
             **h._asdict(),
-            "hours": round(h.held_for(now) / 3_600_000_000, 1),
+            "minutes": h.held_for(now) // 60_000_000,
             "x": round(100 * (h.since - start) / span, 2),
             "width": max(round(100 * ((h.until or now) - h.since) / span, 2), 0.5),
         }
@@ -203,7 +205,7 @@ async def dispatch_case(
         {
             "case_id": case_id,
             "doc": doc,
-            "status": case.get("status"),
+            "case_status": case.get("status"),
             "path": path,
             "stale": fresh.gave_up,
             "form_key": new_form_key,

@@ -70,4 +70,4 @@ async def rule_from_page(
     except ValidationError:
         raise ProblemError(VALIDATION, "请写明下一个牵头单位（unit:…）及其办结时限") from None
     answer = await _rule(case_id, body, ledger)
-    return back_to("/board", answer.position)
+    return back_to(f"/board/cases/{case_id}", answer.position)  # its path, with the ruling

@@ -19,18 +19,19 @@ from typing import Any
 from shared.ledger.signer import Draft
 from shared.log.factory import open_log
 from shared.web.roles import Role
-from tests.integration.test_case_life import (  # noqa: F401 (the fixture)
+from tests.integration import test_case_life as life
+from tests.integration.test_case_life import (
     COMPLAINT,
     UNIT,
     World,
     after,
     ledger_cli,
     signed_in_page,
-    world,
 )
 from tests.timer_logs import judged
 from tests.web_fixtures import assert_problem
 
+world = life.world  # the four apps on one log (the fixture)
 B = "unit:housing-bureau"
 FLAGGED = "ledger.dispatch.buck_passing_flagged.v1"
 
@@ -181,7 +182,8 @@ async def test_a_refused_return_keeps_the_clock_and_a_case_passed_around_is_flag
     rows = re.findall(r'<tr class="holding-row"><td>\d+</td><td>([^<]+)</td>', page)
     assert rows == [UNIT, B, UNIT]
     assert page.count("退单获准") == 2 and "持有中" in page and "<svg" in page
-    assert f"{UNIT} → {B} → {UNIT}" in page
+    assert f"{UNIT} → {B} → {UNIT}" in page and "Macro" not in page
+    assert '<span class="case-status state-warn">办理中</span>' in page
 
     verify = ledger_cli(world.var_dir, "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr

@@ -158,3 +158,26 @@ def test_the_rule_book_refuses_a_ruling_with_no_return_pending_too() -> None:
 def test_ruling_bodies_outside_the_schema_are_refused(body: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         returns.RuleReturn.model_validate(body)
+
+
+def test_the_clock_runs_through_a_pending_and_a_refused_return() -> None:
+    """首接负责, as every reader judges the log: the unit's timer fires while its return is
+    pending, and after the refusal the unit is the lead, overdue, on the same due time."""
+    from tests.samples import ASSIGNED as OPENED_AND_ASSIGNED
+    from tests.samples import DUE as SAMPLE_DUE
+    from tests.samples import UNIT as SAMPLE_UNIT
+    from tests.samples import Judge, MemoryLedger, step
+
+    judge = Judge(MemoryLedger(partitions=3))
+    state = judge.accepted(
+        [
+            *OPENED_AND_ASSIGNED,
+            step("ledger.handling.return_requested.v1"),
+            step("ledger.deadline.elapsed.v1"),  # the lead's due time passes meanwhile
+            step("ledger.dispatch.return_ruled.v1", granted=False),
+        ]
+    )
+    clock = state.clock(SAMPLE_UNIT)
+    assert state.lead_unit == SAMPLE_UNIT and state.status == ASSIGNED
+    assert clock.due_at == SAMPLE_DUE and clock.overdue and not clock.deemed_done
+    assert state.returns_pending == ()
