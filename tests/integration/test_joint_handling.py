@@ -52,7 +52,7 @@ async def test_a_co_unit_deemed_done_counts_overdue_while_the_lead_finishes(
     log = await open_log(settings)
     try:
         await init_ledger(log, settings)
-        case, lead_due = new_case(), in_seconds(4.0)
+        case, lead_due = new_case(), in_seconds(6.0)
         h = await Histories(log, settings).start()
         # the co-unit's due time is long past; the lead's comes a few seconds on
         joint = assignment(lead_due, [(CO_UNIT, DUE)])
@@ -92,7 +92,7 @@ async def test_a_co_unit_deemed_done_counts_overdue_while_the_lead_finishes(
             board = (await officer.get("/board", headers=HTML)).text
             co_row = f'<tr class="load-row"><td>{CO_UNIT}</td><td>0</td><td>0</td>'
             assert co_row + '<td class="state-bad">1</td>' in board  # holds none, overdue once
-            assert f'<tr class="load-row"><td>{UNIT}</td><td>1</td><td>1</td><td>0</td>' in board
+            assert f'<tr class="load-row"><td>{UNIT}</td><td>1</td><td>1</td>' in board
 
             # The lead's own deadline elapses: escalated, never deemed done.
             async def lead_elapsed() -> bool:
@@ -101,6 +101,13 @@ async def test_a_co_unit_deemed_done_counts_overdue_while_the_lead_finishes(
             await eventually(lead_elapsed)
             await asyncio.sleep(1.5)  # time for a wrong deemed-done of the lead to show
             assert [e["data"]["unit"] for e in await of_case(DEEMED_DONE)] == [CO_UNIT]
+            lead_row = f'<tr class="load-row"><td>{UNIT}</td><td>1</td><td>1</td>'
+
+            async def lead_counted_overdue() -> bool:
+                board = (await officer.get("/board", headers=HTML)).text
+                return lead_row + '<td class="state-bad">1</td>' in board  # still holding it
+
+            await eventually(lead_counted_overdue)
 
             # The lead finishes, late; the case is not blocked by the co-unit.
             writer = await oversight.state.ledger.writer.writer()
