@@ -2,8 +2,8 @@
 dispatch officers only, server-rendered (zh-CN), no script needed.
 
 The board: counts of each list, the load per unit, and one list at a time — screened cases
-awaiting assignment, returns awaiting a ruling, due within two days, overdue (deemed done
-included), flagged as buck-passing, all in handling — filtered by unit, category and urgency,
+awaiting assignment, returns awaiting a ruling, the lead due within two days, any unit
+overdue (a co-unit deemed done included), flagged as buck-passing, all in handling — filtered by unit, category and urgency,
 twenty rows a page. The default view shows the cases awaiting assignment and those in handling.
 """
 
@@ -82,7 +82,7 @@ def _views(now: float) -> dict[str, tuple[Filter, SortSpec]]:
         "ready": ({"phase": READY}, [("screened_at", ASC)]),
         "returns": ({"returns_pending": {"$gt": 0}}, [("last_at", ASC)]),
         "due_soon": (
-            {"phase": HANDLING, "overdue": False, "lead_due": {"$lte": soon}},
+            {"phase": HANDLING, "lead_overdue": False, "lead_due": {"$lte": soon}},
             [("lead_due", ASC)],
         ),
         "overdue": ({"phase": HANDLING, "overdue": True}, [("lead_due", ASC)]),
@@ -91,7 +91,7 @@ def _views(now: float) -> dict[str, tuple[Filter, SortSpec]]:
     }
 
 
-async def _listed(
+async def board_list(
     store: DocumentStore, view: str, filters: BoardFilters, page_no: int
 ) -> dict[str, Any]:
     q = filters.query(view)
@@ -112,7 +112,7 @@ async def _listed(
     }
 
 
-async def _load(store: DocumentStore) -> list[dict[str, Any]]:
+async def unit_load(store: DocumentStore) -> list[dict[str, Any]]:
     """在办负荷 per unit: the parts it holds now (leading), and how often it was overdue."""
     holding = await store.grouped_count(PARTS, "unit", {"open": True})
     leading = await store.grouped_count(PARTS, "unit", {"open": True, "lead": True})
@@ -144,7 +144,7 @@ async def dispatch_board(
     store = await read_store(request)
     filters = BoardFilters(unit or None, category.strip() or None, urgency or None)
     shown = [view] if view else ["ready", "handling"]
-    lists = [await _listed(store, v, filters, page_no if view else 1) for v in shown]
+    lists = [await board_list(store, v, filters, page_no if view else 1) for v in shown]
     counts = {v: await store.count(BOARD, filters.query(v)) for v in VIEW_TITLES}
     unscreened = await store.count(BOARD, {"phase": "unscreened"})
     return get_context(request).pages.render(
@@ -156,7 +156,7 @@ async def dispatch_board(
             "views": VIEW_TITLES,
             "counts": counts,
             "filters": filters,
-            "load": await _load(store),
+            "load": await unit_load(store),
             "unscreened": unscreened,
             "stale": fresh.gave_up,
             "form_key": new_form_key,

@@ -178,7 +178,8 @@ def _fresh() -> Doc:
         # derived (see ``BoardCases.derive``): what the board filters and sorts on
         "lead_unit": None,
         "lead_due": None,
-        "overdue": False,
+        "overdue": False,  # any unit on the case (a co-unit deemed done included)
+        "lead_overdue": False,
         "returns_pending": 0,
         "flagged": False,
         "last_at": 0,
@@ -220,6 +221,7 @@ class BoardCases(CaseTable):
             lead_unit=lead["unit"] if lead else None,
             lead_due=lead["due"] if lead else None,
             overdue=any(u["overdue"] for u in doc["units"]),
+            lead_overdue=bool(lead and lead["overdue"]),
             returns_pending=len(doc["returns"]),
             flagged=bool(doc["flags"]),
         )
@@ -228,6 +230,7 @@ class BoardCases(CaseTable):
         await store.ensure_index(BOARD, ["phase", "screened_at"])
         await store.ensure_index(BOARD, ["phase", "lead_due"])
         await store.ensure_index(BOARD, ["phase", "overdue", "lead_due"])
+        await store.ensure_index(BOARD, ["phase", "lead_overdue", "lead_due"])
         await store.ensure_index(BOARD, ["returns_pending", "last_at"])
         await store.ensure_index(BOARD, ["flagged", "last_at"])
         await store.ensure_index(PARTS, ["open", "unit"])

@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.ledger.signer import Draft
 from shared.log.factory import open_log
+from shared.web.demo_operators import demo_staff_id
 from shared.web.roles import Role
 from tests.integration import test_case_life as life
 from tests.integration.test_case_life import (
@@ -29,7 +30,7 @@ from tests.integration.test_case_life import (
     signed_in_page,
 )
 from tests.timer_logs import judged
-from tests.web_fixtures import assert_problem
+from tests.web_fixtures import assert_problem, client, sign_in_page
 
 world = life.world  # the four apps on one log (the fixture)
 B = "unit:housing-bureau"
@@ -184,6 +185,20 @@ async def test_a_refused_return_keeps_the_clock_and_a_case_passed_around_is_flag
     assert page.count("退单获准") == 2 and "持有中" in page and "<svg" in page
     assert f"{UNIT} → {B} → {UNIT}" in page and "Macro" not in page
     assert '<span class="case-status state-warn">办理中</span>' in page
+
+    # Bad input: a precise 422 problem, nothing written, the submitted value never echoed.
+    head = await world.head()
+    bad = {"unit": UNIT, "granted": True, "ruling": "SECRET-VALUE-1", "next_lead": "SECRET-2"}
+    r = await dispatch.http.post(
+        f"/cases/{case}/return-ruling", json=bad, headers=dispatch.as_(officer, "rt-11")
+    )
+    assert_problem(r, 422, "validation")
+    assert "SECRET" not in r.text and await world.head() == head
+    async with client(dispatch.app) as browser:
+        await sign_in_page(browser, dispatch.app, demo_staff_id(officer))
+        for params in ({"unit": "SECRET-unit"}, {"view": "everything"}, {"page": "0"}):
+            r = await browser.get("/board", params=params, headers={"accept": "text/html"})
+            assert r.status_code == 422 and "SECRET" not in r.text, params
 
     verify = ledger_cli(world.var_dir, "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
