@@ -4,7 +4,8 @@ dispatch officers only, server-rendered (zh-CN), no script needed.
 The board: counts of each list, the load per unit, and one list at a time — screened cases
 awaiting assignment, returns awaiting a ruling, the lead due within two days, any unit
 overdue (a co-unit deemed done included), flagged as buck-passing, all in handling —
-filtered by unit, category and urgency, twenty rows a page. The default view shows the cases awaiting assignment and those in handling.
+filtered by unit, category and urgency, twenty rows a page. The default view shows the cases
+awaiting assignment and those in handling.
 """
 
 from __future__ import annotations
