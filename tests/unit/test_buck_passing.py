@@ -177,6 +177,8 @@ def test_the_rule_book_row() -> None:
     J.accepted([*ASSIGNED, *passed_to(UNIT, B), step(flag)])  # the sample: a cycle
     J.refused([*ASSIGNED, step(flag)], Reason.wrong_state)  # assigned once: no cycle yet
     J.refused([*ASSIGNED[:2], step(flag, pattern="returned_twice")], Reason.wrong_state)
+    # two co-units' returns on one assignment: returned twice with no reassignment
+    J.accepted([*ASSIGNED, step(flag, pattern="returned_twice", units=[CO_UNIT, B])])
     J.refused([*ASSIGNED, *passed_to(UNIT, B), step(flag, signer="oversight")], Reason.no_right)
     closed = [*ASSIGNED, *passed_to(UNIT, B), step("ledger.complaint.withdrawn.v1"), step(flag)]
     J.refused(closed, Reason.wrong_state)
