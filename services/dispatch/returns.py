@@ -76,10 +76,14 @@ def _reassignment(case: CaseState, cmd: RuleReturn, due: Due | None) -> dict[str
         raise Refusal("next_lead_required", "准予牵头单位退单时须直接交办下一个牵头单位")
     if cmd.next_lead == cmd.unit:
         raise Refusal("same_unit", "不能把件退回给申请退单的单位")
+    working = [c for c in case.clocks if not c.lead and not (c.completed or c.deemed_done)]
+    if any(c.overdue for c in working):
+        # its deemed-done follows its timer at once; carried on, it would never come
+        raise Refusal("deemed_done_pending", "协办单位已超时，超时默认记录后再裁定")
     carried = [
         {"unit": c.unit, "due_at": c.due_at, "provisional": c.provisional}
-        for c in case.clocks
-        if not c.lead and not (c.completed or c.deemed_done) and c.unit != cmd.next_lead
+        for c in working
+        if c.unit != cmd.next_lead
     ]
     return {
         "lead_unit": cmd.next_lead,

@@ -127,6 +127,7 @@ def test_a_granted_co_unit_return_takes_only_its_part_off() -> None:
             "next_lead_required",
         ),
         (PENDING, GRANT.model_copy(update={"next_lead": UNIT}), "same_unit"),
+        (PENDING.with_clock(CO, overdue=True), GRANT, "deemed_done_pending"),
         (
             WORKING._replace(returns_pending=(CO,)),
             GRANT.model_copy(update={"unit": CO}),
