@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.calendar import Due
 from shared.events.catalog import Urgency
@@ -28,7 +28,7 @@ from shared.ledger.signer import Draft
 from shared.rules.case import ASSIGNED, CaseState
 from shared.rules.stream import StreamState
 from shared.web.command_path import Refusal, known_case
-from shared.web.wire import JsonInt
+from shared.web.wire import JSON_INT
 
 RETURN_RULED = "ledger.dispatch.return_ruled.v1"
 ASSIGNED_TYPE = "ledger.dispatch.assigned.v1"
@@ -49,18 +49,10 @@ class RuleReturn(BaseModel):
     next_lead: UnitId | None = Field(
         None, description="Granting the lead's return: the unit the case goes to directly"
     )
-    working_days: JsonInt | None = Field(
-        None, ge=1, le=60, description="The next lead's limit, in working days"
+    working_days: Annotated[int, Field(ge=1, le=60), JSON_INT] | None = Field(
+        None, description="The next lead's limit, in working days"
     )
     urgency: Urgency = Urgency.normal
-
-    @model_validator(mode="after")
-    def _next_lead_complete(self) -> RuleReturn:
-        if (self.next_lead is None) != (self.working_days is None):
-            raise ValueError("the next lead unit and its time limit go together")
-        if self.next_lead is not None and not self.granted:
-            raise ValueError("a refused return names no next unit")
-        return self
 
 
 def _pending(case: CaseState, unit: str) -> None:
@@ -72,7 +64,7 @@ def _pending(case: CaseState, unit: str) -> None:
 
 def _reassignment(case: CaseState, cmd: RuleReturn, due: Due | None) -> dict[str, object]:
     """The assignment to the next lead: the co-units still working carry their own clocks."""
-    if cmd.next_lead is None or due is None:
+    if cmd.next_lead is None or cmd.working_days is None or due is None:
         raise Refusal("next_lead_required", "准予牵头单位退单时须直接交办下一个牵头单位")
     if cmd.next_lead == cmd.unit:
         raise Refusal("same_unit", "不能把件退回给申请退单的单位")
@@ -108,6 +100,8 @@ def rule_return(state: StreamState, cmd: RuleReturn, actor: str, due: Due | None
         RETURN_RULED, {"unit": cmd.unit, "granted": cmd.granted, "ruling": cmd.ruling}, actor
     )
     if not cmd.granted:
+        if cmd.next_lead is not None or cmd.working_days is not None:
+            raise Refusal("refusal_names_no_unit", "不予退单时不另行交办")
         return [ruling]
     if not clock.lead:
         if cmd.next_lead is not None:

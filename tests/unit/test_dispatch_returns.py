@@ -128,6 +128,9 @@ def test_a_granted_co_unit_return_takes_only_its_part_off() -> None:
         ),
         (PENDING, GRANT.model_copy(update={"next_lead": UNIT}), "same_unit"),
         (PENDING.with_clock(CO, overdue=True), GRANT, "deemed_done_pending"),
+        (PENDING, GRANT.model_copy(update={"working_days": None}), "next_lead_required"),
+        (PENDING, REFUSE.model_copy(update={"next_lead": NEXT}), "refusal_names_no_unit"),
+        (PENDING, REFUSE.model_copy(update={"working_days": 5}), "refusal_names_no_unit"),
         (
             WORKING._replace(returns_pending=(CO,)),
             GRANT.model_copy(update={"unit": CO}),
@@ -149,8 +152,6 @@ def test_the_rule_book_refuses_a_ruling_with_no_return_pending_too() -> None:
 @pytest.mark.parametrize(
     "body",
     [
-        {"unit": UNIT, "granted": True, "ruling": "x", "next_lead": NEXT},  # no time limit
-        {"unit": UNIT, "granted": False, "ruling": "x", "next_lead": NEXT, "working_days": 5},
         {"unit": UNIT, "granted": False, "ruling": ""},
         {"unit": "demo-unit", "granted": False, "ruling": "x"},
         {"unit": UNIT, "granted": "yes", "ruling": "x", "extra": 1},
