@@ -93,6 +93,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "provisional": False,
         "calendar_version": "cn-2027.1",
     },
+    "ledger.dispatch.buck_passing_flagged.v1": {
+        "pattern": "cycle",
+        "units": [UNIT, CO_UNIT, UNIT],
+        "cause": str(uuid.UUID(int=9)),
+    },
     "ledger.conference.convened.v1": {
         "convener": "efficiency-office",
         "cases": [CASE],

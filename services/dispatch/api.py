@@ -1,6 +1,6 @@
 """Dispatch's API: HTTP in, commands out — assignment straight to the unit that acts, as the
-routing in force proposes or overridden with a reason, each unit with its due time; and the
-dispatch board."""
+routing in force proposes or overridden with a reason, each unit with its due time. The
+dispatch board is ``board.py``; rulings on returns are ``return_rulings.py``."""
 
 from __future__ import annotations
 
@@ -11,22 +11,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from services.dispatch import commands
-from services.dispatch.projection import DISPATCH_CASES
 from services.dispatch.routing_api import assignment_basis
 from shared.events.catalog import Urgency
-from shared.readside.projections.case_summary import CASES
-from shared.store.port import ASC
 from shared.web import Role
 from shared.web.command_path import CommandAnswer, Ledger, LedgerDep
-from shared.web.context import get_context
 from shared.web.demo import demo_router
 from shared.web.idempotency import command
 from shared.web.identity import Operator
-from shared.web.page_commands import back_to, new_form_key, page_command
+from shared.web.page_commands import back_to, page_command
 from shared.web.pages import NavItem
-from shared.web.read_your_writes import FreshRead
-from shared.web.service_read_model import CaseIdPath, read_store
-from shared.web.sessions import page
+from shared.web.service_read_model import CaseIdPath
 
 DUTIES = (
     "按转办规则直接交办或并联交办，写明办结时限（限时办结）",
@@ -38,8 +32,6 @@ NAV = (NavItem("转办台", "/board"),)
 
 router = APIRouter(tags=["dispatch"])
 home = demo_router("dispatch", Role.DISPATCH_OFFICER, DUTIES)
-
-HANDLING = ["assigned", "claimed", "disputed"]
 
 
 @router.post(
@@ -82,35 +74,3 @@ async def assign_from_page(
     )
     answer = await _assign(request, case_id, body, ledger)
     return back_to("/board", answer.position)
-
-
-@router.get("/board", include_in_schema=False)
-async def dispatch_board(
-    request: Request,
-    fresh: FreshRead,
-    operator: Operator = Depends(page(Role.DISPATCH_OFFICER)),
-) -> Response:
-    """转办台: cases awaiting assignment (screened first), then those in handling by due time."""
-    store = await read_store(request)
-    waiting = await store.find(CASES, {"status": "received"}, sort=[("opened_at", ASC)], limit=100)
-    handling = await store.find(
-        CASES, {"status": {"$in": HANDLING}}, sort=[("due_at", ASC)], limit=100
-    )
-    facts = await store.get_many(DISPATCH_CASES, [c["_id"] for c in waiting + handling])
-
-    def rows(cases: list[dict[str, object]]) -> list[dict[str, object]]:
-        return [{"case_id": c["_id"], "case": c, **facts.get(str(c["_id"]), {})} for c in cases]
-
-    ready = [r for r in rows(waiting) if r.get("screened")]
-    unscreened = [r for r in rows(waiting) if not r.get("screened")]
-    return get_context(request).pages.render(
-        request,
-        "dispatch_board.html",
-        {
-            "ready": ready,
-            "unscreened": unscreened,
-            "handling": rows(handling),
-            "stale": fresh.gave_up,
-            "form_key": new_form_key,
-        },
-    )

@@ -6,7 +6,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.dispatch import api, conference_api, deemed_done, minutes, projection, routing_api
+from services.dispatch import (
+    api,
+    board,
+    conference_api,
+    minutes,
+    projection,
+    reactor,
+    return_rulings,
+    routing_api,
+)
+from services.dispatch.board_projection import BoardCases
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -27,9 +37,16 @@ SERVICE = ServiceDeclaration(
         ("routing", "time_limits", "calendar", "body_directory", "unit_directory"),
     ),
     port=8002,
-    # 超时默认 runs with the app (deemed_done's reactions)
-    routers=[api.router, api.home, deemed_done.router, routing_api.router, conference_api.router],
-    projections=projection.PROJECTIONS,
+    routers=[
+        api.router,
+        api.home,
+        board.router,
+        return_rulings.router,
+        routing_api.router,
+        conference_api.router,
+        reactor.router,  # 超时默认 and 踢皮球 while the app runs
+    ],
+    projections=(*projection.PROJECTIONS, BoardCases()),
     pages=Path(__file__).parent / "pages",
     nav=(*api.NAV, *routing_api.NAV, *conference_api.NAV),
     replay_text={"conference": minutes.replay_lines},  # `ledger replay` prints the minutes

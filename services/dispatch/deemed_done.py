@@ -7,37 +7,27 @@ names the due time that elapsed and, as its cause, the ``deadline.elapsed`` it f
 its id is derived from that cause, so every dispatch process derives the same event and the
 rule book accepts it once.
 
-:func:`react` is pure; :class:`DeemedDone` is the shell that follows the log and writes with
-dispatch's key while the dispatch app runs (see ``app.py``).
+:func:`react` is pure; :class:`DeemedDone` is the reaction the dispatch app runs while it runs
+(``reactor.py``), with dispatch's key.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-
 from shared.events.ids import derived_event_id
-from shared.ledger import keystore
 from shared.ledger.deployments import BODY
 from shared.ledger.signer import Draft
-from shared.ledger.writer import Decide
-from shared.log.factory import open_log
+from shared.ledger.writer import Decide, EventWriter
 from shared.log.port import StoredRecord
-from shared.readside.follower import LogFollower, Reactions, follow_forever, idle, running
+from shared.readside.follower import LogFollower, Reactions
 from shared.rules.case.state import CaseState
 from shared.rules.stream import StreamState
-from shared.settings import LedgerSettings
-from shared.web.command_path import ServiceWriter
 
 ELAPSED = "ledger.deadline.elapsed.v1"
 DEEMED_DONE = "ledger.dispatch.deemed_done.v1"
 RULE = "dispatch.deemed_done"
 ACTOR = f"{BODY}/timer"
-POLL_SECONDS = 1.0
 
 
 def derived_id(cause: dict[str, Any]) -> str | None:
@@ -70,49 +60,18 @@ def react(cause: dict[str, Any]) -> Decide:
 
 
 class DeemedDone:
-    """Follows the log (case streams) and writes each deemed-done it calls for with
-    dispatch's key (the app's writer). Safe beside other dispatch processes: same cause, same
-    id."""
+    """The reaction ``reactor.py`` runs: each accepted elapsed handling deadline waits for
+    its deemed-done (decided against the case when written)."""
 
-    def __init__(self, settings: LedgerSettings, writer: ServiceWriter) -> None:
-        self.settings = settings
-        self.service_writer = writer
+    def __init__(self) -> None:
         self.reactions = Reactions(derived_id, react)
-        self.follower: LogFollower | None = None
 
-    def _accepted(self, rec: StoredRecord, env: dict[str, Any], state: StreamState) -> None:
+    @property
+    def waiting(self) -> bool:
+        return bool(self.reactions.waiting)
+
+    def observe(self, rec: StoredRecord, env: dict[str, Any], state: StreamState) -> None:
         self.reactions.observe(rec, env)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        await follow_forever(stop, lambda: self._session(stop), "deemed done", poll=POLL_SECONDS)
-
-    async def _session(self, stop: asyncio.Event) -> None:
-        log = await open_log(self.settings)
-        try:
-            genesis = keystore.genesis_public(self.settings)
-            self.follower = LogFollower(log, genesis, frozenset({"case"}), self._accepted)
-            await self.follower.start()
-            writer = await self.service_writer.writer()
-            while not stop.is_set():
-                await self.follower.catch_up()
-                if self.reactions.waiting:
-                    await self.reactions.settle(writer, self.follower)
-                else:
-                    await idle(stop, POLL_SECONDS)
-        finally:
-            await log.close()
-
-
-@asynccontextmanager
-async def _while_the_app_runs(app: FastAPI) -> AsyncIterator[None]:
-    context = app.state.ledger
-    if context.writer is None:
-        yield
-        return
-    reactor = DeemedDone(context.settings, context.writer)
-    async with running(reactor.run, "dispatch-deemed-done"):
-        yield
-
-
-router = APIRouter(lifespan=_while_the_app_runs)
-"""No routes: included in the dispatch app, it runs :class:`DeemedDone` while the app runs."""
+    async def settle(self, writer: EventWriter, follower: LogFollower) -> int:
+        return await self.reactions.settle(writer, follower)

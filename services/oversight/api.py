@@ -147,7 +147,7 @@ async def close_case(
 
 # -- the same steps from the pages' forms ------------------------------------------------------
 
-WorkbenchAct = Literal["acknowledgement", "replies", "resolution-claim"]
+WorkbenchAct = Literal["acknowledgement", "replies", "resolution-claim", "return-request"]
 
 
 @router.post("/workbench/{case_id}/{act}", include_in_schema=False)
@@ -166,6 +166,12 @@ async def workbench_act(
     elif act == "replies":
         reply_body = commands.Reply(text=text)
         answer = await ledger.run(case_id, lambda st: commands.reply(st, unit, reply_body, actor))
+    elif act == "return-request":
+        if len(text) > 500:
+            raise ProblemError(VALIDATION, "退单理由不超过500字")
+        answer = await _request_return(
+            case_id, commands.RequestReturn(reason=text), ledger, operator
+        )
     else:
         answer = await _claim(case_id, commands.ClaimResolution(summary=text), ledger, operator)
     return back_to("/workbench", answer.position)
@@ -258,4 +264,30 @@ async def dashboard(
             "stale": fresh.gave_up,
             "form_key": new_form_key,
         },
+    )
+
+
+# -- 退单: the unit asks to return its assignment; a dispatch officer rules (dispatch) ----------
+
+
+@router.post(
+    "/workbench/cases/{case_id}/return-request",
+    status_code=201,
+    summary="退单申请: the unit asks to return the case, with a reason; its clock keeps running",
+)
+async def request_return(
+    case_id: CaseIdPath,
+    body: commands.RequestReturn,
+    ledger: LedgerDep,
+    operator: Operator = Depends(command(Role.UNIT_HANDLER)),
+) -> CommandAnswer:
+    return await _request_return(case_id, body, ledger, operator)
+
+
+async def _request_return(
+    case_id: str, body: commands.RequestReturn, ledger: Ledger, operator: Operator
+) -> CommandAnswer:
+    unit = unit_of(operator)
+    return await ledger.run(
+        case_id, lambda st: commands.request_return(st, unit, body, unit_actor(operator))
     )

@@ -111,3 +111,31 @@ def close(state: StreamState, cmd: CloseCase, actor: str) -> list[Draft]:
         "note": cmd.note,
     }
     return [Draft(CLOSED, data, actor)]
+
+
+# -- 退单: the unit asks to return its assignment (dispatch rules on it) --------------------------
+
+RETURN_REQUESTED = "ledger.handling.return_requested.v1"
+
+
+class RequestReturn(BaseModel):
+    """退单申请: the unit asks dispatch to take the case back, saying why. Its clock keeps
+    running until a dispatch officer grants it (首接负责)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def request_return(state: StreamState, unit: str, cmd: RequestReturn, actor: str) -> list[Draft]:
+    case = known_case(state)
+    _unit_working(case, unit)
+    clock = case.clock(unit)
+    assert clock is not None
+    if clock.completed or clock.deemed_done:
+        raise Refusal("part_done", "本单位的办理已经结束")
+    if case.status != ASSIGNED:
+        raise Refusal("wrong_state", "该件已报办结，不能退单")
+    if unit in case.returns_pending:
+        raise Refusal("return_pending", "本单位的退单申请正在等待裁定")
+    return [Draft(RETURN_REQUESTED, {"unit": unit, "reason": cmd.reason}, actor)]

@@ -355,6 +355,23 @@ class DispatchDeemedDone(Payload):
     cause: str = Field(description="id of the deadline.elapsed event this follows from")
 
 
+class BuckPassingPattern(StrEnum):
+    """踢皮球: how a case was seen passed around."""
+
+    returned_twice = "returned_twice"  # two returns granted on one case
+    cycle = "cycle"  # back to a unit that had returned it (A → B → A)
+
+
+class DispatchBuckPassingFlagged(Payload):
+    """踢皮球: derived by dispatch from the case's own history, once per pattern per case."""
+
+    pattern: BuckPassingPattern
+    units: Annotated[list[OrgId], Field(min_length=1, max_length=50)] = Field(
+        description="the units the pattern went through, in order (a cycle: A, B, A)"
+    )
+    cause: str = Field(description="id of the event that completed the pattern")
+
+
 # ---- conference.* (dispatch, conference stream) ---------------------------------------------
 
 
@@ -1040,6 +1057,7 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.dispatch.return_ruled.v1": DispatchReturnRuled,
     "ledger.dispatch.deemed_done.v1": DispatchDeemedDone,
     "ledger.dispatch.due_confirmed.v1": DispatchDueConfirmed,
+    "ledger.dispatch.buck_passing_flagged.v1": DispatchBuckPassingFlagged,
     "ledger.conference.convened.v1": ConferenceConvened,
     "ledger.conference.opinion_given.v1": ConferenceOpinionGiven,
     "ledger.conference.decided.v1": ConferenceDecided,

@@ -43,3 +43,8 @@ def _int_only(value: Any) -> Any:
 JsonInt = Annotated[int, BeforeValidator(_int_only)]
 IsoDate = Annotated[date, BeforeValidator(_date_only)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_datetime_only)]
+
+JSON_INT = BeforeValidator(_int_only)
+"""JsonInt's check alone, to put after bounds in an optional field:
+``Annotated[int, Field(ge=1), JSON_INT] | None`` keeps the bounds in the schema, where
+``Annotated[JsonInt, Field(ge=1)] | None`` loses them."""

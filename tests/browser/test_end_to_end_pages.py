@@ -53,9 +53,10 @@ class Walk:
     """The browser, one context per person (each with its own cookies), the problems seen on
     any page, and the screenshots taken."""
 
-    def __init__(self, browser: Browser, ledger: Ledger) -> None:
+    def __init__(self, browser: Browser, ledger: Ledger, directory: Path = SHOTS) -> None:
         self.browser = browser
         self.ledger = ledger
+        self.directory = directory  # where its screenshots go
         self.problems: list[str] = []
         self.shots: list[Path] = []
         self.contexts: list[BrowserContext] = []
@@ -104,7 +105,7 @@ class Walk:
     def shoot(self, page: Page, name: str) -> None:
         for width, (w, h) in WIDTHS.items():
             page.set_viewport_size({"width": w, "height": h})
-            path = SHOTS / f"{name}-{width}.png"
+            path = self.directory / f"{name}-{width}.png"
             page.screenshot(path=str(path), full_page=True)
             wide = page.evaluate("document.documentElement.scrollWidth")
             if wide > w:  # wide tables scroll in their own box; the page itself never does

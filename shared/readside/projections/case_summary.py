@@ -130,6 +130,7 @@ RULES: dict[str, Rule] = {
     "ledger.dispatch.deemed_done.v1": _deemed_done,
     "ledger.dispatch.due_confirmed.v1": _due_confirmed,
     "ledger.dispatch.conference_ruled.v1": _same,  # a conference's ruling moves no clock
+    "ledger.dispatch.buck_passing_flagged.v1": _same,
     "ledger.handling.acknowledged.v1": _same,
     "ledger.handling.replied.v1": _same,
     "ledger.handling.progress.v1": _same,

@@ -13,6 +13,7 @@ from typing import Any
 
 from shared.rules.act import Act, Check, Evolve
 from shared.rules.case import (
+    buck_passing,
     complaint,
     conference_ruling,
     deadline,
@@ -69,6 +70,7 @@ RULES: dict[str, tuple[Check, Evolve]] = {
     **penalty.RULES,
     **publication.RULES,
     **conference_ruling.RULES,
+    **buck_passing.RULES,
 }
 
 
