@@ -104,6 +104,8 @@ def walk_the_board(walk: Walk, ledger: Ledger, cases: list[str]) -> None:
     officer.goto(board)
     form = officer.locator(f"form[action='/board/{case}/assignment']")
     form.locator("input[name=lead_unit]").fill(UNIT)
+    form.locator("input[name=working_days]").fill("10")
+    form.locator("input[name=override_reason]").fill("试点单位")  # another unit than proposed
     submit(form.locator("button[type=submit]"))
     assert "办理中（1 件" in officer.content()
 

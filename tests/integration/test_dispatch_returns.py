@@ -82,7 +82,7 @@ async def test_a_refused_return_keeps_the_clock_and_a_case_passed_around_is_flag
     )
     r = await dispatch.http.post(
         f"/cases/{case}/assignment",
-        json={"lead_unit": UNIT, "working_days": 10},
+        json={"lead_unit": UNIT, "working_days": 10, "override_reason": "试点单位"},
         headers=dispatch.as_(officer, "rt-3"),
     )
     assert r.status_code == 201, r.text
