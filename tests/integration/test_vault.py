@@ -191,7 +191,12 @@ async def close_case(world: World, receipt: dict[str, Any], tag: str) -> None:
         headers=intake.as_(Role.INTAKE_CLERK, f"s-{tag}"),
     )
     assert r.status_code == 201, r.text
-    assign = {"lead_unit": UNIT, "working_days": 10, "urgency": "normal"}
+    assign = {
+        "lead_unit": UNIT,
+        "working_days": 10,
+        "urgency": "normal",
+        "override_reason": "指定承办",
+    }
     r = await dispatch.http.post(
         f"/cases/{case}/assignment",
         json=assign,
