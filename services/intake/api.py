@@ -3,14 +3,14 @@ public follow-up page where a complainant confirms or disputes with their tracki
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
-from services.intake import commands, receipt, tracking_code
+from services.intake import commands, receipt
 from services.intake.projection import COMPLAINTS
+from services.intake.proof import proven_complaint
 from services.intake.receipt import file_complaint
 from services.intake.receiving import settle
 from shared.events.catalog import ScreeningOutcome
@@ -26,7 +26,6 @@ from shared.web.page_commands import back_to, page_command
 from shared.web.pages import NavItem
 from shared.web.problems import CONFLICT, NOT_FOUND, ProblemError
 from shared.web.public_kit import public_form, public_page, render_form
-from shared.web.ratelimit import RateLimits, client_address, too_many
 from shared.web.read_your_writes import FreshRead
 from shared.web.roles import Role
 from shared.web.service_read_model import CaseIdPath, read_store
@@ -46,9 +45,6 @@ NAV = (NavItem("受理队列", "/queue"), NavItem("待确定单位", "/queue/unr
 home = demo_router("intake", Role.INTAKE_CLERK, DUTIES)
 
 
-# Wrong tracking codes: counted per complaint number and per client, refused beyond these.
-FAILURES_PER_COMPLAINT = RateLimits.parse("5/hour")
-FAILURES_PER_CLIENT = RateLimits.parse("20/hour")
 FOLLOW_UP_FORM = "follow-up"
 
 
@@ -135,20 +131,6 @@ class ComplainantLedger(Ledger):
         return self._who
 
 
-async def _refuse_if_guessing(request: Request, number_key: str, client_key: str) -> None:
-    limits = get_context(request).rate_limits
-    for items, key in ((FAILURES_PER_COMPLAINT, number_key), (FAILURES_PER_CLIENT, client_key)):
-        refusal = await limits.exhausted(items, "tracking-failures", key)
-        if refusal is not None:
-            raise too_many(refusal, "查询码错误次数过多，请稍后再试")
-
-
-async def _count_failure(request: Request, number_key: str, client_key: str) -> None:
-    limits = get_context(request).rate_limits
-    await limits.spend(FAILURES_PER_COMPLAINT, "tracking-failures", number_key)
-    await limits.spend(FAILURES_PER_CLIENT, "tracking-failures", client_key)
-
-
 @router.get("/public/follow-up", include_in_schema=False, dependencies=[Depends(public_page)])
 async def follow_up_form(request: Request) -> Response:
     return render_form(request, "public_follow_up.html", FOLLOW_UP_FORM)
@@ -168,16 +150,8 @@ async def follow_up(
 ) -> Response:
     """查询进度 / 确认已解决 / 提出异议, with the complaint number and the tracking code."""
     ctx = get_context(request)
-    number_key = ctx.secret.digest("tracking-complaint", complaint_no)
-    client_key = ctx.secret.digest("tracking-client", client_address(request))
-    await _refuse_if_guessing(request, number_key, client_key)
-    store = await read_store(request)
-    found = await store.find(COMPLAINTS, {"complaint_no": complaint_no}, limit=1)
-    canonical = tracking_code.normalize(code)
-    typed_hash = tracking_code.code_hash(canonical) if canonical else ""
-    doc = found[0] if found else None
-    if doc is None or not hmac.compare_digest(str(doc["tracking_code_hash"]), typed_hash):
-        await _count_failure(request, number_key, client_key)
+    doc = await proven_complaint(request, complaint_no, code)
+    if doc is None:
         return render_form(
             request,
             "public_follow_up.html",
@@ -205,7 +179,7 @@ async def follow_up(
                 case_id, lambda st: commands.dispute(st, complaint_no, str(who), reason)
             )
             done = "disputed"
-    case = await store.get(CASES, case_id) or {}
+    case = await (await read_store(request)).get(CASES, case_id) or {}
     return ctx.pages.render(
         request,
         "public_follow_up_result.html",

@@ -9,21 +9,18 @@ receiving body is this deployment's own; the filing is signed by it as ``<body>/
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
-from services.intake import category, commands, tracking_code
-from services.intake.api import ComplainantLedger, _count_failure, _refuse_if_guessing
+from services.intake import category, commands
+from services.intake.api import ComplainantLedger
 from services.intake.filing import ChannelLedger, Stated, file_stated
-from services.intake.projection import COMPLAINTS
+from services.intake.proof import proven_complaint
 from shared.events.catalog import Channel
 from shared.web.context import get_context
 from shared.web.public_kit import public_form, public_page, render_form
-from shared.web.ratelimit import client_address
-from shared.web.service_read_model import read_store
 
 router = APIRouter(tags=["public"])
 
@@ -94,16 +91,8 @@ async def withdraw(
 ) -> Response:
     """撤回投诉 with the number and the tracking code (wrong codes throttled as on follow-up)."""
     ctx = get_context(request)
-    number_key = ctx.secret.digest("tracking-complaint", complaint_no)
-    client_key = ctx.secret.digest("tracking-client", client_address(request))
-    await _refuse_if_guessing(request, number_key, client_key)
-    store = await read_store(request)
-    found = await store.find(COMPLAINTS, {"complaint_no": complaint_no}, limit=1)
-    canonical = tracking_code.normalize(code)
-    typed_hash = tracking_code.code_hash(canonical) if canonical else ""
-    doc = found[0] if found else None
-    if doc is None or not hmac.compare_digest(str(doc["tracking_code_hash"]), typed_hash):
-        await _count_failure(request, number_key, client_key)
+    doc = await proven_complaint(request, complaint_no, code)
+    if doc is None:
         return render_form(
             request,
             "public_withdrawal.html",

@@ -17,10 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
-from services.intake import rights, tracking_code
-from services.intake.api import _count_failure, _refuse_if_guessing
+from services.intake import rights
 from services.intake.commands import COMPLAINT_NO_PATTERN
-from services.intake.projection import COMPLAINTS
+from services.intake.proof import proven_complaint
 from services.intake.pseudonym import pseudonym, pseudonym_key_of
 from services.intake.vault import now_text, vault_of
 from services.intake.vault_content import Held, View
@@ -33,9 +32,8 @@ from shared.web.context import get_context
 from shared.web.identity import Operator
 from shared.web.problems import NOT_FOUND, ProblemError
 from shared.web.public_kit import public_command, public_page
-from shared.web.ratelimit import client_address
 from shared.web.roles import Role
-from shared.web.service_read_model import CaseIdPath, read_store
+from shared.web.service_read_model import CaseIdPath
 
 router = APIRouter(tags=["vault"])
 
@@ -79,18 +77,14 @@ class Reason(BaseModel):
 
 async def _proven(request: Request, proof: Proof) -> str:
     """The case the proof opens; else the same 404 for every mismatch, counted."""
-    ctx = get_context(request)
-    number_key = ctx.secret.digest("tracking-complaint", proof.complaint_no)
-    client_key = ctx.secret.digest("tracking-client", client_address(request))
-    await _refuse_if_guessing(request, number_key, client_key)
-    store = await read_store(request)
-    found = await store.find(COMPLAINTS, {"complaint_no": proof.complaint_no}, limit=1)
-    canonical = tracking_code.normalize(proof.tracking_code)
-    code_hash = tracking_code.code_hash(canonical) if canonical else ""
     who = pseudonym(pseudonym_key_of(request), proof.contact) if proof.contact else None
-    doc = found[0] if found else None
-    if doc is None or not rights.proves(doc, code_hash, who):
-        await _count_failure(request, number_key, client_key)
+    doc = await proven_complaint(
+        request,
+        proof.complaint_no,
+        proof.tracking_code,
+        lambda found, code_hash: rights.proves(found, code_hash, who),
+    )
+    if doc is None:
         raise ProblemError(NOT_FOUND, WRONG)
     return str(doc["_id"])
 
