@@ -30,17 +30,11 @@ Run it with the intake app (``router``, included in ``app.py``) with
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import signal
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pydantic import Field
@@ -64,13 +58,14 @@ from shared.ledger.signer import Draft
 from shared.ledger.writer import Decide, EventWriter
 from shared.log.factory import open_log
 from shared.log.port import StoredRecord
-from shared.readside.follower import LogFollower, follow_forever, idle, running, written_here
+from shared.readside.follower import LogFollower, follow_forever, idle, written_here
 from shared.rules.case.state import MERGED, OPEN, RECEIVED, CaseState
 from shared.rules.fold import without_cyclic_gc
 from shared.rules.stream import StreamState
 from shared.settings import LedgerSettings
 from shared.web.command_path import ServiceWriter
 from shared.web.config_in_force import typed_at
+from shared.web.log_worker import run_alone, worker_router
 
 log = logging.getLogger(__name__)
 
@@ -477,28 +472,14 @@ class ScreeningCollector(Collector):
 # -- with the app ----------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def _while_the_app_runs(app: FastAPI) -> AsyncIterator[None]:
-    context = app.state.ledger
+def _started(context: Any) -> Screening | None:
     config = ScreeningSettings()
-    if not config.enabled or context.writer is None:
-        yield
-        return
-    screening = Screening(
-        context.settings, context.writer.key_name, context.writer.deployment, config
-    )
-    app.state.screening = screening
-    if not getattr(app.state, "screening_metrics", False):
-        registry: CollectorRegistry = context.metrics.registry
-        registry.register(
-            ScreeningCollector(lambda: getattr(app.state, "screening", None), context.service)
-        )
-        app.state.screening_metrics = True
-    async with running(screening.run, "intake-screening"):
-        yield
+    if not config.enabled:
+        return None
+    return Screening(context.settings, context.writer.key_name, context.writer.deployment, config)
 
 
-router = APIRouter(lifespan=_while_the_app_runs)
+router = worker_router("screening", _started, ScreeningCollector)
 """No routes: included in the intake app, it runs the screening worker while the app runs."""
 
 
@@ -506,8 +487,6 @@ router = APIRouter(lifespan=_while_the_app_runs)
 
 
 async def main() -> None:
-    from prometheus_client import start_http_server
-
     from services.intake.app import SERVICE
     from shared.ledger.deployments import of_service
 
@@ -515,23 +494,13 @@ async def main() -> None:
     config = ScreeningSettings()
     mine = of_service(SERVICE.name, settings)
     screening = Screening(settings, mine.name, mine.deployment, config)
-    if config.metrics_port is not None:
-        registry = CollectorRegistry()
-        registry.register(ScreeningCollector(lambda: screening, SERVICE.name))
-        start_http_server(config.metrics_port, addr="127.0.0.1", registry=registry)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    task = asyncio.create_task(screening.run(stop))
-    await asyncio.wait(
-        [task, asyncio.create_task(screening.caught_up.wait())],
-        return_when=asyncio.FIRST_COMPLETED,
+    await run_alone(
+        screening,
+        SERVICE.name,
+        ScreeningCollector,
+        config.metrics_port,
+        lambda _: {"caught_up": True},
     )
-    if screening.caught_up.is_set():
-        sys.stdout.write(json.dumps({"caught_up": True}) + "\n")
-        sys.stdout.flush()
-    await task
 
 
 if __name__ == "__main__":

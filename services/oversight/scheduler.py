@@ -32,17 +32,11 @@ services.oversight.scheduler`` (figures on ``LEDGER_SCHEDULER_METRICS_PORT`` if 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import signal
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pydantic import Field
@@ -60,7 +54,6 @@ from shared.readside.follower import (
     Reactions,
     follow_forever,
     idle,
-    running,
     written_here,
 )
 from shared.rules.act import micros
@@ -68,6 +61,7 @@ from shared.rules.fold import without_cyclic_gc
 from shared.rules.stream import StreamState
 from shared.settings import LedgerSettings
 from shared.web.command_path import ServiceWriter
+from shared.web.log_worker import run_alone, worker_router
 
 log = logging.getLogger(__name__)
 
@@ -279,28 +273,14 @@ class SchedulerCollector(Collector):
 # -- with the app ----------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def _while_the_app_runs(app: FastAPI) -> AsyncIterator[None]:
-    context = app.state.ledger
+def _started(context: Any) -> Scheduler | None:
     config = SchedulerSettings()
-    if not config.enabled or context.writer is None:
-        yield
-        return
-    scheduler = Scheduler(
-        context.settings, context.writer.key_name, context.writer.deployment, config
-    )
-    app.state.scheduler = scheduler
-    if not getattr(app.state, "scheduler_metrics", False):
-        registry: CollectorRegistry = context.metrics.registry
-        registry.register(
-            SchedulerCollector(lambda: getattr(app.state, "scheduler", None), context.service)
-        )
-        app.state.scheduler_metrics = True
-    async with running(scheduler.run, "oversight-scheduler"):
-        yield
+    if not config.enabled:
+        return None
+    return Scheduler(context.settings, context.writer.key_name, context.writer.deployment, config)
 
 
-router = APIRouter(lifespan=_while_the_app_runs)
+router = worker_router("scheduler", _started, SchedulerCollector)
 """No routes: included in the oversight app, it runs the scheduler while the app runs."""
 
 
@@ -308,32 +288,20 @@ router = APIRouter(lifespan=_while_the_app_runs)
 
 
 async def main() -> None:
-    from prometheus_client import start_http_server
-
     from services.oversight.app import SERVICE
 
     settings = LedgerSettings()
     config = SchedulerSettings()
     spec = SERVICE.deployment
     scheduler = Scheduler(settings, spec.name, spec.deployment, config)
-    if config.metrics_port is not None:
-        registry = CollectorRegistry()
-        registry.register(SchedulerCollector(lambda: scheduler, SERVICE.name))
-        start_http_server(config.metrics_port, addr="127.0.0.1", registry=registry)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    task = asyncio.create_task(scheduler.run(stop))
-    await asyncio.wait(
-        [task, asyncio.create_task(scheduler.caught_up.wait())],
-        return_when=asyncio.FIRST_COMPLETED,
+    # One line for supervisors and tests: rebuilt, running.
+    await run_alone(
+        scheduler,
+        SERVICE.name,
+        SchedulerCollector,
+        config.metrics_port,
+        lambda s: {"pending": len(s.pending), "startup_seconds": s.startup_seconds},
     )
-    if scheduler.caught_up.is_set():  # one line for supervisors and tests: rebuilt, running
-        status = {"pending": len(scheduler.pending), "startup_seconds": scheduler.startup_seconds}
-        sys.stdout.write(json.dumps(status) + "\n")
-        sys.stdout.flush()
-    await task
 
 
 if __name__ == "__main__":
