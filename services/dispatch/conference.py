@@ -46,10 +46,12 @@ class ConveneConference(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     members: Annotated[list[BodyId], Field(min_length=1, max_length=30)] = Field(
-        description="the member bodies (ids of the body directory in force), each once"
+        description="the member bodies (ids of the body directory in force), each once",
+        json_schema_extra={"uniqueItems": True},
     )
     cases: Annotated[list[CaseRef], Field(min_length=1, max_length=50)] = Field(
-        description="the cases concerned, each once"
+        description="the cases concerned, each once",
+        json_schema_extra={"uniqueItems": True},
     )
     question: Annotated[str, Field(min_length=1, max_length=500)]
     rule: DecisionRule = DecisionRule.majority
