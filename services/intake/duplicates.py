@@ -40,19 +40,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jieba
-import jieba.analyse
 import numpy as np
-from datasketch import MinHash
 from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz.distance import Indel
 
 from shared.events.catalog import BodyDirectory, DuplicateFigures, UnitDirectory
 from shared.rules.act import micros
 
-jieba.setLogLevel(logging.WARNING)
+if TYPE_CHECKING:
+    import jieba.analyse
+    from datasketch import MinHash
+
+# jieba (its dictionaries) and datasketch (SciPy) are imported on first use, by the screening
+# worker: every service process loads every service's declaration, and most never screen.
 
 NUM_PERM = 48
 BANDS = 8
@@ -110,6 +112,10 @@ def normalised(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _tfidf() -> jieba.analyse.TFIDF:
+    import jieba
+    import jieba.analyse
+
+    jieba.setLogLevel(logging.WARNING)
     return jieba.analyse.TFIDF()
 
 
@@ -136,6 +142,8 @@ def keyword_weights(text: str) -> dict[str, int]:
 @lru_cache(maxsize=1)
 def _template() -> MinHash:
     """The permutations, made once (a fresh MinHash draws them again: most of its cost)."""
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, seed=SEED)
 
 
@@ -143,7 +151,7 @@ def signature(text: str) -> np.ndarray:
     """MinHash (``datasketch``, fixed seed) of the normalised text's character bigrams."""
     grams = {text[i : i + 2] for i in range(max(1, len(text) - 1))} or {""}
     t = _template()
-    mh = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=t.permutations, scheme=t.scheme)
+    mh = type(t)(num_perm=NUM_PERM, seed=SEED, permutations=t.permutations, scheme=t.scheme)
     mh.update_batch([g.encode("utf-8") for g in sorted(grams)])
     return mh.hashvalues
 
