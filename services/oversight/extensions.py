@@ -1,23 +1,23 @@
 """Extensions (延期): a supervisor grants a unit's pending request, with a new due time, or
 refuses it; the complainant is told either way.
 
-The new due time is counted in working days from the unit's current due time on the calendar
-in force, and may not pass what ``extension_at_most`` of the time limits in force allows from
-there (both published configuration). The ruling's own text (``ruling``) is the supervisor's,
-for the unit; what the complainant is sent is worded from the ruling's structured fields
-(``complainant_notices.extension_notice``) and carried in the event, so intake's delivery
-worker turns it into a delivery without wording anything itself.
+The new due time is counted in working days after the unit's last day (its due time is the
+first late instant) on the calendar in force, and may not pass what ``extension_at_most`` of
+the time limits in force allows from there (both published configuration). The ruling's own
+text (``ruling``) is the supervisor's, for the unit; what the complainant is sent is worded from
+the ruling's structured fields (``complainant_notices.extension_notice``) and carried in the
+event, so intake's delivery worker turns it into a delivery without wording anything itself.
 
 ``rule`` is pure (``decide(state, command)``); the route reads the configuration in force.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.oversight.complainant_notices import EXTENSION_RULED, extension_notice
 from shared.calendar import TimeLimit, WorkingCalendar, due_at
@@ -28,7 +28,7 @@ from shared.rules.stream import StreamState
 from shared.time_limits import as_time_limit
 from shared.web import Role
 from shared.web.calendar_in_force import calendar_in_force
-from shared.web.command_path import CommandAnswer, LedgerDep, Refusal, known_case
+from shared.web.command_path import CommandAnswer, Ledger, LedgerDep, Refusal, known_case
 from shared.web.config_in_force import InForce, in_force
 from shared.web.idempotency import command
 from shared.web.service_read_model import CaseIdPath
@@ -36,30 +36,34 @@ from shared.web.service_read_model import CaseIdPath
 router = APIRouter(tags=["oversight"])
 
 
-class RuleExtension(BaseModel):
-    """The supervisor's ruling on one unit's pending extension request."""
+class GrantExtension(BaseModel):
+    """The supervisor grants one unit's pending extension request."""
 
     model_config = ConfigDict(extra="forbid")
 
     unit: OrgId
-    granted: bool
-    working_days: Annotated[int, Field(ge=1, le=60)] | None = Field(
-        None, description="granted: working days added to the unit's current due time"
+    working_days: Annotated[int, Field(ge=1, le=60)] = Field(
+        description="working days added to the unit's current due time"
     )
     ruling: Annotated[str, Field(min_length=1, max_length=500)] = Field(
         description="the reasons, for the unit (never sent to the complainant)"
     )
 
-    @model_validator(mode="after")
-    def _days_when_granted(self) -> RuleExtension:
-        if self.granted != (self.working_days is not None):
-            raise ValueError("a granted extension names its working days; a refusal none")
-        return self
+
+class RefuseExtension(BaseModel):
+    """The supervisor refuses one unit's pending extension request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: OrgId
+    ruling: Annotated[str, Field(min_length=1, max_length=500)] = Field(
+        description="the reasons, for the unit (never sent to the complainant)"
+    )
 
 
 def rule(
     state: StreamState,
-    cmd: RuleExtension,
+    cmd: GrantExtension | RefuseExtension,
     actor: str,
     limits: TimeLimits,
     calendar: WorkingCalendar,
@@ -73,11 +77,13 @@ def rule(
         raise Refusal("no_extension_pending", "该单位没有待审批的延期申请")
     if case.status != ASSIGNED:
         raise Refusal("wrong_state", "该件当前不在办理中")
-    data: dict[str, Any] = {"unit": cmd.unit, "granted": cmd.granted, "ruling": cmd.ruling}
-    if cmd.working_days is None:
+    granted = isinstance(cmd, GrantExtension)
+    data: dict[str, Any] = {"unit": cmd.unit, "granted": granted, "ruling": cmd.ruling}
+    if not isinstance(cmd, GrantExtension):
         data["complainant_notice"] = extension_notice(False, clock.due_at)
         return [Draft(EXTENSION_RULED, data, actor)]
-    current = datetime.fromisoformat(clock.due_at)
+    # The due time is the first late instant: the days are added after the unit's last day.
+    current = datetime.fromisoformat(clock.due_at) - timedelta(microseconds=1)
     new = due_at(current, TimeLimit(amount=cmd.working_days), calendar)
     most = due_at(current, as_time_limit(limits.extension_at_most), calendar)
     if new.at > most.at:
@@ -87,18 +93,36 @@ def rule(
     return [Draft(EXTENSION_RULED, data, actor)]
 
 
-@router.post(
-    "/cases/{case_id}/extension-ruling",
-    status_code=201,
-    summary="延期审批: grant a unit's extension (working days from its due time) or refuse it; "
-    "the complainant is told either way",
-    dependencies=[Depends(command(Role.SUPERVISOR))],
-)
-async def rule_extension(
-    request: Request, case_id: CaseIdPath, body: RuleExtension, ledger: LedgerDep
+async def _rule(
+    request: Request, case_id: str, body: GrantExtension | RefuseExtension, ledger: Ledger
 ) -> CommandAnswer:
     limits: InForce[TimeLimits] = await in_force(request, ConfigKind.time_limits)
     calendar = await calendar_in_force(request)
     return await ledger.run(
         case_id, lambda st: rule(st, body, ledger.actor, limits.content, calendar)
     )
+
+
+@router.post(
+    "/cases/{case_id}/extension-grant",
+    status_code=201,
+    summary="延期批准: grant a unit's pending extension, in working days from its due time (at "
+    "most the time limits' extension_at_most); the complainant is told",
+    dependencies=[Depends(command(Role.SUPERVISOR))],
+)
+async def grant_extension(
+    request: Request, case_id: CaseIdPath, body: GrantExtension, ledger: LedgerDep
+) -> CommandAnswer:
+    return await _rule(request, case_id, body, ledger)
+
+
+@router.post(
+    "/cases/{case_id}/extension-refusal",
+    status_code=201,
+    summary="延期不予批准: refuse a unit's pending extension; the complainant is told",
+    dependencies=[Depends(command(Role.SUPERVISOR))],
+)
+async def refuse_extension(
+    request: Request, case_id: CaseIdPath, body: RefuseExtension, ledger: LedgerDep
+) -> CommandAnswer:
+    return await _rule(request, case_id, body, ledger)

@@ -23,7 +23,7 @@ import hashlib
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -156,9 +156,7 @@ async def case_state(w: World, case: str) -> CaseState:
 async def oversight_doc(w: World, case: str, answer: dict[str, Any]) -> dict[str, Any]:
     """Oversight's document of the case once its read model has ``answer``'s position."""
     ctx = w.oversight.app.state.ledger
-    reached = await ctx.served.wait_for(
-        {int(p): n for p, n in answer["position"].items()}, 10.0
-    )
+    reached = await ctx.served.wait_for({int(p): n for p, n in answer["position"].items()}, 10.0)
     assert reached
     store = await ctx.read_model.store()
     doc = await store.get(OVERSIGHT_CASES, case)
@@ -329,37 +327,38 @@ async def test_an_extension_granted_and_one_refused_the_complainant_told_of_both
         result = await writer.submit(case, lambda st: [asked])
         assert result.accepted, result.refused
 
-    path = f"/cases/{case}/extension-ruling"
+    grant, refuse = f"/cases/{case}/extension-grant", f"/cases/{case}/extension-refusal"
     await request_extension()
     before = (await case_state(world, case)).due_at
     assert before is not None
     too_long = await world.oversight.http.post(
-        path,
-        json={"unit": UNIT, "granted": True, "working_days": EXTENSION_AT_MOST + 1, "ruling": "x"},
+        grant,
+        json={"unit": UNIT, "working_days": EXTENSION_AT_MOST + 1, "ruling": "x"},
         headers=world.oversight.as_(SUPERVISOR, key("e")),
     )
     assert assert_problem(too_long, 409, "conflict")["reason"] == "extension_too_long"
     bad = await world.oversight.http.post(
-        path,
-        json={"unit": UNIT, "granted": False, "working_days": 3, "ruling": "x"},
+        refuse,
+        json={"unit": UNIT, "working_days": 3, "ruling": "x"},
         headers=world.oversight.as_(SUPERVISOR, key("e")),
     )
     assert_problem(bad, 422, "validation")
     await post(
         world.oversight,
         SUPERVISOR,
-        path,
-        {"unit": UNIT, "granted": True, "working_days": 5, "ruling": "督办员张三：情况属实，同意"},
+        grant,
+        {"unit": UNIT, "working_days": 5, "ruling": "督办员张三：情况属实，同意"},
     )
-    new_due = due_at(datetime.fromisoformat(before), TimeLimit(amount=5), StatutoryCalendar()).at
+    last_day = datetime.fromisoformat(before) - timedelta(microseconds=1)  # due: first late µs
+    new_due = due_at(last_day, TimeLimit(amount=5), StatutoryCalendar()).at
     assert datetime.fromisoformat((await case_state(world, case)).due_at or "") == new_due
 
     await request_extension()
     await post(
         world.oversight,
         SUPERVISOR,
-        path,
-        {"unit": UNIT, "granted": False, "ruling": "督办员张三：理由不充分"},
+        refuse,
+        {"unit": UNIT, "ruling": "督办员张三：理由不充分"},
     )
     assert datetime.fromisoformat((await case_state(world, case)).due_at or "") == new_due
     granted, refused = [e["data"] for e in await events_of(world, case) if e["type"] == RULED]
