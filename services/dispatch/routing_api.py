@@ -41,6 +41,7 @@ from shared.rules.stream import StreamState
 from shared.store.port import Doc
 from shared.web import Role
 from shared.web.auth import require_roles
+from shared.web.calendar_in_force import calendar_in_force
 from shared.web.command_path import CommandAnswer, Ledger, LedgerDep, Refusal
 from shared.web.config_in_force import InForce, in_force, typed_at
 from shared.web.context import get_context
@@ -48,7 +49,7 @@ from shared.web.idempotency import command
 from shared.web.identity import Operator
 from shared.web.page_commands import back_to, new_form_key, page_command
 from shared.web.pages import NavItem
-from shared.web.problems import CALENDAR_UNAVAILABLE, NOT_FOUND, ProblemError
+from shared.web.problems import NOT_FOUND, ProblemError
 from shared.web.read_your_writes import FreshRead
 from shared.web.service_read_model import CaseIdPath, read_store
 from shared.web.sessions import page
@@ -85,19 +86,6 @@ async def _units(request: Request) -> InForce[UnitDirectory] | None:
     assert writer is not None
     fold = await (await writer.writer()).registry()
     return typed_at(fold.registry, ConfigKind.unit_directory)
-
-
-async def calendar_in_force(request: Request) -> WorkingCalendar:
-    """The calendar the version in force names, or 503 ``calendar-unavailable``."""
-    named: InForce[CalendarVersion] = await in_force(request, ConfigKind.calendar)
-    calendar = shelf().named(named.content.version)
-    if calendar is None:
-        raise ProblemError(
-            CALENDAR_UNAVAILABLE,
-            "现行节假日日历版本未在本服务中安装，暂不能计算办结时限",
-            extensions={"kind": ConfigKind.calendar.value},
-        )
-    return calendar
 
 
 async def _category(request: Request, case_id: str) -> str | None:

@@ -5,15 +5,14 @@ and the supervision dashboard."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from starlette.responses import Response
 
 from services.oversight import commands
+from services.oversight.closing import answer_due_in_force
 from services.oversight.projection import OVERSIGHT_CASES
-from shared.calendar import StatutoryCalendar, TimeLimit, due_at
 from shared.events.catalog import ClosureBasis, Finding
 from shared.readside.projections.case_summary import (
     CASES,
@@ -47,14 +46,8 @@ NAV = (NavItem("承办工作台", "/workbench"), NavItem("督办总览", "/dashb
 router = APIRouter(tags=["oversight"])
 home = demo_router("oversight", Role.SUPERVISOR, DUTIES)
 
-ANSWER_WORKING_DAYS = 5  # 回访: how long the complainant is asked after a claim
 WORKING = ["assigned", "claimed", "disputed"]
 OPEN = ["received", *WORKING]
-
-
-@cache
-def calendar() -> StatutoryCalendar:
-    return StatutoryCalendar()
 
 
 def unit_of(operator: Operator) -> str:
@@ -109,19 +102,24 @@ async def reply(
     summary="报办结: the unit claims resolution; the complainant is asked (回访)",
 )
 async def claim_resolution(
+    request: Request,
     case_id: CaseIdPath,
     body: commands.ClaimResolution,
     ledger: LedgerDep,
     operator: Operator = Depends(command(Role.UNIT_HANDLER)),
 ) -> CommandAnswer:
-    return await _claim(case_id, body, ledger, operator)
+    return await _claim(request, case_id, body, ledger, operator)
 
 
 async def _claim(
-    case_id: str, body: commands.ClaimResolution, ledger: Ledger, operator: Operator
+    request: Request,
+    case_id: str,
+    body: commands.ClaimResolution,
+    ledger: Ledger,
+    operator: Operator,
 ) -> CommandAnswer:
     unit = unit_of(operator)
-    answer = due_at(datetime.now(UTC), TimeLimit(amount=ANSWER_WORKING_DAYS), calendar())
+    answer = await answer_due_in_force(request, datetime.now(UTC))  # 回访, as configured
     return await ledger.run(
         case_id,
         lambda st: commands.claim_resolution(
@@ -152,6 +150,7 @@ WorkbenchAct = Literal["acknowledgement", "replies", "resolution-claim", "return
 
 @router.post("/workbench/{case_id}/{act}", include_in_schema=False)
 async def workbench_act(
+    request: Request,
     case_id: CaseIdPath,
     act: Annotated[WorkbenchAct, Path()],
     ledger: LedgerDep,
@@ -173,7 +172,8 @@ async def workbench_act(
             case_id, commands.RequestReturn(reason=text), ledger, operator
         )
     else:
-        answer = await _claim(case_id, commands.ClaimResolution(summary=text), ledger, operator)
+        claim = commands.ClaimResolution(summary=text)
+        answer = await _claim(request, case_id, claim, ledger, operator)
     return back_to("/workbench", answer.position)
 
 

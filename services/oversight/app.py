@@ -6,12 +6,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.oversight import api, projection, scheduler
+from services.oversight import api, extensions, inspections, projection, reopen, scheduler
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
 
 NAME = "oversight"
+# Closing the loop and inspections: extensions ruled, reopens after a dispute, 暗访 findings.
+loop_routers = [extensions.router, reopen.router, inspections.router]
 
 SERVICE = ServiceDeclaration(
     name=NAME,
@@ -35,10 +37,11 @@ SERVICE = ServiceDeclaration(
         ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
     ),
     port=8003,
-    routers=[api.router, api.home, scheduler.router],  # the scheduler runs while the app runs
+    # the scheduler runs while the app runs
+    routers=[api.router, api.home, scheduler.router, *loop_routers],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
-    nav=api.NAV,
+    nav=(*api.NAV, *inspections.NAV),
 )
 
 

@@ -56,6 +56,23 @@ def _closed(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
 
 def _reopened(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
     doc.update(claimed_at=None, answer_due_at=None, answer=None, finding=None, basis=None)
+    doc["dispute_id"] = None  # the next reopen needs the next dispute
+    doc["reopened"] = doc["reopened"] + 1  # 重办 counts against the units
+
+
+# -- closing the loop: what the reopen (重办) is counted from -------------------------------------
+
+
+def _assigned(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc["urgency"] = d["urgency"]
+
+
+def _disputed(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc.update(answer="disputed", dispute_id=e.id)
+
+
+def _finding_recorded(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc["inspection_finding"] = d["finding"]
 
 
 RULES: dict[str, Rule] = {
@@ -64,9 +81,11 @@ RULES: dict[str, Rule] = {
     "ledger.handling.replied.v1": _replied,
     "ledger.handling.resolution_claimed.v1": _claimed,
     "ledger.complainant.confirmed.v1": _answered("confirmed"),
-    "ledger.complainant.disputed.v1": _answered("disputed"),
+    "ledger.complainant.disputed.v1": _disputed,
     "ledger.handling.closed.v1": _closed,
     "ledger.handling.reopened.v1": _reopened,
+    "ledger.dispatch.assigned.v1": _assigned,
+    "ledger.inspection.finding_recorded.v1": _finding_recorded,
 }
 
 
@@ -85,6 +104,10 @@ def _fresh() -> Doc:
         "basis": None,
         "confidential": False,
         "closed_at": None,
+        "urgency": None,
+        "dispute_id": None,
+        "inspection_finding": None,
+        "reopened": 0,
     }
 
 

@@ -488,6 +488,9 @@ class HandlingExtensionRuled(Payload):
     granted: bool
     due_at: Timestamp | None = None
     ruling: ShortText
+    complainant_notice: ShortText | None = Field(
+        None, description="what the complainant is told (zh-CN; no staff names, no free text)"
+    )
 
 
 class ClosureBasis(StrEnum):
@@ -509,6 +512,12 @@ class HandlingReopened(Payload):
 
     reason: ShortText
     units: Annotated[list[UnitDue], Field(min_length=1)]
+    cause: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="id of the complainant.disputed event this reopen follows"
+    )
+    complainant_notice: ShortText | None = Field(
+        None, description="what the complainant is told (zh-CN; no staff names, no free text)"
+    )
 
 
 class HandlingClosed(Payload):
