@@ -1,6 +1,6 @@
 """The pending deadlines, read off the rule book's states: what starts, moves and ends a timer,
-and the reaction to a co-unit's (超时默认; the lead's ladder: ``test_escalation_ladder.py``), each decision pure and judged by the rule
-book on a signed history."""
+and the reaction to a co-unit's lapse (超时默认), each decision pure and judged by the rule book
+on a signed history. The lead's escalation ladder: ``test_escalation_ladder.py``."""
 
 from __future__ import annotations
 
