@@ -147,6 +147,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "ledger.deadline.elapsed.v1": {"deadline": "handling", "unit": UNIT, "due_at": DUE},
     "ledger.supervision.escalated.v1": {"level": 1, "reason": "超期未办", "cause": None},
+    "ledger.supervision.reminded.v1": {
+        "unit": UNIT,
+        "due_at": DUE,
+        "threshold_at": "2026-09-01T00:00:00+08:00",
+        "thresholds": "1",
+        "notice": "督办提醒",
+    },
     "ledger.penalty.imposed.v1": {
         "penalty_id": "P1",
         "unit": UNIT,

@@ -6,7 +6,15 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.oversight import api, extensions, inspections, projection, reopen, scheduler
+from services.oversight import (
+    api,
+    extensions,
+    inspections,
+    notice_pages,
+    projection,
+    reopen,
+    scheduler,
+)
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -37,8 +45,13 @@ SERVICE = ServiceDeclaration(
         ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
     ),
     port=8003,
-    # the scheduler runs while the app runs
-    routers=[api.router, api.home, scheduler.router, *loop_routers],
+    routers=[
+        api.router,
+        api.home,
+        scheduler.router,  # the scheduler runs while the app runs
+        notice_pages.router,  # the ladder's notices, printable
+        *loop_routers,
+    ],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
     nav=(*api.NAV, *inspections.NAV),

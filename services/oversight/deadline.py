@@ -22,9 +22,9 @@ them with it:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from shared.calendar import SHANGHAI
 from shared.events.ids import derived_event_id
@@ -109,34 +109,49 @@ def fire(deadlines: Sequence[Deadline]) -> Decide:
     return decide
 
 
-class PendingSet:
-    """Every stream's pending deadlines, and a queue of them by the time to try each (its due
-    time, or later after a failed try). Entries of the queue that are no longer pending are
-    skipped as they come up."""
+class Pending(Protocol, Hashable):
+    """What a pending set holds: something due on a stream at a time (a deadline, a ladder
+    step)."""
 
-    def __init__(self) -> None:
-        self.by_stream: dict[str, frozenset[Deadline]] = {}
-        # (when to try, a per-process tie-break, the deadline): str hashes are salted per
+    @property
+    def stream(self) -> str: ...
+
+    @property
+    def due(self) -> int: ...
+
+
+P = TypeVar("P", bound=Pending)
+
+
+class PendingSet(Generic[P]):
+    """Every stream's pending deadlines (or, with ``of``, other things due: the escalation
+    ladder's steps), and a queue of them by the time to try each (its due time, or later after
+    a failed try). Entries of the queue that are no longer pending are skipped as they come
+    up."""
+
+    def __init__(self, of: Callable[[str, Any], frozenset[P]] = pending_of) -> None:  # type: ignore[assignment]
+        self.of = of
+        self.by_stream: dict[str, frozenset[P]] = {}
+        # (when to try, a per-process tie-break, the entry): str hashes are salted per
         # process, so schedulers on one log take deadlines due at one instant in different
         # orders and seldom race for the same stream.
-        self._queue: list[tuple[int, int, Deadline]] = []
+        self._queue: list[tuple[int, int, P]] = []
         self._count = 0
 
     def __len__(self) -> int:
         return self._count
 
-    def __contains__(self, deadline: object) -> bool:
-        return isinstance(deadline, Deadline) and deadline in self.by_stream.get(
-            deadline.stream, frozenset()
-        )
+    def __contains__(self, entry: object) -> bool:
+        stream = getattr(entry, "stream", None)
+        return isinstance(stream, str) and entry in self.by_stream.get(stream, frozenset())
 
-    def __iter__(self) -> Iterator[Deadline]:
+    def __iter__(self) -> Iterator[P]:
         for deadlines in self.by_stream.values():
             yield from deadlines
 
     def observe(self, stream: str, domain: Any) -> None:
         """A stream's state changed: its pending deadlines now."""
-        new = pending_of(stream, domain)
+        new = self.of(stream, domain)
         old = self.by_stream.get(stream, frozenset())
         if new == old:
             return
@@ -154,17 +169,17 @@ class PendingSet:
             heapq.heappop(self._queue)
         return self._queue[0][0] if self._queue else None
 
-    def ripe(self, now: int, limit: int) -> list[Deadline]:
+    def ripe(self, now: int, limit: int) -> list[P]:
         """Take up to ``limit`` pending deadlines to try at ``now`` (µs), earliest first. They
         leave the queue: a deadline that fires leaves the set when its event is read back; one
         that does not is put back with :meth:`retry_at`."""
-        out: list[Deadline] = []
+        out: list[P] = []
         while self._queue and len(out) < limit and self._queue[0][0] <= now:
             _, _, d = heapq.heappop(self._queue)
             if d in self and d not in out:
                 out.append(d)
         return out
 
-    def retry_at(self, deadline: Deadline, at: int) -> None:
+    def retry_at(self, deadline: P, at: int) -> None:
         if deadline in self:
             heapq.heappush(self._queue, (at, hash(deadline.stream), deadline))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from services.oversight.notice import LadderNotices
 from shared.readside.case_table import CaseTable, Rule
 from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
@@ -123,4 +124,4 @@ class OversightCases(CaseTable):
         return _fresh()
 
 
-PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), OversightCases())
+PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), OversightCases(), LadderNotices())

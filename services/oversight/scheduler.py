@@ -5,7 +5,10 @@ It follows the log from its start (``shared/readside/follower.py``: every case a
 record judged by the rule book), keeps the pending deadlines of every stream
 (:mod:`services.oversight.deadline`), and appends each one's ``deadline.elapsed`` — with an id
 derived from (stream, unit, due time) — once its due time has passed. Oversight's own reaction
-follows: a lead unit's lapse escalates the case (:mod:`services.oversight.escalation`).
+follows: the escalation ladder on each lead unit's deadline (:mod:`services.oversight.escalation`)
+— a reminder before the due time, a 督办单 once its ``deadline.elapsed`` is read, a 挂牌督办
+so long after — each step kept pending like a deadline (its own entry, at its threshold from the
+``escalation_thresholds`` in force) and fired the same way, once.
 
 **How time advances.** Nothing here reads a clock while rebuilding: the pending set comes from
 the log alone, so a deadline that came due while no scheduler ran is simply due on return and
@@ -44,6 +47,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.oversight import escalation
 from services.oversight.deadline import ELAPSED, Deadline, PendingSet, fire
+from services.oversight.escalation import Ladder, Step, ladder_at
+from services.oversight.notice import ESCALATED, REMINDED
 from shared.ledger import keystore
 from shared.ledger.live import LiveFold
 from shared.ledger.writer import EventWriter
@@ -51,7 +56,6 @@ from shared.log.factory import open_log
 from shared.log.port import EventLog, StoredRecord
 from shared.readside.follower import (
     LogFollower,
-    Reactions,
     follow_forever,
     idle,
     written_here,
@@ -101,11 +105,13 @@ class Scheduler:
         self.deployment = deployment
         self.config = config or SchedulerSettings()
         self.clock = clock
-        self.pending = PendingSet()
-        self.escalations = Reactions(escalation.derived_id, escalation.react)
+        self.pending: PendingSet[Deadline] = PendingSet()
+        self.ladder = Ladder(None)
+        self.steps: PendingSet[Step] = self._steps()
         self.follower: LogFollower | None = None
         self.fired = 0  # deadline.elapsed this process appended and read back accepted
-        self._mine: dict[str, str] = {}  # id -> hash of the timers appended here, until read
+        self.stepped = 0  # ladder steps this process appended and read back accepted
+        self._mine: dict[str, str] = {}  # id -> hash of the events appended here, until read
         self.tries = 0
         self.last_lateness: float | None = None  # s: log time of the last elapsed read - its due
         self.startup_seconds: float | None = None  # the first rebuild of the pending set
@@ -113,13 +119,32 @@ class Scheduler:
 
     # -- reading ----------------------------------------------------------------------------
 
+    def _steps(self) -> PendingSet[Step]:
+        return PendingSet(lambda stream, domain: escalation.pending_of(stream, domain, self.ladder))
+
     def _accepted(self, rec: StoredRecord, env: dict[str, Any], state: StreamState) -> None:
         self.pending.observe(rec.stream, state.domain)
-        self.escalations.observe(rec, env)
-        if env.get("type") == ELAPSED:
+        self.steps.observe(rec.stream, state.domain)
+        event_type = env.get("type")
+        if event_type == ELAPSED:
             if written_here(self._mine, rec, env):
                 self.fired += 1
             self.last_lateness = (rec.appended_at - micros(env["data"]["due_at"])) / 1e6
+        elif event_type in (REMINDED, ESCALATED) and written_here(self._mine, rec, env):
+            self.stepped += 1
+
+    def _refresh_ladder(self) -> None:
+        """Follow the thresholds (and unit names) in force: when they change, every case's
+        pending steps are read again with them."""
+        assert self.follower is not None
+        fold = self.follower.judge.fold
+        ladder = ladder_at(fold.registry, self.ladder.calendar)
+        if (ladder.label, ladder.unit_names) == (self.ladder.label, self.ladder.unit_names):
+            return
+        self.ladder = ladder
+        self.steps = self._steps()
+        for stream, state in fold.streams.items():
+            self.steps.observe(stream, state.domain)
 
     def live(self) -> LiveFold | None:
         """The follower's stream states, which the scheduler's writer shares."""
@@ -163,7 +188,8 @@ class Scheduler:
     async def rebuild(self, log_: EventLog) -> None:
         """The pending set from the log, from its start (no clock read)."""
         self.pending = PendingSet()
-        self.escalations = Reactions(escalation.derived_id, escalation.react)
+        self.ladder = Ladder(None)
+        self.steps = self._steps()
         genesis = keystore.genesis_public(self.settings)
         self.follower = LogFollower(
             log_, genesis, KINDS, self._accepted, max_streams=self.config.max_streams
@@ -171,23 +197,41 @@ class Scheduler:
         await self.follower.start()
         with without_cyclic_gc():  # the fold makes no cycles (see shared/rules/fold.py)
             await self.follower.catch_up()
+        self._refresh_ladder()
 
     async def round(self, writer: EventWriter) -> bool:
-        """Read what is new, fire what is due, read the verdicts, escalate what they call for,
-        read again; whether anything was written (then the next round comes at once). Each
-        write is decided on states that hold the one before, so this process never races
-        itself for a stream's head."""
+        """Read what is new, fire what is due, read the verdicts, take the ladder steps due
+        (a 督办单 on a deadline just fired among them), read again; whether anything was
+        written (then the next round comes at once). Each write is decided on states that hold
+        the one before, so this process never races itself for a stream's head."""
         assert self.follower is not None
         await self.follower.catch_up()
+        self._refresh_ladder()
         written = await self.fire_due(writer)
         if written:
             await self.follower.catch_up()  # the verdicts: fired deadlines leave the set
-        if self.escalations.waiting:
-            escalated = await self.escalations.settle(writer, self.follower, self.config.round_size)
-            if escalated:
-                await self.follower.catch_up()
-            written += escalated
-        return written > 0
+        stepped = await self.step_due(writer)
+        if stepped:
+            await self.follower.catch_up()
+        return written + stepped > 0
+
+    async def step_due(self, writer: EventWriter) -> int:
+        """Write every ladder step come by now, in one append, as :meth:`fire_due` does."""
+        assert self.follower is not None
+        now = self.now()
+        due = self.steps.ripe(now, self.config.round_size)
+        if not due:
+            return 0
+        by_stream: dict[str, list[Step]] = {}
+        for step in due:
+            by_stream.setdefault(step.stream, []).append(step)
+        retry = now + int(self.config.retry_seconds * 1_000_000)
+        for step in due:
+            self.steps.retry_at(step, retry)
+        jobs = [(s, escalation.fire(steps, self.ladder, now)) for s, steps in by_stream.items()]
+        signed = await self.follower.write(writer, jobs)
+        self._mine.update((s.id, s.hash) for s in signed)
+        return len(signed)
 
     async def fire_due(self, writer: EventWriter) -> int:
         """Write the timer of every pending deadline due by now, in one append; how many
@@ -211,10 +255,11 @@ class Scheduler:
         return len(signed)
 
     def _wait(self) -> float:
-        """Seconds until the next deadline is due, at most the poll interval."""
-        nxt = self.pending.next_due()
-        if nxt is None:
+        """Seconds until the next deadline or ladder step is due, at most the poll interval."""
+        dues = [d for d in (self.pending.next_due(), self.steps.next_due()) if d is not None]
+        if not dues:
             return self.config.poll_seconds
+        nxt = min(dues)
         return min(self.config.poll_seconds, max(0.01, (nxt - self.now()) / 1e6))
 
     def deadlines(self) -> list[Deadline]:
@@ -249,10 +294,11 @@ class SchedulerCollector(Collector):
         fired.add_metric([self.service], s.fired)
         escalated = CounterMetricFamily(
             "ledger_scheduler_escalated",
-            "supervision.escalated events this process appended and saw accepted",
+            "escalation ladder steps (supervision.reminded, supervision.escalated) this "
+            "process appended and saw accepted",
             labels=labels,
         )
-        escalated.add_metric([self.service], s.escalations.written)
+        escalated.add_metric([self.service], s.stepped)
         lateness = GaugeMetricFamily(
             "ledger_scheduler_last_lateness_seconds",
             "Log time of the last deadline.elapsed read, minus the due time it names",

@@ -544,10 +544,54 @@ class DeadlineElapsed(Payload):
         return self
 
 
+class LadderStep(StrEnum):
+    """The escalation ladder on the lead unit's deadline (督办升级), in its order."""
+
+    reminder = "reminder"  # 督办提醒: before the due time
+    order = "order"  # 督办单: at the due time, the deadline elapsed
+    listed = "listed"  # 挂牌督办: so long after the due time, a 督办单 already issued
+
+
+ThresholdsLabel = Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class SupervisionReminded(Payload):
+    """督办提醒: the ladder's first step, before the lead unit's due time (once per deadline)."""
+
+    unit: OrgId
+    due_at: Timestamp = Field(description="the deadline the ladder follows (the lead's due)")
+    threshold_at: Timestamp = Field(description="when the step was due, by the thresholds")
+    thresholds: ThresholdsLabel = Field(description="the escalation_thresholds version used")
+    notice: LongText
+
+
 class SupervisionEscalated(Payload):
+    """One level up. A ladder step (``step``: 督办单 or 挂牌督办) names the deadline it follows,
+    when it was due, the thresholds version it used and its notice; an escalation without a
+    step is a supervisor's own."""
+
     level: Annotated[int, Field(ge=1, le=9)]
     reason: ShortText
     cause: str | None = None
+    step: Literal[LadderStep.order, LadderStep.listed] | None = None
+    unit: OrgId | None = None
+    due_at: Timestamp | None = None
+    threshold_at: Timestamp | None = None
+    thresholds: ThresholdsLabel | None = Field(
+        None, description="the escalation_thresholds version used (None: none in force)"
+    )
+    notice: LongText | None = None
+
+    @model_validator(mode="after")
+    def _a_step_names_its_deadline(self) -> SupervisionEscalated:
+        named = (self.unit, self.due_at, self.threshold_at, self.notice)
+        if self.step is not None and any(v is None for v in named):
+            raise ValueError("a ladder step names its unit, deadline, threshold and notice")
+        if self.step is None and any(v is not None for v in (*named, self.thresholds)):
+            raise ValueError("only a ladder step names a deadline, threshold and notice")
+        if self.step == LadderStep.listed and self.thresholds is None:
+            raise ValueError("a 挂牌督办 names the thresholds version it used")
+        return self
 
 
 class Penalty(StrEnum):
@@ -739,8 +783,8 @@ class PenaltySchedule(Payload):
 
 # Configuration contents: one model per kind (CONFIG_CONTENT), checked by the rule book on every
 # ``registry.config_published`` and by each owner's command endpoint before signing.
-# Escalation thresholds, assessment weights and publication policy are loose objects for now
-# (any JSON object without floats, bounded in size): their services will give them a schema.
+# Assessment weights and publication policy are loose objects for now (any JSON object without
+# floats, bounded in size): their services will give them a schema.
 
 DirectoryName = Annotated[str, Field(min_length=1, max_length=60)]
 
@@ -868,6 +912,15 @@ class TimeLimits(Payload):
     )
 
 
+class EscalationThresholds(Payload):
+    """督办升级阈值: when each step of the ladder on a lead unit's deadline comes. The 督办单
+    goes out when the deadline elapses (at the due time); the reminder so long before it, the
+    挂牌督办 so long after it."""
+
+    remind_before: LimitSpec = Field(description="督办提醒: so long before the due time")
+    list_after: LimitSpec = Field(description="挂牌督办: so long after the due time")
+
+
 # ---- routing (dispatch's 转办规则, after a 12345 派单目录) ---------------------------------------
 
 RESPONDENT = "respondent"  # a route whose acting unit is the unit complained about
@@ -964,7 +1017,7 @@ CONFIG_CONTENT: dict[str, type[BaseModel]] = {
     ConfigKind.time_limits: TimeLimits,
     ConfigKind.calendar: CalendarVersion,
     ConfigKind.routing: Routing,
-    ConfigKind.escalation_thresholds: LooseConfig,
+    ConfigKind.escalation_thresholds: EscalationThresholds,
     ConfigKind.assessment_weights: LooseConfig,
     ConfigKind.publication_policy: LooseConfig,
 }
@@ -1083,6 +1136,7 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.handling.closed.v1": HandlingClosed,
     "ledger.deadline.elapsed.v1": DeadlineElapsed,
     "ledger.supervision.escalated.v1": SupervisionEscalated,
+    "ledger.supervision.reminded.v1": SupervisionReminded,
     "ledger.penalty.imposed.v1": PenaltyImposed,
     "ledger.penalty.revoked.v1": PenaltyRevoked,
     "ledger.inspection.finding_recorded.v1": InspectionFindingRecorded,

@@ -259,6 +259,7 @@ async def test_the_defaults_are_seeded_once_by_their_owners(
             "routing",
             "time_limits",
             "calendar",
+            "escalation_thresholds",
             "penalty_schedule",
         )
     )

@@ -1,6 +1,6 @@
 """The pending deadlines, read off the rule book's states: what starts, moves and ends a timer,
-and the reactions to one (escalation, 超时默认), each decision pure and judged by the rule
-book on a signed history."""
+and the reaction to a co-unit's lapse (超时默认), each decision pure and judged by the rule book
+on a signed history. The lead's escalation ladder: ``test_escalation_ladder.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from services.dispatch import deemed_done
-from services.oversight import escalation
 from services.oversight.deadline import (
     TIMER_ACTOR,
     Deadline,
@@ -229,29 +228,13 @@ def _cause(judge: Judge, c: str, unit: str) -> tuple[dict[str, Any], Any]:
     return env, fold.streams[c]
 
 
-def test_a_lead_units_lapse_escalates_one_level(judge: Judge) -> None:
-    c = new_case()
-    cause, state = _cause(judge, c, UNIT)
-    [draft] = escalation.react(cause)(state)
-    assert draft.type == "ledger.supervision.escalated.v1"
-    assert draft.data["level"] == 1 and draft.data["cause"] == "cause-1"
-    assert draft.id == escalation.derived_id(cause)
-    judge.accepted([*ASSIGNED, elapsed(), step(draft.type, **draft.data)], c)
-    co_cause, co_state = _cause(judge, new_case(), CO_UNIT)
-    assert escalation.react(co_cause)(co_state) == []  # a co-unit is deemed done instead
-    state.seen_ids.add(draft.id)
-    assert escalation.react(cause)(state) == []  # written already (by anyone)
-    answer = {**cause, "data": {"deadline": "answer", "due_at": DUE}}
-    assert escalation.derived_id(answer) is None
-
-
 def test_a_co_units_lapse_is_deemed_done(judge: Judge) -> None:
     c = new_case()
     cause, state = _cause(judge, c, CO_UNIT)
     [draft] = deemed_done.react(cause)(state)
     assert draft.type == "ledger.dispatch.deemed_done.v1"
     assert draft.data == {"unit": CO_UNIT, "due_at": DUE, "cause": "cause-1"}
-    assert draft.id == deemed_done.derived_id(cause) != escalation.derived_id(cause)
+    assert draft.id == deemed_done.derived_id(cause)
     after = judge.accepted([*ASSIGNED, elapsed(CO_UNIT), step(draft.type, **draft.data)], c)
     assert after.clock(CO_UNIT).deemed_done
     lead_cause, lead_state = _cause(judge, new_case(), UNIT)

@@ -142,6 +142,7 @@ RULES: dict[str, Rule] = {
     "ledger.handling.closed.v1": _status(c.CLOSED),
     "ledger.deadline.elapsed.v1": _elapsed,
     "ledger.supervision.escalated.v1": _escalated,
+    "ledger.supervision.reminded.v1": _same,  # a reminder moves no clock and no level
     "ledger.penalty.imposed.v1": _same,
     "ledger.penalty.revoked.v1": _same,
     "ledger.publication.drafted.v1": _same,

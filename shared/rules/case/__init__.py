@@ -19,6 +19,7 @@ from shared.rules.case import (
     deadline,
     dispatch,
     handling,
+    ladder,
     penalty,
     publication,
 )
@@ -67,6 +68,7 @@ RULES: dict[str, tuple[Check, Evolve]] = {
     **dispatch.RULES,
     **handling.RULES,
     **deadline.RULES,
+    **ladder.RULES,
     **penalty.RULES,
     **publication.RULES,
     **conference_ruling.RULES,

@@ -1,4 +1,4 @@
-"""deadline.* and supervision.*: timers on the case's clocks, and escalation.
+"""deadline.*: timers on the case's clocks (the escalation that follows: ``ladder.py``).
 
 Time enters only as events. A timer fires only once its due time has passed by the log's own
 clock, and exactly once per (stream, unit, due time) whatever its id. A unit's handling
@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from shared.rules.act import Act, Check, Evolve, by_body, micros, state_is
-from shared.rules.case.guards import all_of, in_status
-from shared.rules.case.state import ASSIGNED, CLAIMED, DISPUTED, OPEN, CaseState
+from shared.rules.case.guards import all_of
+from shared.rules.case.state import ASSIGNED, CLAIMED, DISPUTED, CaseState
 from shared.rules.timer import timer_key, timer_once
 from shared.rules.verdict import Reason, Verdict, reject
 
@@ -47,14 +47,6 @@ def _elapsed(s: CaseState, d: dict[str, Any]) -> CaseState:
     return s._replace(answer_elapsed=True)
 
 
-def _higher(s: CaseState, d: dict[str, Any], act: Act) -> Verdict | None:
-    return None if d["level"] > s.escalation else state_is("already escalated to that level")
-
-
 RULES: dict[str, tuple[Check, Evolve]] = {
     "ledger.deadline.elapsed.v1": (all_of(by_body, _timer), _elapsed),
-    "ledger.supervision.escalated.v1": (
-        all_of(by_body, in_status(*OPEN), _higher),
-        lambda s, d: s._replace(escalation=d["level"]),
-    ),
 }

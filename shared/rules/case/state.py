@@ -75,6 +75,11 @@ class CaseState(NamedTuple):
     rated: tuple[str, ...] = ()  # complaint numbers with a satisfaction score
     timers: tuple[tuple[str, int], ...] = ()  # (unit or "", due µs) of every elapsed deadline
     deliveries: int = 0
+    ladder: tuple[tuple[str, int, str], ...] = ()  # (unit, due µs, step) of each ladder step
+
+    def on_ladder(self, unit: str, due: int, step: str) -> bool:
+        """Whether that step of the escalation ladder on that deadline was taken."""
+        return (unit, due, step) in self.ladder
 
     @property
     def lead_unit(self) -> str | None:
@@ -150,6 +155,7 @@ class CaseState(NamedTuple):
             "rated": list(self.rated),
             "timers": [list(t) for t in self.timers],
             "deliveries": self.deliveries,
+            "ladder": [list(step) for step in self.ladder],
         }
 
 
