@@ -92,6 +92,10 @@ _CORE = re.compile(
     rf"|{_ROAD}(?:{_POSITION})*{_W}{_BLOCK}{_TAIL}"
     rf"|{_ROAD}{_W}{_NAMED_BLOCK}{_TAIL}"
     rf"|{_SUBDISTRICT}{_W}{_PLACE_CHAR}{{1,10}}?{_W}{_HOUSE}{_TAIL}"
+    # Any place's name before a block of flats (望京西园三区312号楼1505), beginning where a
+    # word does and holding no other building (2号楼和3号楼).
+    rf"|(?:(?<![{_CJK}])|(?<=[{_STOP}]))(?:(?![号楼栋幢座和与及])"
+    rf"{_PLACE_CHAR}){{2,10}}?(?:{_POSITION})*{_W}{_BLOCK}{_TAIL}"
     rf"|{_RESIDENTIAL}(?:{_POSITION})*(?:{_W}{_BUILDING})+(?:{_ROOM})?"
     rf"|{_VILLAGE_GROUP}"
     rf"|{_RURAL}{_TAIL}"
@@ -173,12 +177,21 @@ _ADDRESS_WORD = re.compile(
 _RUN_END = re.compile(r"反映|投诉|举报|请求|希望|要求|附近|一带|门口|楼下|对面|旁的|今年|去年")
 
 
+# Kinds of place, not places (租住在城中村, 住在村里, 家在农村).
+_GENERIC = re.compile(
+    r"(?:城中村|农村|乡村|乡下|村|村里|镇|镇上|乡里|小区|老小区|小区里|街上|公寓|新村)"
+    r"(?:里|上|中|内)?"
+)
+
+
 def _cued(folded: str) -> list[tuple[int, int]]:
     found = []
     for m in _CUED.finditer(folded):
         start, end = m.span("a")
         if cut := _RUN_END.search(folded, start, end):
             end = cut.start()
+        if _GENERIC.fullmatch(folded, start, end):
+            continue
         if end - start >= 2 and _ADDRESS_WORD.search(folded, start, end):
             found.append((start, end))
     return found
