@@ -166,7 +166,8 @@ def _joined(folded: str) -> tuple[str, list[int]]:
 _CUED = re.compile(
     r"(?:家住|住在|家在|现住|居住在|住于|住址|地址|住所|户籍地|户籍所在地|家庭住址)"
     r"(?:是|为|在)?[:：]?[ \t]?"
-    rf"(?P<a>(?:(?![住在是的我们从往向把被给与及叫说为])[{_CJK}A-Za-z0-9\-#]){{2,40}})"
+    # (与 stays: 建设路与人民路交叉口 is one place.)
+    rf"(?P<a>(?:(?![住在是的我们从往向把被给及叫说为])[{_CJK}A-Za-z0-9\-#]){{2,40}})"
 )
 # (A district alone, 住在琼山区, is not precise enough to find anyone; nor is 楼道, nor a
 # building's number without a place: 住在3栋二十多户的楼里.)
