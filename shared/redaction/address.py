@@ -53,7 +53,8 @@ _VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}[村屯]{_W}{_D}{{1,3}}组"
 # written, most without a number; its group and number are taken too.
 _RURAL = (
     rf"{_PLACE_CHAR}{{2,8}}?[镇乡]{_W}{_PLACE_CHAR}{{1,8}}?[村屯]"
-    rf"(?:{_PLACE_CHAR}{{1,4}}?屯)?(?:{_W}{_D}{{1,3}}组)?(?:{_W}{_D}{{1,4}}号)?"
+    rf"(?:{_PLACE_CHAR}{{1,4}}?屯)?(?:{_W}(?:{_D}{{1,3}}|{_PLACE_CHAR}{{1,3}}?)组)?"
+    rf"(?:{_W}{_D}{{1,4}}号)?"
 )
 # A flat on its floor is also named by its side (4楼西户, 东边户).
 _BUILDING = (
@@ -69,17 +70,35 @@ _POSITION = (
 )
 # Any name right before a building number is the estate's or the building's (嘉和城温莎堡5栋,
 # 青秀万达东七栋), whatever word it ends in.
-_NAMED_BUILDING = rf"{_PLACE_CHAR}{{1,10}}?{_W}{_BUILDING}"
+# The name may hold 市 or 区 (都市之门C座, 城市花园3栋): only the words that introduce an
+# address end it.
+_NAMED_BUILDING = rf"(?:(?![{_STOP}])[{_CJK}]){{1,10}}?{_W}{_BUILDING}"
 _TAIL = (
     rf"(?:{_W}(?:{_BUILDING}|{_ESTATE}|{_BARE_ESTATE}|{_POSITION}|{_NAMED_BUILDING}))*"
     rf"(?:{_W}(?:{_BUILDING}|{_ROOM}))?"
 )
 
+# A block of flats by its number (4号楼, 十栋, C座): with a road before it, an address even
+# without a house number.
+_BLOCK = rf"(?:[A-Z]?{_D}{{1,4}}|[A-Z])(?:号楼|栋|幢|座|单元)"
+_NAMED_BLOCK = rf"(?:(?![{_STOP}])[{_CJK}]){{1,10}}?{_W}{_BLOCK}"
+# The lowest administrative unit (街道, 镇, 乡): whatever follows it with a house number is a
+# street address, whatever the street's name ends in (什刹海街道前海北沿18号).
+_SUBDISTRICT = rf"{_PLACE_CHAR}{{1,8}}?(?:街道|镇|乡)"
 _CORE = re.compile(
     rf"{_ROAD}{_W}{_SEGMENT}{_W}{_HOUSE}{_TAIL}"
+    # A road, then a building without a house number (花家地西里三区4号楼, 开元东路华润置地
+    # 二期十栋).
+    rf"|{_ROAD}(?:{_POSITION})*{_W}{_BLOCK}{_TAIL}"
+    rf"|{_ROAD}{_W}{_NAMED_BLOCK}{_TAIL}"
+    rf"|{_SUBDISTRICT}{_W}{_PLACE_CHAR}{{1,10}}?{_W}{_HOUSE}{_TAIL}"
+    # Any place's name before a block of flats (望京西园三区312号楼1505), beginning where a
+    # word does and holding no other building (2号楼和3号楼).
+    rf"|(?:(?<![{_CJK}])|(?<=[{_STOP}]))(?:(?![号楼栋幢座和与及])"
+    rf"{_PLACE_CHAR}){{2,10}}?(?:{_POSITION})*{_W}{_BLOCK}{_TAIL}"
     rf"|{_RESIDENTIAL}(?:{_POSITION})*(?:{_W}{_BUILDING})+(?:{_ROOM})?"
     rf"|{_VILLAGE_GROUP}"
-    rf"|{_RURAL}"
+    rf"|{_RURAL}{_TAIL}"
 )
 
 _PROVINCE_NAMES = (
@@ -97,12 +116,33 @@ _UNIT_BEFORE = re.compile(
 )
 
 
+# The last character of an administrative unit's word.
+_UNIT_END = "省市区县州旗盟镇乡道"
+
+
+def _unit_before(folded: str, start: int) -> int | None:
+    """Where the administrative unit ending at ``start`` begins. A unit begins where a word
+    does: after a unit, a word that introduces an address, punctuation or the text's start (so
+    恩施土家族苗族自治州 is one unit, not …族苗族自治州 cut from its own name)."""
+    for p in range(max(0, start - 14), start):
+        before = folded[p - 1] if p else ""
+        if before and re.match(_PLACE_CHAR, before) and before not in _UNIT_END:
+            continue
+        if _UNIT_BEFORE.match(folded, p, start):
+            return p
+    m = _UNIT_BEFORE.search(folded, max(0, start - 14), start)
+    return m.start() if m else None
+
+
 def _extend_left(folded: str, start: int) -> int:
+    # A match beginning with a unit's last character (…街道|穿山村委会…) begins after it.
+    if folded[start : start + 1] in set(_UNIT_END) and (p := _unit_before(folded, start + 1)):
+        start = p
     while True:
-        m = _UNIT_BEFORE.search(folded, max(0, start - 14), start)
-        if m is None or m.start() == start:
+        p = _unit_before(folded, start)
+        if p is None or p == start:
             return start
-        start = m.start()
+        start = p
 
 
 # A line break between two characters of words or numbers (not after punctuation): people
@@ -120,9 +160,47 @@ def _joined(folded: str) -> tuple[str, list[int]]:
     return "".join(folded[i] for i in index), index
 
 
+# Where the writer says an address follows (家住, 住在, 地址：): the place run after it up to
+# punctuation is one, if it holds a word of addresses (a road, a village, an estate, a unit, a
+# number's 号…), whatever else it holds (302国道旁边王家屯, 建设路与人民路交叉口东北角).
+_CUED = re.compile(
+    r"(?:家住|住在|家在|现住|居住在|住于|住址|地址|住所|户籍地|户籍所在地|家庭住址)"
+    r"(?:是|为|在)?[:：]?[ \t]?"
+    # (与 stays: 建设路与人民路交叉口 is one place.)
+    rf"(?P<a>(?:(?![住在是的我们从往向把被给及叫说为])[{_CJK}A-Za-z0-9\-#]){{2,40}})"
+)
+# (A district alone, 住在琼山区, is not precise enough to find anyone; nor is 楼道, nor a
+# building's number without a place: 住在3栋二十多户的楼里.)
+_ADDRESS_WORD = re.compile(
+    r"路|街|巷|弄|胡同|村|屯|组|寨|小区|花园|苑|家园|新村|公寓|大厦|镇|乡|交叉口|国道|省道"
+)
+# What ends a cued run: the complaint itself starting (家住…反映, 住在…的).
+_RUN_END = re.compile(r"反映|投诉|举报|请求|希望|要求|附近|一带|门口|楼下|对面|旁的|今年|去年")
+
+
+# Kinds of place, not places (租住在城中村, 住在村里, 家在农村).
+_GENERIC = re.compile(
+    r"(?:城中村|农村|乡村|乡下|村|村里|镇|镇上|乡里|小区|老小区|小区里|街上|公寓|新村)"
+    r"(?:里|上|中|内)?"
+)
+
+
+def _cued(folded: str) -> list[tuple[int, int]]:
+    found = []
+    for m in _CUED.finditer(folded):
+        start, end = m.span("a")
+        if cut := _RUN_END.search(folded, start, end):
+            end = cut.start()
+        if _GENERIC.fullmatch(folded, start, end):
+            continue
+        if end - start >= 2 and _ADDRESS_WORD.search(folded, start, end):
+            found.append((start, end))
+    return found
+
+
 def find_addresses(folded: str) -> list[Span]:
     text, index = _joined(folded)
-    return [
+    spans = [
         Span(
             kind=Kind.ADDRESS,
             start=index[_extend_left(text, m.start())],
@@ -131,3 +209,15 @@ def find_addresses(folded: str) -> list[Span]:
         for m in _CORE.finditer(text)
         if m.end() > m.start()
     ]
+    for s, e in _cued(text):
+        cued = Span(kind=Kind.ADDRESS, start=index[s], end=index[e - 1] + 1)
+        hits = [t for t in spans if t.start < cued.end and cued.start < t.end]
+        spans = [t for t in spans if t not in hits] + [
+            cued.model_copy(
+                update={
+                    "start": min([cued.start, *(t.start for t in hits)]),
+                    "end": max([cued.end, *(t.end for t in hits)]),
+                }
+            )
+        ]
+    return sorted(spans, key=lambda t: t.start)

@@ -3,7 +3,8 @@
 Six digits of region, eight of birth date, three of sequence and the ISO 7064 MOD 11-2 check
 character (0-9 or X). Written with spaces or dashes between groups, with a lower-case x, in
 full-width digits (folded before this runs) or broken across lines; an 18-digit run that fails
-the region, date or checksum test (a work-order number, a case number) is left alone.
+the region, date or checksum test (a work-order number, a case number) is left alone, unless
+the words for an identity number stand right before it.
 """
 
 from __future__ import annotations
@@ -46,10 +47,24 @@ def is_valid_id_number(number: str) -> bool:
     return check_character(n[:17]) == n[17]
 
 
+# Digits the writer says are their identity number, whole or not (身份证430104, 身份证号码
+# 4301 0419…, a number with a typo): personal data even when no checksum holds.
+_CUED = re.compile(
+    r"(?:身份证|身份证件|证件|公民身份)(?:号码|号)?(?:是|为|[:：])?[ \t]{0,2}"
+    rf"(?P<n>\d(?:{SEPARATOR}\d){{3,17}}(?:{SEPARATOR}[Xx])?)(?![0-9A-Za-z])"
+)
+
+
 def find_id_numbers(folded: str) -> list[Span]:
-    """Every valid identity number in the (width-folded) text."""
-    return [
+    """Every valid identity number in the (width-folded) text, and every number right after
+    the words for one."""
+    spans = [
         Span(kind=Kind.ID_NUMBER, start=m.start(), end=m.end())
         for m in _CANDIDATE.finditer(folded)
         if is_valid_id_number(squeeze(m.group()))
+    ]
+    return spans + [
+        Span(kind=Kind.ID_NUMBER, start=m.start("n"), end=m.end("n"))
+        for m in _CUED.finditer(folded)
+        if not any(s.start < m.end("n") and m.start("n") < s.end for s in spans)
     ]

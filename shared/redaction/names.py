@@ -74,7 +74,11 @@ _FUNCTION_SURNAMES = frozenset("和于向同从与及将把被给对在的")
 
 COMPOUND_SURNAMES = tuple(
     "欧阳 司马 上官 诸葛 端木 皇甫 尉迟 公冶 慕容 濮阳 令狐 东方 夏侯 宇文 长孙 司徒 "  # noqa: SIM905
-    "西门 呼延 独孤 南宫 轩辕 公孙 赫连 万俟 澹台 申屠 闻人 太史".split()
+    "西门 呼延 独孤 南宫 轩辕 公孙 赫连 万俟 澹台 申屠 闻人 太史 "
+    # The rest of the Hundred Family Surnames' compound ones, and a few more still in use.
+    "钟离 宗政 淳于 单于 太叔 仲孙 鲜于 闾丘 司空 亓官 司寇 子车 颛孙 巫马 公西 漆雕 乐正 "
+    "壤驷 公良 拓跋 夹谷 宰父 谷梁 段干 百里 东郭 南门 羊舌 微生 梁丘 左丘 东门 第五 "
+    "公羊 东野 呼延 纳兰 完颜 爱新觉罗".split()
 )
 _SURNAME = "(?:" + "|".join(COMPOUND_SURNAMES) + r"|[\u4e00-\u9fff])"
 _TITLES = (
@@ -130,7 +134,7 @@ _KIN_CUE = re.compile(
     r"(?:婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|岳父|岳母|父亲|母亲|丈夫|妻子|爱人|老伴|"
     r"儿子|女儿|哥哥|姐姐|弟弟|妹妹|邻居|同事)"
     rf"(?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]{{1,2}})"
-    r"(?=[，,。、；;：:（()）\s]|去年|今年|前年|去世|病逝|在|已经|也|被|因为|说|让|要求)"
+    r"(?=[，,。、；;：:（()）\s]|去年|今年|前年|去世|病逝|在|已经|也|被|因为|说|让|要求|家(?!人))"
 )
 
 
@@ -139,11 +143,14 @@ _KIN_CUE = re.compile(
 _ROLE = (
     r"(?:交警|民警|辅警|工作人员|科员|办事员|经办人|审批员|审核员|执法人员|队员|城管|窗口的|"
     r"保安|医生|护士|干部|书记|科长|主任|所长|局长|队长|承办人|接待员|网格员|会计|村支书|"
-    r"调解员|教练|快递员|司机|业务员|客服|代办员|协管员|管理员|收费员)"
+    r"调解员|教练|快递员|司机|业务员|客服|代办员|协管员|管理员|收费员|"
+    r"外卖员|骑手|售票员|住户|租户|房客|房东|店主|包工头|护工|保姆|主管|负责人|"
+    # Someone of an office (审批科的…, 物业公司的…).
+    r"[\u4e00-\u9fff]{1,6}(?:科|股|局|处|所|站|队|办|中心|窗口|公司|医院|学校|社区|物业)的)"
 )
 _DEED = (
     r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推"
-    r"|电话|手机|的电话|和|与|、|及|等|的)"
+    r"|电话|手机|的电话|和|与|、|及|等|的|在|暴力|多次|经常|私自|擅自|强行|强制|威胁|骂|扣)"
 )
 # Roles the recogniser sometimes tags as persons (路政, 城管): never a name themselves.
 _ROLE_WORD = re.compile(rf"(?:{_ROLE}|路政|运管|协管|物业|房东|网格)")
@@ -296,6 +303,10 @@ def _across_dots(
 _RUN_ON = frozenset("家在的说把被让")
 
 
+# Bodies whose short names end like a given name (居委会说…, 工会让…).
+_BODIES = ("委会", "工会", "协会", "商会", "学会", "联会")
+
+
 def _judge(folded: str, start: int, end: int) -> tuple[int, int] | None:
     """The name within a recognised span, or None if it is a reference or a brand."""
     word = folded[start:end]
@@ -312,7 +323,7 @@ def _judge(folded: str, start: int, end: int) -> tuple[int, int] | None:
     if is_reference(word) or is_brand_use(folded, start, end) or _ROLE_WORD.fullmatch(word):
         return None
     # An organisation's short name read as a person (卫健委, 卫健|委): 委/局/办/厅 end it.
-    if word[-1] in "委局办厅" or folded[end : end + 1] == "委":
+    if word[-1] in "委局办厅" or folded[end : end + 1] == "委" or word.endswith(_BODIES):
         return None
     return start, end
 
@@ -324,6 +335,78 @@ def person_key(name: str) -> str:
 
 def _spaced(name: str) -> str:
     return r"\s{0,2}".join(re.escape(c) for c in person_key(name))
+
+
+# The forms of address that say who a name belongs to (the brief's 称呼): a full name right
+# before a title (王建国师傅, 李秀英阿姨), a name after 叫 (老板叫杨军，), a name the
+# speaker puts beside 我 (我向春燕，家住…), a name opening a clause before what they said
+# (吴刚说…), and a name heading a clerk's note before the person's particulars (其其格，身份证…).
+_TITLE_AFTER_NAME = (
+    r"先生|女士|小姐|师傅|阿姨|大姐|大哥|大爷|大妈|大叔|大娘|老师|同志|警官|医生|护士|"
+    r"老人|老伯|阿婆|婆婆|奶奶|爷爷"
+)
+# A given name's characters are never particles or adverbs (姓周的大姐, 却不说, 仲裁又说).
+_GIVEN = "(?:(?![的了又后不却在是和就也都还把被给让说对向再才已很])[\u4e00-\u9fff])"
+_TITLED = re.compile(rf"(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})(?={_TITLE_AFTER_NAME})")
+_CALLED = re.compile(
+    rf"(?<![我他她不也都就还])叫(?:做)?(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})"
+    r"(?=[，,。、；;：:（()）\s！!？?]|$|的)"
+)
+_BESIDE_ME = re.compile(
+    rf"(?:^|(?<=[。！？!?；;，,：:\n]))我(?:是|叫)?(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})"
+    r"(?=[，,]|的(?:车|房|家|孩子|儿子|女儿|父亲|母亲|电话|手机))"
+)
+_SAID = re.compile(
+    rf"(?:^|(?<=[。！？!?；;，,：:\n]))(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})"
+    r"(?=说|称|表示|告诉|答复|回复)"
+)
+_HEADED = re.compile(
+    r"(?:^|(?<=[。！？!?；;\n：:]))(?P<name>[\u4e00-\u9fff]{2,4}(?:·[\u4e00-\u9fff]{2,8})?)"
+    r"(?=[，,](?:男|女|身份证|电话|手机|联系电话|住|家住|现住|户籍|汉族|\d{2}岁))"
+)
+# What heads a note without being a name: the parties' roles.
+_NOT_A_HEAD = re.compile(
+    r"^(?:本人|我|来信|来电|来访|网友|市民|群众|居民|村民|业主).*|.*[人者方员]$"
+)
+
+
+def _read_as_other_word(start: int, end: int, words: list[tuple[int, int, str]]) -> bool:
+    """The recogniser read exactly these characters as an organisation, a place, a time or a
+    number (居委会说…): not a name."""
+    return any(s == start and e == end and tag in _NOT_PERSON_TAGS for s, e, tag in words)
+
+
+# A person's role right before their name and punctuation (物业经理钱多多，).
+_ROLE_THEN_NAME = re.compile(
+    rf"(?:{_ROLE}|经理|老板|师傅|老师|老板娘|厂长|店长|班长|主管|负责人)"
+    rf"(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})(?=[，,。、；;：:（()）\s！!？?]|$)"
+)
+
+
+def _context_names(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Names proposed by how people are addressed or introduced, unless the recogniser read
+    the characters as the start of another word (and, for a surname that is also an everyday
+    word's first character, only if it read them as a person or not at all)."""
+    found = []
+    for rx in (_TITLED, _CALLED, _BESIDE_ME, _SAID, _ROLE_THEN_NAME):
+        for m in rx.finditer(folded):
+            start, end = m.span("name")
+            if _inside_a_word((start, end), words) or _read_as_other_word(start, end, words):
+                continue
+            if folded[start] in _WORDY_SURNAMES and folded[start] not in COMMON_SURNAMES:
+                continue
+            found.append((start, end))
+    for m in _HEADED.finditer(folded):
+        if not _NOT_A_HEAD.match(m.group("name")):
+            found.append(m.span("name"))
+    return found
+
+
+def _compound_before(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A name cut after the first character of its compound surname (长|孙一鸣): it takes it."""
+    return [
+        (s - 1, e) if s and folded[s - 1 : s + 1] in COMPOUND_SURNAMES else (s, e) for s, e in found
+    ]
 
 
 def find_names(
@@ -352,6 +435,8 @@ def find_names(
     ]
     proposed += _given_name_words(folded, words)
     proposed += _compound_surname_first(folded, words)
+    proposed += _context_names(folded, words)
+    proposed = _compound_before(folded, proposed)
     proposed += _role_names(folded, words)
     for start, end in proposed:
         judged = _judge(folded, start, end)

@@ -1,6 +1,7 @@
 """Digits as people write them: grouped by spaces or dashes, or broken across lines.
 
-One definition of "a separator between two digits", used by every number detector and by the
+One definition of "a separator between two digits" (a space, a dash, a dot, a line break),
+used by every number detector and by the
 match of a known number, so ``138 1234 5678``, ``138-1234-5678`` and ``138\\n12345678`` are
 the same number everywhere.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 import re
 
 # At most two separator characters between two digits (e.g. " - " is three: not one number).
-SEPARATOR = r"[ \t\r\n\-–—]{0,2}"
-_SEPARATOR_CHARS = re.compile(r"[ \t\r\n\-–—]")
+SEPARATOR = r"[ \t\r\n\-–—.]{0,2}"
+_SEPARATOR_CHARS = re.compile(r"[ \t\r\n\-–—.]")
 
 
 def digits_pattern(digits: str) -> str:

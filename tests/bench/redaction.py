@@ -1,6 +1,6 @@
-"""Redaction on the held-out set of the labelled texts (``tests/data/redaction/heldout2.jsonl``,
-written before tuning and never looked at while tuning; the first held-out set, ``heldout.jsonl``,
-is tuning data since it was measured once).
+"""Redaction on the held-out set of the labelled texts (``tests/data/redaction/heldout3.jsonl``,
+written before tuning and never looked at while tuning; the earlier held-out sets,
+``heldout.jsonl`` and ``heldout2.jsonl``, are tuning data since each was measured once).
 
 Three rows:
 
@@ -28,7 +28,7 @@ from shared.redaction.names import PERSON, default_recogniser
 from shared.redaction.redact import find_patterns
 from shared.redaction.width import fold_width
 from tests.bench.common import Row, Stopwatch, median
-from tests.data.redaction.labelled_set import Example, load, score
+from tests.data.redaction.labelled_set import HELD_OUT, Example, load, score
 
 
 def _raw(text: str) -> Redacted:
@@ -42,7 +42,7 @@ def _raw(text: str) -> Redacted:
 
 
 def run(repeat: int) -> dict[str, Any]:
-    examples: list[Example] = load("heldout2")
+    examples: list[Example] = load(HELD_OUT)
     texts = [ex.text for ex in examples]
     recogniser = default_recogniser()  # load the model outside the timings
     ours_out = [redact(ex.text, ex.known) for ex in examples]

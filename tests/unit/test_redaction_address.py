@@ -84,6 +84,41 @@ def test_found_whole(text: str, address: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # A road, then a block without a house number.
+        ("住朝阳区望京街道花家地西里三区4号楼1门602。", "朝阳区望京街道花家地西里三区4号楼1门602"),
+        (
+            "家住长沙县星沙街道开元东路华润置地二期十栋一单元八〇二，",
+            "长沙县星沙街道开元东路华润置地二期十栋一单元八〇二",
+        ),
+        # Any street after a sub-district, with its number.
+        ("我是北京市西城区什刹海街道前海北沿18号的住户。", "北京市西城区什刹海街道前海北沿18号"),
+        # A unit begins where a word does (not inside 恩施土家族苗族自治州, not after 街|道).
+        (
+            "家住湖北省恩施土家族苗族自治州恩施市舞阳坝街道金桂大道18号。",
+            "湖北省恩施土家族苗族自治州恩施市舞阳坝街道金桂大道18号",
+        ),
+        (
+            "住在桂林市七星区穿山街道穿山村委会毛家村五组，",
+            "桂林市七星区穿山街道穿山村委会毛家村五组",
+        ),
+        # A village with its part and number; a hamlet's group by name.
+        ("住丰台区卢沟桥乡小瓦窑村西区17号，", "丰台区卢沟桥乡小瓦窑村西区17号"),
+        ("住永安乡大坪村下湾组。", "永安乡大坪村下湾组"),
+        # A building's name holding 市; a place's name before a block of flats.
+        ("在西安高新区锦业路1号都市之门C座门口", "西安高新区锦业路1号都市之门C座"),
+        ("望京西园三区312号楼1505的房子漏水", "望京西园三区312号楼1505"),
+        # After the words that introduce an address, whatever it holds.
+        ("家住302国道旁边王家屯，", "302国道旁边王家屯"),
+        ("地址：建设路与人民路交叉口东北角新华书店", "建设路与人民路交叉口东北角新华书店"),
+    ],
+)
+def test_found_whole_by_the_grammar(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "高新区政务服务中心3号窗口",
@@ -95,6 +130,11 @@ def test_found_whole(text: str, address: str) -> None:
         "我住在3栋二十多户的楼里",
         "市民中心3楼的窗口",
         "社区服务中心3号窗口",
+        "市民中心B座3楼办事大厅",
+        "2号楼和3号楼之间的空地",
+        "我是外地人，租住在城中村。",
+        "家在农村，住在村里。",
+        "住在琼山区，楼道里养狗。",
     ],
 )
 def test_not_addresses(text: str) -> None:

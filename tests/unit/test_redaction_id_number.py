@@ -67,3 +67,17 @@ def test_not_part_of_a_longer_number() -> None:
 
 def test_kind() -> None:
     assert {s.kind for s in find_id_numbers(VALID)} == {Kind.ID_NUMBER}
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("身份证430104，不方便都写。", "430104"),
+        ("身份证号码：4301 0419 9301", "4301 0419 9301"),
+        ("证件号是11010119900307123X（写错了一位）", "11010119900307123X"),
+    ],
+)
+def test_numbers_after_the_words_for_one_are_taken_whatever_their_checksum(
+    text: str, number: str
+) -> None:
+    assert found(text) == [number]

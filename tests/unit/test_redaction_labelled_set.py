@@ -1,7 +1,8 @@
 """The labelled set: its make-up (all of it, and the held-out set on its own), and no
-labelled personal data surviving on the tuning data (``tune`` and the first held-out set,
-``heldout``, tuned on after it was measured once). The held-out set ``heldout2`` is scored only
-by the benchmark: this test counts what it holds and never runs a detector on it."""
+labelled personal data surviving on the tuning data (``tune`` and the first two held-out sets,
+``heldout`` and ``heldout2``, each tuned on after it was measured once). The held-out set
+``heldout3`` is scored only by the benchmark: this test counts what it holds and never runs a
+detector on it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections import Counter
 import pytest
 
 from shared.redaction import Kind, redact
-from tests.data.redaction.labelled_set import Example, load, load_tuning, score
+from tests.data.redaction.labelled_set import HELD_OUT, Example, load, load_tuning, score
 
 HARD_CASES = (
     "rare_surname",
@@ -30,12 +31,12 @@ HARD_CASES = (
 
 @pytest.fixture(scope="module")
 def both() -> list[Example]:
-    return load_tuning() + load("heldout2")
+    return load_tuning() + load(HELD_OUT)
 
 
 @pytest.fixture(scope="module")
 def heldout() -> list[Example]:
-    return load("heldout2")
+    return load(HELD_OUT)
 
 
 def test_size_and_kinds(both: list[Example]) -> None:
@@ -127,7 +128,7 @@ def test_spans_are_true(both: list[Example]) -> None:
 
 
 def test_halves_do_not_share_texts() -> None:
-    halves = [{ex.text for ex in load(h)} for h in ("tune", "heldout", "heldout2")]
+    halves = [{ex.text for ex in load(h)} for h in ("tune", "heldout", "heldout2", "heldout3")]
     for a, b in itertools.combinations(halves, 2):
         assert not a & b
 

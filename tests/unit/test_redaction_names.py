@@ -133,3 +133,45 @@ def test_recognised_by_context(text: str, name: str) -> None:
 )
 def test_words_before_numbers_are_not_names(text: str) -> None:
     assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # The forms of address: a full name before a title, after 叫, beside 我, before 说,
+        # heading a clerk's note, after a role or an office.
+        ("张建国先生反映楼上漏水。", "张建国"),
+        ("王德福大爷家门口堆满了垃圾。", "王德福"),
+        ("有个同事叫唐小军，泄露了信息。", "唐小军"),
+        ("我向春燕，家住城东。", "向春燕"),
+        ("吴刚说他是街道办的。", "吴刚"),
+        ("其其格，身份证号码另附。", "其其格"),
+        ("物业经理钱多多，根本不接电话。", "钱多多"),
+        ("审批科的车明让我再等等。", "车明"),
+        ("执法人员喻长河暴力执法。", "喻长河"),
+        ("楼上住户施建国在楼道充电。", "施建国"),
+        ("邻居金英花家的狗咬了人。", "金英花"),
+        # A name cut after the first character of its compound surname.
+        ("我长孙一鸣，住在城西。", "长孙一鸣"),
+        ("承包商上官伟是校长亲戚。", "上官伟"),
+    ],
+)
+def test_recognised_by_forms_of_address(text: str, name: str) -> None:
+    assert name in names(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "一位姓周的大姐帮了我。",
+        "窗口说办不了，却不说明哪条规定。",
+        "公司推给仲裁，仲裁又说属于监察。",
+        "社区说要街道盖章，居委会说必须有房东到场。",
+        "社区说要街道盖章，街道说要区里批。",
+        "我找了王局长，他说会处理。",
+        "本人，男，四十岁，在工地打工。",
+        "他们叫我明天再来。",
+    ],
+)
+def test_forms_of_address_without_a_name(text: str) -> None:
+    assert names(text) == []

@@ -33,6 +33,9 @@ def landlines(text: str) -> list[str]:
         "138\n0771\n5526",
         "1 3 8 0 7 7 1 5 5 2 6",
         "1 3 8 0 7 7 1 5 5 2 6 2",  # spaced out, one digit too many: still all of it
+        "86-138-0771-5526",
+        "138.0771.5526",
+        "(138)0771-5526",
     ],
 )
 def test_mobile_variants(written: str) -> None:

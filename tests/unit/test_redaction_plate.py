@@ -27,12 +27,15 @@ def plates(text: str) -> list[str]:
         "苏e 7k2m9",
         "粤Z·H326港",
         "粤Z 8W21澳",
+        "京 A12345",
+        "鲁A 8K 3J2",
+        "粤 B·D12345",
     ],
 )
 def test_found(written: str) -> None:
     assert plates(f"车牌{written}的车") == [written]
 
 
-@pytest.mark.parametrize("text", ["川AB", "川ABCDE", "四川A股", "川A1234567"])
+@pytest.mark.parametrize("text", ["川AB", "川ABCDE", "四川A股", "川A1234567", "川A 1 2"])
 def test_not_plates(text: str) -> None:
     assert plates(text) == []
