@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.oversight import api, projection, scheduler
+from services.oversight import api, projection, rates_projection, scheduler
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -39,6 +39,7 @@ SERVICE = ServiceDeclaration(
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
     nav=api.NAV,
+    period_figures=rates_projection.live_figures,
 )
 
 
