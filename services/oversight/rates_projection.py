@@ -7,10 +7,11 @@ which must agree with it: this side records histories as events arrive and evalu
 period at query time; the fold replays the period's events and stops at its end. Nothing here
 is a counter: a period's figures are a query over the per-case documents.
 
-An item: ``unit``, ``round``, ``dues`` (every due time it had: ``[log time, due µs, event]``,
-the first one when it was made), and ``[log time, event]`` (or None) for its first reply, first
+An item: ``unit``, ``round``, ``dues`` (every due time it had: ``{t: log time, due: µs,
+event}``, the first one when it was made), ``{t, event}`` (or None) for its first reply, first
 resolution claim, resolution, deemed-done, reopen and buck-passing flag, and ``released`` (log
-time of the granted return that released it).
+time of the granted return that released it). A score: ``{t, rating, units, event}``. (No
+arrays inside arrays: the stores refuse them.)
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ SUPERVISOR_BASES = ("anonymous", "inspection_opened", "no_answer_in_time")
 _FACTS = ("reply", "claim", "resolved", "deemed", "reopened", "flagged")
 
 
+def _at(e: Accepted) -> dict[str, Any]:
+    return {"t": e.log_time, "event": e.id}
+
+
 def _current(doc: Doc) -> list[dict[str, Any]]:
     return [i for i in doc["items"] if i["round"] == doc["round"] and i["released"] is None]
 
@@ -42,7 +47,7 @@ def _open_round(doc: Doc, units: Iterable[tuple[str, str]], e: Accepted) -> None
         {
             "unit": u,
             "round": doc["round"],
-            "dues": [[e.log_time, micros(due), e.id]],
+            "dues": [{"t": e.log_time, "due": micros(due), "event": e.id}],
             "released": None,
         }
         | {f: None for f in _FACTS}
@@ -71,14 +76,14 @@ def _due_moved(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
         return
     item = _item_of(doc, d["unit"])
     if item is not None:
-        item["dues"] = [*item["dues"], [e.log_time, micros(d["due_at"]), e.id]]
+        item["dues"] = [*item["dues"], {"t": e.log_time, "due": micros(d["due_at"]), "event": e.id}]
 
 
 def _first(fact: str) -> Rule:
     def rule(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
         item = _item_of(doc, d["unit"])
         if item is not None and item[fact] is None:
-            item[fact] = [e.log_time, e.id]
+            item[fact] = _at(e)
 
     return rule
 
@@ -86,7 +91,7 @@ def _first(fact: str) -> Rule:
 def _resolve(doc: Doc, e: Accepted) -> None:
     for item in _current(doc):
         if item["deemed"] is None and item["resolved"] is None:
-            item["resolved"] = [e.log_time, e.id]
+            item["resolved"] = _at(e)
 
 
 def _confirmed(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
@@ -101,19 +106,20 @@ def _closed(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
 def _reopened(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
     for item in _current(doc):
         if item["reopened"] is None:
-            item["reopened"] = [e.log_time, e.id]
+            item["reopened"] = _at(e)
     _open_round(doc, [(u["unit"], u["due_at"]) for u in d["units"]], e)
 
 
 def _flagged(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
     for item in doc["items"]:
         if item["unit"] in d["units"] and item["flagged"] is None:
-            item["flagged"] = [e.log_time, e.id]
+            item["flagged"] = _at(e)
 
 
 def _rated(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
     units = [i["unit"] for i in _current(doc)]
-    doc["scores"] = [*doc["scores"], [e.log_time, d["rating"], units, e.id]]
+    score = {"t": e.log_time, "rating": d["rating"], "units": units, "event": e.id}
+    doc["scores"] = [*doc["scores"], score]
 
 
 RULES: dict[str, Rule] = {
@@ -148,8 +154,8 @@ class RateItems(CaseTable):
 Figures = dict[str, dict[str, tuple[int, int]]]
 
 
-def _by(fact: list[Any] | None, end: int) -> bool:
-    return fact is not None and fact[0] < end
+def _by(fact: Mapping[str, Any] | None, end: int) -> bool:
+    return fact is not None and fact["t"] < end
 
 
 def figures_of(docs: Iterable[Doc], start: int, end: int) -> Figures:
@@ -176,7 +182,7 @@ def figures_of(docs: Iterable[Doc], start: int, end: int) -> Figures:
 
     for doc in docs:
         for item in doc["items"]:
-            dues = [due for t, due, _ in item["dues"] if t < end]
+            dues = [d["due"] for d in item["dues"] if d["t"] < end]
             if not dues or (item["released"] is not None and item["released"] < end):
                 continue
             due = dues[-1]
@@ -185,8 +191,8 @@ def figures_of(docs: Iterable[Doc], start: int, end: int) -> Figures:
             row = unit_row(item["unit"])
             reply, claim = item["reply"], item["claim"]
             hits = {
-                "reply": reply is not None and reply[0] <= due,
-                "overdue": not (claim is not None and claim[0] <= due),
+                "reply": reply is not None and reply["t"] <= due,
+                "overdue": not (claim is not None and claim["t"] <= due),
                 "resolution": _by(item["resolved"], end),
                 "deemed_done": _by(item["deemed"], end),
                 "reopened": _by(item["reopened"], end),
@@ -195,11 +201,11 @@ def figures_of(docs: Iterable[Doc], start: int, end: int) -> Figures:
             for figure, hit in hits.items():
                 row[figure][0] += hit
                 row[figure][1] += 1
-        for t, rating, units, _ in doc["scores"]:
-            if start <= t < end:
-                for unit in units:
+        for score in doc["scores"]:
+            if start <= score["t"] < end:
+                for unit in score["units"]:
                     sat = unit_row(unit)["satisfaction"]
-                    sat[0] += rating >= 4
+                    sat[0] += score["rating"] >= 4
                     sat[1] += 1
     return {
         unit: {f: (n, d) for f, (n, d) in sorted(row.items())}
