@@ -36,7 +36,7 @@ def _period(text: str) -> Period:
 async def _from_log(log: Any, settings: Any, p: Period) -> Any:
     from shared.cli.main import progress_bar
     from shared.ledger import keystore
-    from shared.reports.from_log import replay_period
+    from shared.ledger.period_replay import replay_period
 
     started = time.perf_counter()
     with progress_bar("report") as bar:
@@ -147,9 +147,9 @@ def correct_figures(
     from shared.cli.main import _run
     from shared.ledger import keystore
     from shared.ledger.deployments import BODY, spec
+    from shared.ledger.period_publish import publish
     from shared.ledger.signer import Signer
     from shared.ledger.writer import EventWriter
-    from shared.reports.publish import publish
 
     p = _period(period_id)
     if not reason.strip():

@@ -36,7 +36,10 @@ def case_history(draw: st.DrawFn, n: int) -> list[Fact]:
 
     for _ in range(draw(st.integers(1, 12))):
         t += draw(st.integers(1, 20 * DAY))
-        due = lambda: iso(t + draw(st.integers(0, 40 * DAY)))  # noqa: E731
+
+        def due(now: int = t) -> str:
+            return iso(now + draw(st.integers(0, 40 * DAY)))
+
         if not units:
             units = draw(st.lists(st.sampled_from(UNITS), min_size=1, max_size=3, unique=True))
             co = [{"unit": u, "due_at": due()} for u in units[1:]]
