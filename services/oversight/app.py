@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.oversight import api, projection, rates_projection, scheduler
+from services.oversight import api, period_figures, projection, rates_projection, scheduler
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -35,7 +35,8 @@ SERVICE = ServiceDeclaration(
         ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
     ),
     port=8003,
-    routers=[api.router, api.home, scheduler.router],  # the scheduler runs while the app runs
+    # the scheduler and the period figures' publisher run while the app runs
+    routers=[api.router, api.home, scheduler.router, period_figures.router],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
     nav=api.NAV,
