@@ -67,6 +67,16 @@ async def _live(p: Period) -> dict[str, Figures]:
     return found
 
 
+def _rates_keeper() -> Any:
+    """The deployment of the declared service that keeps the rates (and signs their figures)."""
+    from shared.service import declared
+
+    keepers = [d.deployment for d in declared().values() if d.period_figures is not None]
+    if not keepers:
+        raise typer.BadParameter("no declared service keeps the rates")
+    return keepers[0]
+
+
 def _print(title: str, diffs: list[Difference]) -> None:
     table = Table(title=title)
     for col in ("unit", "figure", "from the log", "compared"):
@@ -142,11 +152,12 @@ def correct_figures(
     reason: Annotated[str, typer.Option(help="why the signed figures are corrected")],
     staff: Annotated[str, typer.Option(help="the supervisor's staff id")],
 ) -> None:
-    """Sign, as oversight, the figures the log gives now as the next version of the period's
-    figures, replacing the version in force (nothing is written if they agree with it)."""
+    """Sign, as the service that keeps the rates, the figures the log gives now as the next
+    version of the period's figures, replacing the version in force (nothing is written if
+    they agree with it)."""
     from shared.cli.main import _run
     from shared.ledger import keystore
-    from shared.ledger.deployments import BODY, spec
+    from shared.ledger.deployments import BODY
     from shared.ledger.period_publish import publish
     from shared.ledger.signer import Signer
     from shared.ledger.writer import EventWriter
@@ -161,7 +172,8 @@ def correct_figures(
         signed = replay.latest_signed
         if signed is not None and not differences(ours, figures_of_event(signed)):
             return f"version {signed['version']} agrees with the log: nothing to correct"
-        signer = Signer(spec("oversight").deployment, keystore.load(s, "oversight"))
+        keeper = _rates_keeper()
+        signer = Signer(keeper.deployment, keystore.load(s, keeper.name))
         writer = EventWriter(log, signer, keystore.genesis_public(s))
         sub = await publish(writer, p.id, ours, f"{BODY}/{staff}", correction=reason.strip())
         if not sub.accepted:
