@@ -10,7 +10,7 @@ find them here (a test proves it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
 
     from shared.rules.registry import Registry
+    from shared.store.port import DocumentStore
     from shared.web.pages import NavItem
     from shared.web.settings import WebSettings
 
@@ -32,6 +33,12 @@ ENTRY_POINT_GROUP = "ledger.services"
 StreamText = Callable[[str, Sequence[tuple[int, dict[str, Any]]], "Registry"], Sequence[str]]
 """A readable account of one stream for ``ledger replay``: (stream, its accepted events as
 (log time µs, envelope), the registry) -> lines of text."""
+
+PeriodFigures = Callable[
+    ["DocumentStore", int, int], Awaitable[dict[str, dict[str, tuple[int, int]]]]
+]
+"""A live read model's figures for the period [start, end) (µs): unit -> figure ->
+(numerator, denominator); ``ledger report`` compares them with the log's."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class ServiceDeclaration:
     public_nav: Sequence[NavItem] = field(default_factory=tuple)  # its public pages, for all
     # stream kind -> its readable account in `ledger replay` (a conference's minutes)
     replay_text: Mapping[str, StreamText] = field(default_factory=dict)
+    period_figures: PeriodFigures | None = None  # its read model's rates, for `ledger report`
 
     def create_app(
         self, settings: WebSettings | None = None, deployment: DeploymentSpec | None = None

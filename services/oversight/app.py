@@ -11,7 +11,9 @@ from services.oversight import (
     extensions,
     inspections,
     notice_pages,
+    period_figures,
     projection,
+    rates_projection,
     reopen,
     scheduler,
 )
@@ -50,11 +52,13 @@ SERVICE = ServiceDeclaration(
         api.home,
         scheduler.router,  # the scheduler runs while the app runs
         notice_pages.router,  # the ladder's notices, printable
+        period_figures.router,  # signs each period's figures once it ends
         *loop_routers,
     ],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
     nav=(*api.NAV, *inspections.NAV),
+    period_figures=rates_projection.live_figures,
 )
 
 

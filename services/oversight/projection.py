@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.oversight.notice import LadderNotices
+from services.oversight.rates_projection import RateItems
 from shared.readside.case_table import CaseTable, Rule
 from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
@@ -124,4 +125,9 @@ class OversightCases(CaseTable):
         return _fresh()
 
 
-PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), OversightCases(), LadderNotices())
+PROJECTIONS: tuple[Projection, ...] = (
+    CaseSummary(),
+    OversightCases(),
+    LadderNotices(),
+    RateItems(),
+)

@@ -24,6 +24,7 @@ from shared.cli.backup import backup_app
 from shared.cli.intake_import import app as import_app
 from shared.cli.keys import app as keys_app
 from shared.cli.operators import app as operators_app
+from shared.cli.report import report_app
 from shared.ledger import keystore
 from shared.ledger.acknowledge import acknowledge_bad_records
 from shared.ledger.bootstrap import init_ledger
@@ -567,6 +568,7 @@ dead_letters_app = typer.Typer(
 app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(keys_app, name="keys")
 app.add_typer(operators_app, name="operators")
+app.add_typer(report_app)  # `ledger report --period P`, `ledger correct-figures --period P`
 app.add_typer(import_app, name="import")  # `ledger import complaints FILE`, `… mail DIR`
 
 _SERVICE_OPTION = typer.Option(

@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 from shared.crypto.signing import PublicKey
 from shared.ledger.reader import registry_fold
@@ -27,6 +30,11 @@ from shared.ledger.seal import (
 from shared.log.port import EventLog, Positions, StoredRecord
 from shared.rules.fold import LedgerFold, without_cyclic_gc
 from shared.rules.stream import AUDIT_STREAM, REGISTRY_STREAM
+from shared.rules.verdict import Verdict
+
+Observer = Callable[[StoredRecord, dict[str, Any] | None, Verdict], None]
+"""Sees every record of the replay but the registry's, with its verdict (and the record
+decoded, where the replay decoded it anyway: below the seal)."""
 
 
 @dataclass
@@ -41,24 +49,38 @@ async def rebuild_fold(log: EventLog, genesis: PublicKey, *, trust_seal: bool = 
     return (await rebuild_replay(log, genesis, trust_seal=trust_seal)).fold
 
 
-async def rebuild_replay(log: EventLog, genesis: PublicKey, *, trust_seal: bool = True) -> Replayed:
-    head = await log.head()
+async def rebuild_replay(
+    log: EventLog,
+    genesis: PublicKey,
+    *,
+    trust_seal: bool = True,
+    observer: Callable[[], Observer] | None = None,
+    head: dict[int, int] | None = None,
+) -> Replayed:
+    """The replay; ``observer`` makes a fresh observer for each pass (a seal refused midway
+    starts the replay again, checking every signature). ``head``: up to there (default: the
+    log's head now)."""
+    head = head if head is not None else await log.head()
     trust = SealTrust()
     if trust_seal:
         probe = await registry_fold(log, genesis, until=head)
         trust = await seal_trust(log, probe, check=False)
     if trust.positions:
-        fold, why = await _replay(log, genesis, head, trust)
+        fold, why = await _replay(log, genesis, head, trust, observer)
         if why is None:
             return Replayed(fold, True, None, acknowledged_skips(trust.rejected))
-        fold, _ = await _replay(log, genesis, head, SealTrust())
+        fold, _ = await _replay(log, genesis, head, SealTrust(), observer)
         return Replayed(fold, False, why)
-    fold, _ = await _replay(log, genesis, head, trust)
+    fold, _ = await _replay(log, genesis, head, trust, observer)
     return Replayed(fold, False)
 
 
 async def _replay(
-    log: EventLog, genesis: PublicKey, head: dict[int, int], trust: SealTrust
+    log: EventLog,
+    genesis: PublicKey,
+    head: dict[int, int],
+    trust: SealTrust,
+    observer: Callable[[], Observer] | None = None,
 ) -> tuple[LedgerFold, str | None]:
     """One replay; with a seal, stops at the first divergence from its digests and says so."""
     fold = await registry_fold(log, genesis, until=head)
@@ -79,6 +101,8 @@ async def _replay(
     sealed_at = sealed.get
     rejected_at = rejected.get
     apply_sealed, apply = fold.apply_sealed, fold.apply
+    observe = observer() if observer is not None else None
+    loads = orjson.loads
     with without_cyclic_gc():
         async with contextlib.aclosing(_batches(log, head, 5000)) as batches:
             async for batch in batches:
@@ -92,10 +116,20 @@ async def _replay(
                             return fold, why
                     if rec.stream == REGISTRY_STREAM:
                         continue
-                    if below:
-                        apply_sealed(rec, h, rejected_at((rec.partition, rec.offset)))
+                    if observe is None:
+                        if below:
+                            apply_sealed(rec, h, rejected_at((rec.partition, rec.offset)))
+                        else:
+                            apply(rec, record_hash=h)
+                    elif below:
+                        env = loads(rec.record)
+                        observe(
+                            rec,
+                            env,
+                            apply_sealed(rec, h, rejected_at((rec.partition, rec.offset)), env),
+                        )
                     else:
-                        apply(rec, record_hash=h)
+                        observe(rec, None, apply(rec, record_hash=h))
     if check is not None:
         why = check.unreached()
         if why is not None:

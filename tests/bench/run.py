@@ -42,6 +42,7 @@ from tests.bench import (
     store_query,
     timers,
 )
+from tests.bench import report as report_bench
 from tests.bench.common import BENCH_DIR, Row, Workspace, cores, fstype
 
 GROUPS = (
@@ -59,6 +60,7 @@ GROUPS = (
     "timers",
     "duplicates",
     "dispatch",
+    "report",
 )
 # Groups that need no signed corpus: with only these, none is built.
 CORPUS_FREE = frozenset(
@@ -367,6 +369,10 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
                 )
             finally:
                 reads.close()
+
+        if "report" in args.only:  # `ledger report` beside raw read-and-decode
+            rows += await report_bench.rows(log, c, ws, args.repeat, sealed, say)
+            sealed = True
 
         bootstrap = os.environ.get("LEDGER_TEST_KAFKA_BOOTSTRAP")
         if "kafka" in args.only and not bootstrap:

@@ -1,0 +1,227 @@
+"""Oversight's live read model of the rates: one document per case (``rate_items``) holding
+every cohort item with the log time of each fact about it, so that any period's figures can be
+read as of its end (README "Rates"; the definitions).
+
+Written separately from the independent fold of ``ledger report`` (``shared/reports/rates.py``),
+which must agree with it: this side records histories as events arrive and evaluates them per
+period at query time; the fold replays the period's events and stops at its end. Nothing here
+is a counter: a period's figures are a query over the per-case documents.
+
+An item: ``unit``, ``round``, ``dues`` (every due time it had: ``{t: log time, due: µs,
+event}``, the first one when it was made), ``{t, event}`` (or None) for its first reply, first
+resolution claim, resolution, deemed-done, reopen and buck-passing flag, and ``released`` (log
+time of the granted return that released it). A score: ``{t, rating, units, event}``. (No
+arrays inside arrays: the stores refuse them.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from shared.readside.case_table import CaseTable, Rule
+from shared.readside.projection import Accepted
+from shared.rules.act import micros
+from shared.store.port import ASC, Doc, DocumentStore
+
+RATE_ITEMS = "rate_items"
+SUPERVISOR_BASES = ("anonymous", "inspection_opened", "no_answer_in_time")
+_FACTS = ("reply", "claim", "resolved", "deemed", "reopened", "flagged")
+
+
+def _at(e: Accepted) -> dict[str, Any]:
+    return {"t": e.log_time, "event": e.id}
+
+
+def _current(doc: Doc) -> list[dict[str, Any]]:
+    return [i for i in doc["items"] if i["round"] == doc["round"] and i["released"] is None]
+
+
+def _item_of(doc: Doc, unit: str) -> dict[str, Any] | None:
+    return next((i for i in _current(doc) if i["unit"] == unit), None)
+
+
+def _open_round(doc: Doc, units: Iterable[tuple[str, str]], e: Accepted) -> None:
+    doc["round"] += 1
+    fresh = [
+        {
+            "unit": u,
+            "round": doc["round"],
+            "dues": [{"t": e.log_time, "due": micros(due), "event": e.id}],
+            "released": None,
+        }
+        | {f: None for f in _FACTS}
+        for u, due in units
+    ]
+    doc["items"] = [*doc["items"], *fresh]
+
+
+def _assigned(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    doc["lead"] = d["lead_unit"]
+    _open_round(
+        doc, [(d["lead_unit"], d["due_at"]), *((u["unit"], u["due_at"]) for u in d["co_units"])], e
+    )
+
+
+def _return_ruled(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    if not d["granted"]:
+        return
+    for item in _current(doc):
+        if d["unit"] == doc["lead"] or item["unit"] == d["unit"]:
+            item["released"] = e.log_time
+
+
+def _due_moved(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    if not d.get("granted", True) or not d.get("due_at"):
+        return
+    item = _item_of(doc, d["unit"])
+    if item is not None:
+        item["dues"] = [*item["dues"], {"t": e.log_time, "due": micros(d["due_at"]), "event": e.id}]
+
+
+def _first(fact: str) -> Rule:
+    def rule(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+        item = _item_of(doc, d["unit"])
+        if item is not None and item[fact] is None:
+            item[fact] = _at(e)
+
+    return rule
+
+
+def _resolve(doc: Doc, e: Accepted) -> None:
+    for item in _current(doc):
+        if item["deemed"] is None and item["resolved"] is None:
+            item["resolved"] = _at(e)
+
+
+def _confirmed(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    _resolve(doc, e)
+
+
+def _closed(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    if d["basis"] in SUPERVISOR_BASES:
+        _resolve(doc, e)
+
+
+def _reopened(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    for item in _current(doc):
+        if item["reopened"] is None:
+            item["reopened"] = _at(e)
+    _open_round(doc, [(u["unit"], u["due_at"]) for u in d["units"]], e)
+
+
+def _flagged(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    for item in doc["items"]:
+        if item["unit"] in d["units"] and item["flagged"] is None:
+            item["flagged"] = _at(e)
+
+
+def _rated(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    units = [i["unit"] for i in _current(doc)]
+    score = {"t": e.log_time, "rating": d["rating"], "units": units, "event": e.id}
+    doc["scores"] = [*doc["scores"], score]
+
+
+RULES: dict[str, Rule] = {
+    "ledger.dispatch.assigned.v1": _assigned,
+    "ledger.dispatch.return_ruled.v1": _return_ruled,
+    "ledger.dispatch.due_confirmed.v1": _due_moved,
+    "ledger.handling.extension_ruled.v1": _due_moved,
+    "ledger.handling.replied.v1": _first("reply"),
+    "ledger.handling.resolution_claimed.v1": _first("claim"),
+    "ledger.dispatch.deemed_done.v1": _first("deemed"),
+    "ledger.complainant.confirmed.v1": _confirmed,
+    "ledger.handling.closed.v1": _closed,
+    "ledger.handling.reopened.v1": _reopened,
+    "ledger.dispatch.buck_passing_flagged.v1": _flagged,
+    "ledger.complainant.satisfaction_rated.v1": _rated,
+}
+
+
+class RateItems(CaseTable):
+    """The Projection for ``rate_items`` (see the module docstring)."""
+
+    name = "rate_items"
+    collection = RATE_ITEMS
+    rules = RULES
+
+    def fresh(self) -> Doc:
+        return {"lead": None, "round": 0, "items": [], "scores": []}
+
+
+# -- a period's figures, as of its end ---------------------------------------------------------
+
+Figures = dict[str, dict[str, tuple[int, int]]]
+
+
+def _by(fact: Mapping[str, Any] | None, end: int) -> bool:
+    return fact is not None and fact["t"] < end
+
+
+def figures_of(docs: Iterable[Doc], start: int, end: int) -> Figures:
+    """Every unit's numerators and denominators for the period [start, end), read from the
+    per-case documents as they stood at ``end`` (pure)."""
+    counts: dict[str, dict[str, list[int]]] = {}
+
+    def unit_row(unit: str) -> dict[str, list[int]]:
+        return counts.setdefault(
+            unit,
+            {
+                f: [0, 0]
+                for f in (
+                    "buck_passing",
+                    "deemed_done",
+                    "overdue",
+                    "reopened",
+                    "reply",
+                    "resolution",
+                    "satisfaction",
+                )
+            },
+        )
+
+    for doc in docs:
+        for item in doc["items"]:
+            dues = [d["due"] for d in item["dues"] if d["t"] < end]
+            if not dues or (item["released"] is not None and item["released"] < end):
+                continue
+            due = dues[-1]
+            if not start <= due < end:
+                continue
+            row = unit_row(item["unit"])
+            reply, claim = item["reply"], item["claim"]
+            hits = {
+                "reply": reply is not None and reply["t"] <= due,
+                "overdue": not (claim is not None and claim["t"] <= due),
+                "resolution": _by(item["resolved"], end),
+                "deemed_done": _by(item["deemed"], end),
+                "reopened": _by(item["reopened"], end),
+                "buck_passing": _by(item["flagged"], end),
+            }
+            for figure, hit in hits.items():
+                row[figure][0] += hit
+                row[figure][1] += 1
+        for score in doc["scores"]:
+            if start <= score["t"] < end:
+                for unit in score["units"]:
+                    sat = unit_row(unit)["satisfaction"]
+                    sat[0] += score["rating"] >= 4
+                    sat[1] += 1
+    return {
+        unit: {f: (n, d) for f, (n, d) in sorted(row.items())}
+        for unit, row in sorted(counts.items())
+    }
+
+
+async def live_figures(store: DocumentStore, start: int, end: int) -> Figures:
+    """The period's figures from the live read model (read a page of documents at a time)."""
+    docs: list[Doc] = []
+    last: str | None = None
+    while True:
+        page = await store.find(
+            RATE_ITEMS, {"_id": {"$gt": last}} if last else None, sort=[("_id", ASC)], limit=1000
+        )
+        if not page:
+            return figures_of(docs, start, end)
+        docs.extend(page)
+        last = page[-1]["_id"]
