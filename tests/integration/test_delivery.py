@@ -1,0 +1,215 @@
+"""Replies out to every complainant of a case, on a real SQLite log with a real SMTP server
+(aiosmtpd): one case with its own e-mail complaint and two gathered duplicates (a phone call, a
+letter) and a platform complaint; the unit's reply and the closing finding reach each on their
+channel — exactly one e-mail to the right address, one call-list row, one letter, one platform
+line — each recorded once as ``complaint.delivered`` naming channel and cause and no address;
+a rerun delivers nothing new; a worker killed (SIGKILL) before it records the events and
+restarted delivers each once, and the chosen crash side (after the SMTP server took a message,
+before its row is marked) repeats that e-mail with the same Message-ID."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from services.intake.delivery import CONTEST, delivery_id
+from services.intake.delivery_channels import OUTBOX, DeliverySettings, Outbox
+from services.intake.delivery_worker import Delivery
+from services.intake.vault_content import Identity
+from shared.durable import open_durable
+from shared.events.catalog import DeliveryChannel
+from shared.ledger.deployments import spec
+from shared.log.port import read_all
+from tests.conftest import REPO, settings_env
+from tests.delivery_support import Filed, Mailbox, World, open_world, smtp_server
+from tests.screening_support import eventually
+from tests.timer_logs import judged, of_type
+
+DELIVERED = "ledger.complaint.delivered.v1"
+EMAIL = "complainant-a@example.cn"
+PHONE = "13812345678"
+ADDRESS = "广州市越秀区东风中路 100 号"
+REPLY = "经办人王建国已于 11 月 20 日约谈窗口负责人，恢复正常排班。"
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    w = await open_world(tmp_path / "var")
+    try:
+        yield w
+    finally:
+        await w.log.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    with smtp_server() as server:
+        yield server
+
+
+async def a_case(world: World) -> dict[str, Filed]:
+    """Own complaint by e-mail; duplicates by phone and by letter gathered in; a platform's."""
+    mail = await world.file("email", Identity(email=EMAIL, contact=EMAIL))
+    phone = await world.file("phone", Identity(name="李四", phone=PHONE))
+    letter = await world.file("letter", Identity(name="张三", address=ADDRESS, phone="13900000001"))
+    platform = await world.file(
+        "online_platform", Identity(contact="13900000002"), platform="人民网"
+    )
+    for dup in (phone, letter, platform):
+        await world.gather(mail, dup)
+    await world.assign(mail)
+    return {"email": mail, "phone": phone, "letter": letter, "platform": platform}
+
+
+def config(port: int) -> DeliverySettings:
+    return DeliverySettings(poll_seconds=0.05, smtp_host="127.0.0.1", smtp_port=port)
+
+
+@asynccontextmanager
+async def worker(world: World, port: int) -> AsyncIterator[Delivery]:
+    d = Delivery(world.settings, "intake", spec("intake").deployment, config(port))
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run(stop))
+    try:
+        await asyncio.wait_for(d.caught_up.wait(), 60)
+        yield d
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 60)
+
+
+async def delivered(world: World) -> list[dict]:
+    events, refused = of_type(await judged(world.log, world.settings), DELIVERED)
+    return [e for _, e in events]
+
+
+async def count_delivered(world: World, n: int) -> bool:
+    return len(await delivered(world)) >= n
+
+
+async def outbox_rows(world: World) -> list:
+    store = await open_durable(world.settings, "intake")
+    try:
+        return await Outbox(store).rows(*DeliveryChannel)
+    finally:
+        await store.close()
+
+
+async def test_a_reply_and_the_finding_reach_every_linked_complainant_once(
+    world: World, smtp: tuple[Mailbox, int]
+) -> None:
+    box, port = smtp
+    cases = await a_case(world)
+    await world.reply(cases["email"], REPLY)
+    async with worker(world, port):
+        await eventually(lambda: count_delivered(world, 4))
+    events = await delivered(world)
+    by_no = {e["data"]["complaint_no"]: e for e in events}
+    assert {by_no[f.number]["data"]["channel"] for f in cases.values()} == {
+        "email",
+        "phone",
+        "letter",
+        "online_platform",
+    }
+    assert by_no[cases["phone"].number]["data"]["channel"] == "phone"
+    assert by_no[cases["letter"].number]["data"]["channel"] == "letter"
+    assert all(e["subject"] == cases["email"].case for e in events)  # on the case replied
+    assert all(e["data"]["what"] == "reply" for e in events)
+    [reply_cause] = {e["data"]["cause"] for e in events}
+    for f in cases.values():
+        assert by_no[f.number]["id"] == delivery_id(reply_cause, f.number)
+    # Exactly one e-mail, to the e-mail complainant, with the reply redacted.
+    assert len(box.messages) == 1 and box.recipients == [[EMAIL]]
+    [mail] = box.messages
+    body = mail.get_payload(decode=True).decode()
+    assert "恢复正常排班" in body and "王建国" not in body
+    assert mail["Message-ID"].startswith(f"<{by_no[cases['email'].number]['id']}@")
+    rows = await outbox_rows(world)
+    assert sorted(r.channel.value for r in rows) == ["email", "letter", "online_platform", "phone"]
+    assert all(r.sent for r in rows)
+    # The unit never learns who complained: no address, number or name in the log.
+    raw = b"".join([rec.record async for rec in read_all(world.log)])
+    for value in (EMAIL, PHONE, ADDRESS, "李四", "张三"):
+        assert value.encode() not in raw
+    # A rerun delivers nothing new.
+    async with worker(world, port) as again:
+        await asyncio.sleep(0.5)
+        assert again.waiting == {}
+    assert len(await delivered(world)) == 4 and len(box.messages) == 1
+    # The closing finding, with how to contest it, reaches each again (its own cause).
+    await world.claim(cases["email"])
+    await world.confirm(cases["email"])
+    await world.close(cases["email"])
+    async with worker(world, port):
+        await eventually(lambda: count_delivered(world, 8))
+    closures = [e for e in await delivered(world) if e["data"]["what"] == "closure"]
+    assert len(closures) == 4 and len(box.messages) == 2
+    assert CONTEST in box.messages[1].get_payload(decode=True).decode()
+
+
+def _standalone(world: World, port: int, crash_at: str | None) -> subprocess.Popen[bytes]:
+    env = settings_env(world.settings)
+    env.update(
+        {
+            "LEDGER_DEPLOYMENT": "intake",
+            "LEDGER_DELIVERY_POLL_SECONDS": "0.05",
+            "LEDGER_DELIVERY_SMTP_HOST": "127.0.0.1",
+            "LEDGER_DELIVERY_SMTP_PORT": str(port),
+        }
+    )
+    env.pop("LEDGER_CRASH_AT", None)
+    if crash_at is not None:
+        env["LEDGER_CRASH_AT"] = crash_at
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.intake.delivery_worker"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+async def _run_until(world: World, port: int, n: int) -> None:
+    proc = _standalone(world, port, None)
+    try:
+        await eventually(lambda: count_delivered(world, n), 120)
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(60)
+
+
+@pytest.mark.parametrize(
+    ("crash_at", "mails"),
+    [
+        ("delivery_before_event:1", 1),  # rows and e-mail done, events not: none repeated
+        ("delivery_after_send_before_mark:1", 2),  # the chosen side: the e-mail once more
+    ],
+)
+async def test_killed_and_restarted_each_delivery_is_recorded_once(
+    world: World, smtp: tuple[Mailbox, int], crash_at: str, mails: int
+) -> None:
+    box, port = smtp
+    cases = await a_case(world)
+    await world.reply(cases["email"], REPLY)
+    first = _standalone(world, port, crash_at)
+    assert first.wait(120) == -signal.SIGKILL, first.communicate()[1].decode()[-3000:]
+    assert await delivered(world) == []  # killed before any event
+    await _run_until(world, port, 4)
+    await asyncio.sleep(0.3)
+    events = await delivered(world)
+    assert len(events) == 4 and len({e["id"] for e in events}) == 4
+    assert len(box.messages) == mails
+    assert len({m["Message-ID"] for m in box.messages}) == 1  # a repeat is the same message
+    store = await open_durable(world.settings, "intake")
+    try:
+        assert len(await store.scan(OUTBOX)) == 4
+    finally:
+        await store.close()
