@@ -18,8 +18,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
+from services.intake.app import create as create_intake
 from services.intake.delivery import CONTEST, delivery_id
 from services.intake.delivery_channels import OUTBOX, DeliverySettings, Outbox
 from services.intake.delivery_worker import Delivery
@@ -30,8 +33,11 @@ from shared.ledger.deployments import spec
 from shared.log.port import read_all
 from tests.conftest import REPO, settings_env
 from tests.delivery_support import Filed, Mailbox, World, open_world, smtp_server
+from tests.integration.test_case_life import follow_up, form_token
+from tests.samples import HANDLER
 from tests.screening_support import eventually
 from tests.timer_logs import judged, of_type
+from tests.web_fixtures import assert_problem, client
 
 DELIVERED = "ledger.complaint.delivered.v1"
 EMAIL = "complainant-a@example.cn"
@@ -42,7 +48,7 @@ REPLY = "经办人王建国已于 11 月 20 日约谈窗口负责人，恢复正
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
-    w = await open_world(tmp_path / "var")
+    w = await open_world(tmp_path / "var", public_rate_limit="1000/minute")
     try:
         yield w
     finally:
@@ -87,7 +93,7 @@ async def worker(world: World, port: int) -> AsyncIterator[Delivery]:
 
 
 async def delivered(world: World) -> list[dict]:
-    events, refused = of_type(await judged(world.log, world.settings), DELIVERED)
+    events, _ = of_type(await judged(world.log, world.settings), DELIVERED)
     return [e for _, e in events]
 
 
@@ -186,6 +192,7 @@ async def _run_until(world: World, port: int, n: int) -> None:
         proc.wait(60)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("crash_at", "mails"),
     [
@@ -213,3 +220,79 @@ async def test_killed_and_restarted_each_delivery_is_recorded_once(
         assert len(await store.scan(OUTBOX)) == 4
     finally:
         await store.close()
+
+
+# -- the status page and the score, through HTTP on the intake app -----------------------------
+
+
+async def _page(app: FastAPI, world: World, citizen: httpx.AsyncClient, f: Filed) -> str:
+    """The status page once intake's read model holds the log as it is now."""
+    served = app.state.ledger.served
+    assert await served.wait_for(await world.log.head(), 30)
+    r = await follow_up(citizen, complaint_no=f.number, code=f.code)
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+async def test_the_status_page_shows_only_what_is_safe_and_takes_one_score(world: World) -> None:
+    cases = await a_case(world)
+    mail, phone = cases["email"], cases["phone"]
+    staff_phone = "13700001111"
+    await world.reply(mail, REPLY + f"如有疑问请致电 {staff_phone}。")
+    app = create_intake(world.settings)
+    async with app.router.lifespan_context(app), client(app) as citizen:
+        # A gathered duplicate's complainant follows the case it was gathered into.
+        page = await _page(app, world, citizen, phone)
+        assert "恢复正常排班" in page
+        assert "办理中" in page and phone.number in page
+        for secret in ("王建国", staff_phone, "H001", HANDLER, PHONE, "李四", EMAIL):
+            assert secret not in page
+        early = await follow_up(
+            citizen, complaint_no=phone.number, code=phone.code, action="rate", rating="4"
+        )
+        assert early.status_code == 409  # no outcome yet
+        await world.claim(mail)
+        await world.confirm(mail)
+        await world.close(mail)
+        page = await _page(app, world, citizen, phone)
+        assert "属实" in page and CONTEST in page and 'name="rating"' in page
+        head = await world.log.head()
+        for bad in ({"rating": "6"}, {"rating": "0"}, {"rating": "很好"}, {}):
+            r = await follow_up(
+                citizen, complaint_no=phone.number, code=phone.code, action="rate", **bad
+            )
+            assert r.status_code == 422, (bad, r.status_code)
+            assert "很好" not in r.text
+        token = await form_token(citizen, "/public/follow-up")
+        fields = {"complaint_no": phone.number, "code": phone.code, "action": "rate"}
+        r = await citizen.post(
+            "/public/follow-up",
+            data={"csrf_token": token, **fields, "rating": "6"},
+            headers={"accept": "application/json"},
+        )
+        problem = assert_problem(r, 422, "validation")
+        assert "6" not in str(problem.get("errors", ""))  # never echoes the value
+        wrong = await follow_up(
+            citizen,
+            complaint_no=phone.number,
+            code="0000-0000-0000-0000",
+            action="rate",
+            rating="4",
+        )
+        assert wrong.status_code == 404
+        assert await world.log.head() == head  # bad input wrote nothing
+        r = await follow_up(
+            citizen, complaint_no=phone.number, code=phone.code, action="rate", rating="4"
+        )
+        assert r.status_code == 200 and "您的满意度评价已记录" in r.text
+        again = await follow_up(
+            citizen, complaint_no=phone.number, code=phone.code, action="rate", rating="5"
+        )
+        assert again.status_code == 409
+    events, refused = of_type(
+        await judged(world.log, world.settings), "ledger.complainant.satisfaction_rated.v1"
+    )
+    assert refused == 0
+    [(_, rated)] = events
+    assert rated["subject"] == mail.case
+    assert rated["data"] == {"complaint_no": phone.number, "rating": 4}
