@@ -10,6 +10,8 @@ before its row is marked) repeats that e-mail with the same Message-ID."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import os
 import signal
 import subprocess
@@ -31,13 +33,15 @@ from shared.durable import open_durable
 from shared.events.catalog import DeliveryChannel
 from shared.ledger.deployments import spec
 from shared.log.port import read_all
+from shared.web.demo_operators import demo_staff_id
+from shared.web.roles import Role
 from tests.conftest import REPO, settings_env
 from tests.delivery_support import Filed, Mailbox, World, open_world, smtp_server
 from tests.integration.test_case_life import follow_up, form_token
 from tests.samples import HANDLER
 from tests.screening_support import eventually
 from tests.timer_logs import judged, of_type
-from tests.web_fixtures import assert_problem, client
+from tests.web_fixtures import assert_problem, client, sign_in_page
 
 DELIVERED = "ledger.complaint.delivered.v1"
 EMAIL = "complainant-a@example.cn"
@@ -145,6 +149,24 @@ async def test_a_reply_and_the_finding_reach_every_linked_complainant_once(
     raw = b"".join([rec.record async for rec in read_all(world.log)])
     for value in (EMAIL, PHONE, ADDRESS, "李四", "张三"):
         assert value.encode() not in raw
+    # The clerks' lists and the platform's file, over HTTP (contacts from the vault).
+    app = create_intake(world.settings)
+    async with app.router.lifespan_context(app), client(app) as clerk:
+        await sign_in_page(clerk, app, demo_staff_id(Role.INTAKE_CLERK))
+        calls = await clerk.get("/deliveries/calls", headers={"accept": "text/html"})
+        assert calls.status_code == 200 and PHONE in calls.text
+        assert calls.text.count('class="case-no"') == 1
+        text = (await clerk.get("/deliveries/calls.csv")).text.lstrip("\ufeff")
+        rows = list(csv.reader(io.StringIO(text)))
+        assert len(rows) == 2 and rows[1][:3] == [cases["phone"].number, PHONE, "李四"]
+        letters = await clerk.get("/deliveries/letters", headers={"accept": "text/html"})
+        assert ADDRESS in letters.text and letters.text.count("letter-sheet") == 1
+        sent = await clerk.get("/deliveries/platform.jsonl", params={"platform": "人民网"})
+        [line] = sent.text.splitlines()
+        assert cases["platform"].number in line and "13900000002" not in line
+        async with client(app) as anonymous:  # not signed in: the sign-in gate answers
+            r = await anonymous.get("/deliveries/calls.csv")
+            assert r.status_code in (302, 303, 401) and PHONE not in r.text
     # A rerun delivers nothing new.
     async with worker(world, port) as again:
         await asyncio.sleep(0.5)
