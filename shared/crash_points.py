@@ -13,7 +13,11 @@ COMMAND_POINTS = (
     "after_append_before_answer",  # appended, not yet answered
     "after_vault_before_append",  # intake's vault entry written, the complaint not yet appended
 )
-POINTS = frozenset((*PROJECTOR_POINTS, *COMMAND_POINTS))
+DELIVERY_POINTS = (
+    "delivery_after_send_before_mark",  # the SMTP server took the e-mail, its row not marked
+    "delivery_before_event",  # a cause's deliveries done, their events not yet appended
+)
+POINTS = frozenset((*PROJECTOR_POINTS, *COMMAND_POINTS, *DELIVERY_POINTS))
 
 
 def plan() -> tuple[str, int] | None:

@@ -13,6 +13,8 @@ from services.intake.projection import COMPLAINTS
 from services.intake.proof import proven_complaint
 from services.intake.receipt import file_complaint
 from services.intake.receiving import settle
+from services.intake.satisfaction import rate
+from services.intake.status_page import holding_case, status_context
 from shared.events.catalog import ScreeningOutcome
 from shared.readside.projections.case_summary import CASES
 from shared.store.port import Doc
@@ -24,7 +26,7 @@ from shared.web.idempotency import command
 from shared.web.identity import Operator
 from shared.web.page_commands import back_to, page_command
 from shared.web.pages import NavItem
-from shared.web.problems import CONFLICT, NOT_FOUND, ProblemError
+from shared.web.problems import CONFLICT, NOT_FOUND, VALIDATION, ProblemError
 from shared.web.public_kit import public_form, public_page, render_form
 from shared.web.read_your_writes import FreshRead
 from shared.web.roles import Role
@@ -145,10 +147,12 @@ async def follow_up(
     request: Request,
     complaint_no: Annotated[str, Form(pattern=commands.COMPLAINT_NO_PATTERN)],
     code: Annotated[str, Form(min_length=1, max_length=40)],
-    action: Annotated[Literal["status", "confirm", "dispute"], Form()] = "status",
+    action: Annotated[Literal["status", "confirm", "dispute", "rate"], Form()] = "status",
     reason: Annotated[commands.DisputeReason, Form()] = commands.DisputeReason.not_resolved,
+    rating: Annotated[int | None, Form(ge=1, le=5)] = None,
 ) -> Response:
-    """查询进度 / 确认已解决 / 提出异议, with the complaint number and the tracking code."""
+    """查询进度 / 确认已解决 / 提出异议 / 满意度评价, with the complaint number and the tracking
+    code (a gathered duplicate's on the case it was gathered into: ``status_page``)."""
     ctx = get_context(request)
     doc = await proven_complaint(request, complaint_no, code)
     if doc is None:
@@ -159,8 +163,13 @@ async def follow_up(
             {"error": "投诉编号或查询码不正确"},
             status_code=404,
         )
-    case_id = str(doc["_id"])
+    store = await read_store(request)
+    case_id = await holding_case(store, doc)
     done: str | None = None
+    if action == "rate" and rating is None:
+        raise ProblemError(
+            VALIDATION, "请选择 1 至 5 分的满意度评价", extensions={"reason": "rating_missing"}
+        )
     if action != "status":
         who = doc.get("complainant")
         if not who:
@@ -174,21 +183,19 @@ async def follow_up(
         if action == "confirm":
             await ledger.run(case_id, lambda st: commands.confirm(st, complaint_no, str(who)))
             done = "confirmed"
+        elif action == "rate":
+            score = int(rating or 0)
+            await ledger.run(case_id, lambda st: rate(st, complaint_no, str(who), score))
+            done = "rated"
         else:
             await ledger.run(
                 case_id, lambda st: commands.dispute(st, complaint_no, str(who), reason)
             )
             done = "disputed"
-    case = await (await read_store(request)).get(CASES, case_id) or {}
-    return ctx.pages.render(
+    shown = await status_context(store, doc, case_id)
+    return render_form(
         request,
         "public_follow_up_result.html",
-        {
-            "complaint_no": complaint_no,
-            "status": case.get("status"),
-            "due_at": case.get("due_at"),
-            "answer": doc.get("answer"),
-            "done": done,
-            "reasons": commands.DISPUTE_REASONS,
-        },
+        FOLLOW_UP_FORM,
+        {**shown, "done": done, "reasons": commands.DISPUTE_REASONS},
     )

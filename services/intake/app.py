@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from services.intake import (
     api,
     clerk_pages,
+    delivery_pages,
+    delivery_worker,
     duplicate_review,
     import_api,
     internal,
@@ -51,10 +53,12 @@ SERVICE = ServiceDeclaration(
         import_api.router,
         screening.router,
         duplicate_review.router,
+        delivery_worker.router,
+        delivery_pages.router,
     ],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
-    nav=(*api.NAV, *mail_api.NAV, *import_api.NAV, duplicate_review.NAV),
+    nav=(*api.NAV, *mail_api.NAV, *import_api.NAV, duplicate_review.NAV, *delivery_pages.NAV),
     public_nav=[
         NavItem("我要投诉", "/public/complaint"),
         NavItem("投诉查询与确认", "/public/follow-up"),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.intake import scope
+from services.intake.status_projection import CaseStatus
 from shared.readside.case_table import CaseTable, Rule
 from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
@@ -125,4 +126,4 @@ class IntakeComplaints(CaseTable):
         return _fresh()
 
 
-PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), IntakeComplaints())
+PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), IntakeComplaints(), CaseStatus())

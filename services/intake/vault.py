@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -39,6 +40,7 @@ from shared.web.problems import LEDGER_UNAVAILABLE, ProblemError
 VAULT = "vault"
 VIEWS = "vault_views"
 APP_STATE = "intake_vault"
+KEY_FILE_STATE = "intake_vault_key_file"
 
 
 def _aad(case: str) -> bytes:
@@ -126,7 +128,10 @@ async def vault_of(request: Request) -> Vault:
     ctx = get_context(request)
     if ctx.durable is None:
         raise ProblemError(LEDGER_UNAVAILABLE, "保管库暂不可用")
-    path = VaultSettings().key_file(ctx.settings.var_dir, ctx.service)
+    path: Path | None = getattr(request.app.state, KEY_FILE_STATE, None)
+    if path is None:  # the settings are read once: reading them costs ms (env and .env file)
+        path = VaultSettings().key_file(ctx.settings.var_dir, ctx.service)
+        setattr(request.app.state, KEY_FILE_STATE, path)
     cached: tuple[int, VaultKeys] | None = getattr(request.app.state, APP_STATE, None)
     stamp = os.stat(path).st_mtime_ns if path.exists() else -1
     if cached is None or cached[0] != stamp:

@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,9 @@ class SigningKey:
         return self.public.kid
 
     def sign(self, message: bytes) -> str:
-        return b64u(self._private.sign(message))
+        sig = b64u(self._private.sign(message))
+        _signed_here(sig, self.public.raw, message)
+        return sig
 
     def raw(self) -> bytes:
         return self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
@@ -109,7 +112,27 @@ class SigningKey:
         return cls.from_raw(unb64u(path.read_text().strip()))
 
 
+# Signatures this process made, to skip verifying them again (a writer checks its record
+# before appending, reads it back, and its projector judges it: three verifications of bytes
+# it signed itself). Keyed by the signature; the entry holds the public key and the message's
+# SHA-256, so only the very bytes signed here, under that key, skip the check. Ed25519 is
+# deterministic: anything else is verified as before. Bounded, oldest dropped first.
+SIGNED_HERE_MAX = 65_536
+_SIGNED_HERE: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
+
+
+def _signed_here(sig: str, public_raw: bytes, message: bytes) -> None:
+    _SIGNED_HERE[sig] = (public_raw, hashlib.sha256(message).digest())
+    if len(_SIGNED_HERE) > SIGNED_HERE_MAX:
+        _SIGNED_HERE.popitem(last=False)
+
+
 def verify(public: Ed25519PublicKey, message: bytes, sig: str) -> bool:
+    mine = _SIGNED_HERE.get(sig)
+    if mine is not None:
+        raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        if mine == (raw, hashlib.sha256(message).digest()):
+            return True
     try:
         public.verify(unb64u(sig), message)
     except (InvalidSignature, ValueError):
