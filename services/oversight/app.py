@@ -6,7 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.oversight import api, projection, scheduler
+from services.oversight import api, dashboard, dashboard_gauges, projection, scheduler
+from services.oversight.dashboard_projection import DashboardCases
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -35,8 +36,14 @@ SERVICE = ServiceDeclaration(
         ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
     ),
     port=8003,
-    routers=[api.router, api.home, scheduler.router],  # the scheduler runs while the app runs
-    projections=projection.PROJECTIONS,
+    routers=[
+        api.router,
+        api.home,
+        scheduler.router,  # the scheduler runs while the app runs
+        dashboard.router,
+        dashboard_gauges.router,  # the domain gauges count while the app runs
+    ],
+    projections=(*projection.PROJECTIONS, DashboardCases()),
     pages=Path(__file__).parent / "pages",
     nav=api.NAV,
 )
