@@ -6,7 +6,8 @@ The dashboard: the cases by state, the units with overdue cases, and one tab at 
 chosen), 已督办 (escalated, by today's level), 待投诉人确认 (the lead claimed resolution),
 投诉人不认可 (disputed), 已确认待办结 (confirmed, awaiting a supervisor's closure) — filtered
 by lead unit, category, status, escalation level and due window, twenty rows a page, each tab
-with its count. Paging is by key (``after`` / ``before`` the last row's tab key), each tab's
+with its count. Paging is by key (``after_key`` / ``before_key``: a row's tab key; ``after`` is the
+read-your-writes position), each tab's
 list one indexed range on both stores (``dashboard_projection.py``). Without a tab: the
 overdue, the claimed and the confirmed lists.
 
@@ -25,6 +26,7 @@ from starlette.responses import Response
 
 from services.oversight.dashboard_projection import (
     DASHBOARD,
+    IN_TAB,
     TABS,
     tab_key,
     time_bound,
@@ -90,7 +92,7 @@ class DashboardFilters:
             key["$gt"] = after
         if before:
             key["$lt"] = before
-        q: dict[str, Any] = {tab_key(tab): key or {"$ne": None}}
+        q: dict[str, Any] = {tab_key(tab): key or IN_TAB}
         if self.unit:
             q["lead_unit"] = self.unit
         if self.category:
@@ -120,15 +122,16 @@ async def tab_page(
     *,
     after: str = "",
     before: str = "",
+    size: int = PAGE_SIZE,
 ) -> dict[str, Any]:
     """One page of a tab by key: the rows after ``after`` (or before ``before``), by due time,
     and whether there is a page on either side."""
     key = tab_key(tab)
     q = filters.query(tab, now_micros, after=after, before=before)
     direction = DESC if before else ASC
-    rows = await store.find(DASHBOARD, q, sort=[(key, direction)], limit=PAGE_SIZE + 1)
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    rows = await store.find(DASHBOARD, q, sort=[(key, direction)], limit=size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
     if before:
         rows.reverse()
     return {
@@ -164,8 +167,8 @@ async def dashboard(
     status: StatusFilter = "",
     level: LevelFilter = "",
     window: WindowFilter = "",
-    after: KeyCursor = "",
-    before: KeyCursor = "",
+    after_key: KeyCursor = "",
+    before_key: KeyCursor = "",
     operator: Operator = Depends(page(Role.SUPERVISOR)),
 ) -> Response:
     """督办总览 (see the module docstring)."""
@@ -179,7 +182,7 @@ async def dashboard(
         int(window) if window else None,
     )
     if tab:
-        lists = [await tab_page(store, tab, filters, now, after=after, before=before)]
+        lists = [await tab_page(store, tab, filters, now, after=after_key, before=before_key)]
     else:
         lists = [await tab_page(store, t, filters, now) for t in DEFAULT_TABS]
     by_status = await store.grouped_count(DASHBOARD, "status")

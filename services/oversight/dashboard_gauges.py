@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from services.oversight.dashboard_projection import DASHBOARD, tab_key
+from services.oversight.dashboard_projection import DASHBOARD, IN_TAB, tab_key
 from shared.readside.follower import running
 from shared.store.port import DocumentStore
 
@@ -41,7 +41,7 @@ async def count_cases(store: DocumentStore) -> CaseCounts:
     by_level = await store.grouped_count(DASHBOARD, "escalation", {"open": True})
     return CaseCounts(
         open=sum(by_level.values()),
-        overdue=await store.count(DASHBOARD, {tab_key("overdue"): {"$ne": None}}),
+        overdue=await store.count(DASHBOARD, {tab_key("overdue"): IN_TAB}),
         escalated={int(k): n for k, n in by_level.items() if isinstance(k, int) and k > 0},
     )
 

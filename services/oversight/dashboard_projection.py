@@ -38,6 +38,11 @@ KEY_DIGITS = 20
 _SUMMARY = CaseSummary()
 
 
+IN_TAB = {"$gt": ""}
+"""A case in the tab: its key is a string (SQLite plans ``IS NOT NULL`` on an expression as a
+full scan; a range it serves from the index)."""
+
+
 def tab_key(tab: str) -> str:
     return f"k_{tab}"
 

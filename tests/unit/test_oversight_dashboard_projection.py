@@ -190,7 +190,7 @@ def test_a_tab_query_is_one_range_on_its_key_then_equalities() -> None:
     assert DashboardFilters().query("due_soon", now) == {
         tab_key("due_soon"): {"$lte": time_bound(now + 2 * 24 * HOUR)}
     }
-    assert DashboardFilters().query("claimed", now) == {tab_key("claimed"): {"$ne": None}}
+    assert DashboardFilters().query("claimed", now) == {tab_key("claimed"): {"$gt": ""}}
     assert (
         due_key(micros(DUE), STREAM) <= time_bound(micros(DUE)) < due_key(micros(DUE) + 1, STREAM)
     )
