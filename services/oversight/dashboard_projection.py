@@ -7,9 +7,11 @@ what the dashboard filters, counts and pages on, every unit's clock, and the cas
 * ``clocks``: each unit on the case, its due time, overdue, deemed done (超时默认, counted as
   overdue, never as done), completed (it claimed resolution), how many extensions it was
   granted; a reopening (重办) gives the named units fresh dues.
-* ``steps``: the timeline, one entry per accepted event — its type, log time, who acted (a
-  complainant only as ``投诉人``: never the pseudonym) and the few facts its wording
+* ``oversight_steps``: the timeline, one document per accepted event (by event id) — its case,
+  its place among the case's events, type, log time, who acted (a complainant only as
+  ``投诉人``: never the pseudonym) and the few facts its wording
   (:mod:`services.oversight.timeline_words`) names. No free text, no complainant identity.
+  Apart from the case's document, so the dashboard's rows and counts stay small.
 * One key per dashboard tab (``k_<tab>``): ``<due µs, 20 digits>|<case id>`` while the case is
   in the tab, else None. Unique and ordered by due time, so one indexed range serves a tab's
   page, its keyset paging (``> last key``) and its due window (``<= key of now + window``).
@@ -28,6 +30,7 @@ from shared.rules.act import COMPLAINANT, micros
 from shared.store.port import Doc, DocumentStore
 
 DASHBOARD = "oversight_dashboard"
+STEPS = "oversight_steps"
 
 TABS = ("overdue", "due_soon", "escalated", "claimed", "disputed", "resolved")
 """超时 · 即将到期 · 已督办 · 待投诉人确认 · 投诉人不认可 · 已确认待办结."""
@@ -125,9 +128,17 @@ def _facts(doc: Doc, d: Mapping[str, Any], t: str) -> None:
         doc.update(answer_due_at=None, answer=None)
 
 
-def _step(e: Accepted) -> dict[str, Any]:
+def _step(e: Accepted, n: int) -> dict[str, Any]:
     actor = "投诉人" if e.actor.split("/", 1)[0] == COMPLAINANT else e.actor
-    return {"type": e.type, "at": e.log_time, "actor": actor, "facts": facts_of(e.type, e.data)}
+    facts = facts_of(e.type, e.data)
+    return {
+        "case": e.stream,
+        "n": n,
+        "type": e.type,
+        "at": e.log_time,
+        "actor": actor,
+        "facts": facts,
+    }
 
 
 # -- the tabs ------------------------------------------------------------------------------------
@@ -165,7 +176,6 @@ def fresh() -> Doc:
         "answer_due_at": None,
         "answer": None,
         "clocks": [],
-        "steps": [],
     }
 
 
@@ -175,7 +185,7 @@ class DashboardCases:
     name = "oversight_dashboard"
     stream_kinds = frozenset({"case"})
     stream_collection = DASHBOARD
-    collections = (DASHBOARD,)
+    collections = (DASHBOARD, STEPS)
 
     async def setup(self, store: DocumentStore) -> None:
         await ensure_indexes(store)
@@ -187,13 +197,14 @@ class DashboardCases:
             if current is None:
                 return []
             doc = {k: v for k, v in current.items() if k not in ("_id", "_pos")}
+            doc.update(events=doc["events"] + 1, last_at=event.log_time)
         for key, value in fresh().items():
             doc.setdefault(key, value)
         _facts(doc, event.data, event.type)
         _clocks(doc, event.data, event.type)
-        doc["steps"] = [*doc["steps"], _step(event)]
         derive(doc, event.stream)
-        return [Write(DASHBOARD, event.stream, doc)]
+        step = _step(event, doc["events"])
+        return [Write(STEPS, event.id, step), Write(DASHBOARD, event.stream, doc)]
 
 
 # Each tab key alone, after the lead unit, after the category; the escalation level before the
@@ -210,3 +221,4 @@ async def ensure_indexes(store: DocumentStore) -> None:
     await store.ensure_index(DASHBOARD, ["open", "escalation"])
     await store.ensure_index(DASHBOARD, ["status"])
     await store.ensure_index(DASHBOARD, ["complaint_no"])
+    await store.ensure_index(STEPS, ["case", "n"])

@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from services.oversight.dashboard import DashboardFilters, overdue_units, tab_counts, tab_page
+from services.oversight.dashboard import (
+    DashboardFilters,
+    overdue_units,
+    state_counts,
+    tab_counts,
+    tab_page,
+)
 from services.oversight.dashboard_gauges import CaseCounts, count_cases
 from services.oversight.dashboard_projection import DASHBOARD, TABS, DashboardCases, tab_key
 from shared.readside.projection import Accepted
@@ -94,7 +100,8 @@ async def project(store: DocumentStore, cases: int = 30) -> None:
             )
             for w in p.apply(doc, e):
                 await store.upsert(w.coll, w.id, w.doc)
-                doc = dict(w.doc)
+                if w.coll == DASHBOARD:
+                    doc = dict(w.doc)
 
 
 def nos(*ids: int) -> list[str]:
@@ -166,14 +173,14 @@ async def test_the_dashboard_tabs_filter_page_and_count_alike_on_every_store(
 
     assert await overdue_units(store) == [(B, 7), (A, 1)]
     assert await count_cases(store) == CaseCounts(open=27, overdue=8, escalated={1: 2, 2: 1})
-    statuses = await store.grouped_count(DASHBOARD, "status")
-    assert statuses == {
+    assert await state_counts(store) == {
         "received": 3,
         "assigned": 17,
         "claimed": 5,
         "disputed": 2,
         "resolved": 2,
         "closed": 1,
+        "merged": 0,
     }
 
 
@@ -224,4 +231,4 @@ async def test_every_tab_page_and_count_is_served_by_an_index_on_sqlite(tmp_path
             (f"SELECT {_expr('status')}, count(*) FROM {table} GROUP BY 1", []),
         ]:
             shown = plan(conn, sql, params)
-            assert "INDEX" in shown and "SCAN " + table.strip('"') + " " not in shown + " ", shown
+            assert "USING INDEX" in shown or "USING COVERING INDEX" in shown, shown

@@ -9,6 +9,7 @@ from typing import Any
 from services.oversight.dashboard import DashboardFilters, timeline_view
 from services.oversight.dashboard_projection import (
     DASHBOARD,
+    STEPS,
     TABS,
     DashboardCases,
     due_key,
@@ -40,14 +41,23 @@ def event(n: int, kind: str, data: dict[str, Any], actor: str = "x/y") -> Accept
     return Accepted(STREAM, 0, n, n * HOUR, f"id-{n}", f"ledger.{kind}.v1", actor, "/x", data, {})
 
 
-def applied(*events: tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]) -> Doc:
-    p, doc = DashboardCases(), None
+Events = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]
+
+
+def projected(*events: Events) -> tuple[Doc, list[Doc]]:
+    """The case's document and its steps (the case's document written last)."""
+    p, doc, steps = DashboardCases(), None, []
     for n, ev in enumerate(events, start=1):
-        (writes,) = [p.apply(doc, event(n, *ev))]
-        assert [w.coll for w in writes] == [DASHBOARD]
-        doc = dict(writes[0].doc)
+        step, case = p.apply(doc, event(n, *ev))
+        assert (step.coll, step.id, case.coll, case.id) == (STEPS, f"id-{n}", DASHBOARD, STREAM)
+        steps.append(dict(step.doc))
+        doc = dict(case.doc)
     assert doc is not None
-    return doc
+    return doc, steps
+
+
+def applied(*events: Events) -> Doc:
+    return projected(*events)[0]
 
 
 ASSIGNED = (
@@ -89,7 +99,7 @@ def test_each_units_clock_deemed_done_counts_as_overdue_never_as_done() -> None:
         "disputed": None,
         "resolved": None,
     }
-    assert timeline_view(doc)["clocks"][1]["state"] == "超时默认（计为超时）"
+    assert timeline_view(doc, [])["clocks"][1]["state"] == "超时默认（计为超时）"
 
 
 def test_an_extension_moves_only_its_unit_and_a_reopening_gives_fresh_dues() -> None:
@@ -146,14 +156,17 @@ def test_escalation_shows_todays_level_in_its_tab() -> None:
 
 
 def test_the_timeline_is_in_words_and_never_names_the_complainant() -> None:
-    doc = applied(
+    doc, steps = projected(
         ("complaint.received", RECEIVED, "efficiency-office/clerk"),
         ASSIGNED,
         ("handling.extension_requested", {"unit": A, "until": LATER, "reason": "需现场核查"}),
         ("handling.extension_ruled", {"unit": A, "granted": False, "ruling": "不准"}),
         ("complainant.confirmed", {"complaint_no": "TS1"}, f"complainant/{PSEUDONYM}"),
     )
-    view = timeline_view(doc)
+    assert [(s["case"], s["n"], s["at"]) for s in steps] == [
+        (STREAM, n, n * HOUR) for n in range(1, 6)
+    ]
+    view = timeline_view(doc, steps)
     words = [s["words"] for s in view["steps"]]
     assert words[0] == "受理投诉 TS1：被投诉单位 demo-unit，类别「窗口服务」"
     assert words[1].startswith("交办：牵头单位 unit:demo-unit，时限 2026年12月15日 00:00")
@@ -162,7 +175,7 @@ def test_the_timeline_is_in_words_and_never_names_the_complainant() -> None:
     assert words[3] == "延期申请（unit:demo-unit）：不同意，时限 不变"
     assert words[4] == "投诉人确认问题已解决"
     assert view["steps"][4]["actor"] == "投诉人"
-    stored = repr(doc)
+    stored = repr((doc, steps))
     for secret in (PSEUDONYM, "张三", "13800000000", "窗口人员", "需现场核查"):
         assert secret not in stored  # neither the identity nor any free text is kept
 
@@ -175,6 +188,19 @@ def test_every_case_event_has_words_and_they_name_no_free_text() -> None:
         assert in_words(event_type, dict.fromkeys(wording.fields)), event_type
     assert facts_of("ledger.handling.replied.v1", {"unit": A, "text": "答复全文"}) == {"unit": A}
     assert in_words("ledger.supervision.new_step.v1", {}) == "事件 ledger.supervision.new_step.v1"
+
+
+def test_an_event_type_the_case_summary_does_not_know_yet_is_still_a_step() -> None:
+    doc, steps = projected(
+        ("complaint.received", RECEIVED),
+        ASSIGNED,
+        ("supervision.reminder_sent", {"level": 1, "notice": "请尽快办理"}),
+    )
+    assert doc["events"] == 3 and doc["last_at"] == 3 * HOUR and doc["status"] == "assigned"
+    assert steps[2]["facts"] == {} and steps[2]["n"] == 3
+    assert timeline_view(doc, steps)["steps"][2]["words"] == (
+        "事件 ledger.supervision.reminder_sent.v1"
+    )
 
 
 def test_a_tab_query_is_one_range_on_its_key_then_equalities() -> None:
