@@ -49,6 +49,7 @@ router = APIRouter(tags=["oversight"])
 PAGE_SIZE = 20
 DUE_SOON_DAYS = 2  # 即将到期 without a chosen window
 OVERDUE_UNIT_ROWS = 20
+OVERDUE_UNITS_SCANNED = 1000  # units looked at for the overdue table
 TIMELINE_STEPS = 1000  # a case's events shown, oldest first
 DAY_MICROS = 24 * 3600 * 1_000_000
 
@@ -125,6 +126,7 @@ async def tab_page(
     after: str = "",
     before: str = "",
     size: int = PAGE_SIZE,
+    total: int | None = None,
 ) -> dict[str, Any]:
     """One page of a tab by key: the rows after ``after`` (or before ``before``), by due time,
     and whether there is a page on either side."""
@@ -139,7 +141,9 @@ async def tab_page(
     return {
         "tab": tab,
         "title": TAB_TITLES[tab],
-        "total": await store.count(DASHBOARD, filters.query(tab, now_micros)),
+        "total": await store.count(DASHBOARD, filters.query(tab, now_micros))
+        if total is None
+        else total,
         "rows": rows,
         "next": rows[-1][key] if rows and (more or bool(before)) else None,
         "prev": rows[0][key] if rows and (bool(after) or (before and more)) else None,
@@ -158,10 +162,25 @@ async def state_counts(store: DocumentStore) -> dict[str, int]:
 
 
 async def overdue_units(store: DocumentStore) -> list[tuple[str, int]]:
-    """The lead units with open overdue cases, most first."""
-    by_unit = await store.grouped_count(DASHBOARD, "lead_unit", {tab_key("overdue"): {"$ne": None}})
-    ranked = sorted(((str(u), n) for u, n in by_unit.items()), key=lambda un: (-un[1], un[0]))
-    return ranked[:OVERDUE_UNIT_ROWS]
+    """The lead units with open overdue cases, most first: unit by unit along the
+    ``lead_unit, k_overdue`` index (the next unit with one, then its count), never a grouped
+    count (SQLite would read every document for it)."""
+    overdue = tab_key("overdue")
+    by_unit: list[tuple[str, int]] = []
+    after: str = ""
+    for _ in range(OVERDUE_UNITS_SCANNED):
+        first = await store.find(
+            DASHBOARD,
+            {"lead_unit": {"$gt": after}, overdue: IN_TAB},
+            sort=[("lead_unit", ASC), (overdue, ASC)],
+            limit=1,
+        )
+        if not first:
+            break
+        after = first[0]["lead_unit"]
+        by_unit.append((after, await store.count(DASHBOARD, {"lead_unit": after, overdue: IN_TAB})))
+    by_unit.sort(key=lambda un: (-un[1], un[0]))
+    return by_unit[:OVERDUE_UNIT_ROWS]
 
 
 @router.get("/dashboard", include_in_schema=False)
@@ -188,10 +207,12 @@ async def dashboard(
         int(level) if level else None,
         int(window) if window else None,
     )
-    if tab:
-        lists = [await tab_page(store, tab, filters, now, after=after_key, before=before_key)]
-    else:
-        lists = [await tab_page(store, t, filters, now) for t in DEFAULT_TABS]
+    counts = await tab_counts(store, filters, now)
+    shown = [tab] if tab else DEFAULT_TABS
+    lists = [
+        await tab_page(store, t, filters, now, after=after_key, before=before_key, total=counts[t])
+        for t in shown
+    ]
     by_status = await state_counts(store)
     return get_context(request).pages.render(
         request,
@@ -200,7 +221,7 @@ async def dashboard(
             "lists": lists,
             "tab": tab,
             "tabs": TAB_TITLES,
-            "counts": await tab_counts(store, filters, now),
+            "counts": counts,
             "filters": filters,
             "status_counts": list(by_status.items()),
             "total": sum(by_status.values()),
