@@ -131,7 +131,7 @@ QUERIES = [
 ]
 
 
-async def page(ws: Workspace, n: int, rounds: int = 25) -> dict[str, Any]:
+async def page(ws: Workspace, n: int, rounds: int = 12) -> dict[str, Any]:
     import httpx
 
     from services.oversight.app import create
