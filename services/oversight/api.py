@@ -14,11 +14,7 @@ from services.oversight import commands
 from services.oversight.closing import answer_due_in_force
 from services.oversight.projection import OVERSIGHT_CASES
 from shared.events.catalog import ClosureBasis, Finding
-from shared.readside.projections.case_summary import (
-    CASES,
-    overdue_open_by_unit,
-    status_counts,
-)
+from shared.readside.projections.case_summary import CASES
 from shared.rules.act import UNIT_PREFIX
 from shared.store.port import ASC, DESC, DocumentStore
 from shared.web import Role
@@ -224,43 +220,6 @@ async def workbench(
             "unit": unit,
             "rows": await _joined(store, mine),
             "done": await _joined(store, done),
-            "stale": fresh.gave_up,
-            "form_key": new_form_key,
-        },
-    )
-
-
-STATUS_ORDER = ("received", "assigned", "claimed", "disputed", "resolved", "closed", "merged")
-
-
-@router.get("/dashboard", include_in_schema=False)
-async def dashboard(
-    request: Request,
-    fresh: FreshRead,
-    operator: Operator = Depends(page(Role.SUPERVISOR)),
-) -> Response:
-    """督办总览: cases by state, the units with overdue cases, what awaits a supervisor."""
-    store = await read_store(request)
-    counts = await status_counts(store)
-    overdue_units = sorted(
-        ((str(u), n) for u, n in (await overdue_open_by_unit(store)).items()),
-        key=lambda un: (-un[1], un[0]),
-    )
-    overdue = await store.find(
-        CASES, {"overdue": True, "status": {"$in": OPEN}}, sort=[("due_at", ASC)], limit=100
-    )
-    awaiting = await store.find(
-        CASES, {"status": {"$in": ["claimed", "resolved"]}}, sort=[("last_at", ASC)], limit=100
-    )
-    return get_context(request).pages.render(
-        request,
-        "oversight_dashboard.html",
-        {
-            "counts": [(s, counts.get(s, 0)) for s in STATUS_ORDER],
-            "total": sum(counts.values()),
-            "overdue_units": overdue_units,
-            "overdue": await _joined(store, overdue),
-            "awaiting": await _joined(store, awaiting),
             "stale": fresh.gave_up,
             "form_key": new_form_key,
         },

@@ -8,6 +8,8 @@ from fastapi import FastAPI
 
 from services.oversight import (
     api,
+    dashboard,
+    dashboard_gauges,
     extensions,
     inspections,
     notice_pages,
@@ -17,6 +19,7 @@ from services.oversight import (
     reopen,
     scheduler,
 )
+from services.oversight.dashboard_projection import DashboardCases
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -53,9 +56,11 @@ SERVICE = ServiceDeclaration(
         scheduler.router,  # the scheduler runs while the app runs
         notice_pages.router,  # the ladder's notices, printable
         period_figures.router,  # signs each period's figures once it ends
+        dashboard.router,
+        dashboard_gauges.router,  # the domain gauges count while the app runs
         *loop_routers,
     ],
-    projections=projection.PROJECTIONS,
+    projections=(*projection.PROJECTIONS, DashboardCases()),
     pages=Path(__file__).parent / "pages",
     nav=(*api.NAV, *inspections.NAV),
     period_figures=rates_projection.live_figures,

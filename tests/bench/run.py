@@ -35,6 +35,7 @@ from tests.bench import (
     intake,
     kafka,
     ledger,
+    oversight_dashboard,
     peer,
     pipeline,
     projection,
@@ -61,10 +62,12 @@ GROUPS = (
     "duplicates",
     "dispatch",
     "report",
+    "oversight_dashboard",
 )
 # Groups that need no signed corpus: with only these, none is built.
 CORPUS_FREE = frozenset(
     {"calendar", "redaction", "intake", "backup", "timers", "duplicates", "dispatch"}
+    | {"oversight_dashboard"}
 )
 
 
@@ -234,6 +237,9 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
         rows += await duplicates.rows_async(ws.root / "duplicates", args.duplicates_index)
     if "dispatch" in args.only:
         rows += await measure_dispatch(args, ws, console)
+    if "oversight_dashboard" in args.only:
+        say(f"the supervision dashboard over {args.docs:,} cases (SQLite read store)")
+        rows.append(oversight_dashboard.row(await oversight_dashboard.page(ws, args.docs)))
     if not args.only - CORPUS_FREE:
         return rows  # nothing below needs the signed corpus
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")
