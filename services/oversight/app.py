@@ -6,7 +6,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.oversight import api, projection, scheduler
+from services.oversight import (
+    api,
+    penalties,
+    projection,
+    proposal_worker,
+    scheduler,
+    staff_directory,
+)
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -35,10 +42,13 @@ SERVICE = ServiceDeclaration(
         ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
     ),
     port=8003,
-    routers=[api.router, api.home, scheduler.router],  # the scheduler runs while the app runs
+    routers=[
+        *[api.router, api.home, scheduler.router],  # the scheduler runs while the app runs
+        *[penalties.router, staff_directory.router, proposal_worker.router],  # 问责
+    ],
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
-    nav=api.NAV,
+    nav=(*api.NAV, *penalties.NAV),
 )
 
 

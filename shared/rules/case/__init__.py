@@ -20,6 +20,7 @@ from shared.rules.case import (
     dispatch,
     handling,
     penalty,
+    proposal,
     publication,
 )
 from shared.rules.case.state import (
@@ -71,6 +72,7 @@ RULES: dict[str, tuple[Check, Evolve]] = {
     **publication.RULES,
     **conference_ruling.RULES,
     **buck_passing.RULES,
+    **proposal.RULES,
 }
 
 

@@ -75,6 +75,7 @@ class CaseState(NamedTuple):
     rated: tuple[str, ...] = ()  # complaint numbers with a satisfaction score
     timers: tuple[tuple[str, int], ...] = ()  # (unit or "", due µs) of every elapsed deadline
     deliveries: int = 0
+    proposals: tuple[str, ...] = ()  # penalty proposals awaiting a supervisor's decision
 
     @property
     def lead_unit(self) -> str | None:
@@ -150,6 +151,7 @@ class CaseState(NamedTuple):
             "rated": list(self.rated),
             "timers": [list(t) for t in self.timers],
             "deliveries": self.deliveries,
+            "proposals": list(self.proposals),
         }
 
 
