@@ -13,8 +13,10 @@ unit, in the month of its first such closure); a penalty counts for the unit it 
 month it was imposed, until revoked.
 
 The count spans streams, so the writer decides it and the rule book takes it as written. The
-proposal goes on the case whose event passed the threshold; its id derives from (unit, month),
-so one unit's month has one proposal whichever process writes it.
+proposal goes on the case of the threshold-th counted event by log time; its id derives from
+(unit, month), so one unit's month has one proposal whichever process writes it. (A reader
+lagging on one partition could, in a race, pick another case for the same id; the rule book
+accepts each once per stream, and the register shows both: see the README.)
 """
 
 from __future__ import annotations
@@ -67,12 +69,15 @@ class Passed:
         return leadership_id(self.unit, self.period)
 
 
+Counted = tuple[int, str, str]  # (log time, event id, stream) of what counts
+
+
 @dataclass
 class Tally:
     """Per (unit, month): the cases closed as substantiated and the standing penalties."""
 
-    cases: dict[tuple[str, str], set[str]] = field(default_factory=dict)
-    penalties: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    cases: dict[tuple[str, str], dict[str, Counted]] = field(default_factory=dict)
+    penalties: dict[tuple[str, str], dict[str, Counted]] = field(default_factory=dict)
     counted_cases: set[str] = field(default_factory=set)
     penalty_key: dict[str, tuple[str, str]] = field(default_factory=dict)
     proposed: set[str] = field(default_factory=set)  # leadership proposal ids in the log
@@ -85,37 +90,40 @@ class Tally:
         log_time: int,
         threshold: LeadershipThreshold | None,
     ) -> Passed | None:
-        """Count an accepted event; the passing it makes, if it passes the threshold now."""
+        """Count an accepted event; the passing, if the unit's month is past the threshold
+        now and not yet proposed. The passing event is the threshold-th by log time (then id),
+        so readers that have read the same events name the same one, whatever order their
+        partitions were read in."""
         kind, d = env.get("type"), env.get("data") or {}
+        counted: Counted = (log_time, str(env.get("id", "")), stream)
         if kind == PROPOSED and d.get("cause") == ProposalCause.leadership:
             self.proposed.add(d["proposal_id"])
             return None
-        key: tuple[str, str] | None = None
-        count = 0
         if kind == CLOSED and d.get("finding") in SUBSTANTIATED and lead_unit is not None:
             if stream in self.counted_cases:
                 return None
             self.counted_cases.add(stream)
             key = (lead_unit, month_of(log_time))
-            self.cases.setdefault(key, set()).add(stream)
-            count = len(self.cases[key])
+            held = self.cases.setdefault(key, {})
+            held[stream] = counted
             limit = threshold.cases if threshold is not None else None
         elif kind == IMPOSED:
             key = (d["unit"], month_of(log_time))
             self.penalty_key[d["penalty_id"]] = key
-            self.penalties.setdefault(key, set()).add(d["penalty_id"])
-            count = len(self.penalties[key])
+            held = self.penalties.setdefault(key, {})
+            held[d["penalty_id"]] = counted
             limit = threshold.penalties if threshold is not None else None
         elif kind == REVOKED:
             gone = self.penalty_key.pop(d["penalty_id"], None)
             if gone is not None:
-                self.penalties[gone].discard(d["penalty_id"])
+                self.penalties[gone].pop(d["penalty_id"], None)
             return None
         else:
             return None
-        if limit is None or count < limit:
+        if limit is None or len(held) < limit:
             return None
-        passed = Passed(key[0], key[1], count, stream, env["id"], log_time)
+        at, cause_event, where = sorted(held.values())[limit - 1]
+        passed = Passed(key[0], key[1], len(held), where, cause_event, at)
         return None if passed.proposal_id in self.proposed else passed
 
 

@@ -92,7 +92,7 @@ class ProposalWorker:
         lead = case.lead_unit if isinstance(case, CaseState) else None
         passed = self.tally.observe(rec.stream, env, lead, rec.appended_at, self.threshold())
         if passed is not None:
-            self.passed.setdefault(passed.proposal_id, passed)
+            self.passed[passed.proposal_id] = passed  # the latest view of the same passing
         self.passed.pop(env.get("id", ""), None)  # a leadership proposal read back
 
     def live(self) -> LiveFold | None:

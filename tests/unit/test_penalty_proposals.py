@@ -195,7 +195,7 @@ def test_a_unit_passing_the_threshold_in_a_month_calls_for_one_leadership_propos
     assert t.observe("case-b", _closed("unsubstantiated"), UNIT, NOV, THRESHOLD) is None
     assert t.observe("case-c", _closed(), UNIT, DEC, THRESHOLD) is None  # another month
     assert t.observe("case-d", _closed(), CO_UNIT, NOV, THRESHOLD) is None  # another unit
-    passed = t.observe("case-e", _closed("partly_substantiated"), UNIT, NOV, THRESHOLD)
+    passed = t.observe("case-e", _closed("partly_substantiated"), UNIT, NOV + 5, THRESHOLD)
     assert passed is not None and (passed.unit, passed.period, passed.count) == (
         UNIT,
         "2026-11",
@@ -213,6 +213,16 @@ def test_a_unit_passing_the_threshold_in_a_month_calls_for_one_leadership_propos
         THRESHOLD,
     )
     assert t.observe("case-f", _closed(), UNIT, NOV, THRESHOLD) is None  # proposed once
+
+
+def test_the_passing_event_is_the_same_whatever_order_the_partitions_are_read_in() -> None:
+    first, second = _closed(), _closed()
+    in_order, reversed_ = leadership.Tally(), leadership.Tally()
+    in_order.observe("case-a", first, UNIT, NOV, THRESHOLD)
+    a = in_order.observe("case-b", second, UNIT, NOV + 9, THRESHOLD)
+    reversed_.observe("case-b", second, UNIT, NOV + 9, THRESHOLD)
+    b = reversed_.observe("case-a", first, UNIT, NOV, THRESHOLD)
+    assert a == b and a is not None and a.stream == "case-b" and a.cause_event == second["id"]
 
 
 def test_leadership_counts_penalties_until_revoked() -> None:
