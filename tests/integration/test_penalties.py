@@ -41,7 +41,7 @@ from shared.log.port import read_all
 from shared.web.demo_operators import demo_staff_id
 from shared.web.roles import Role
 from shared.web.settings import WebSettings
-from tests.integration.test_case_life import after, ledger_cli
+from tests.integration.test_case_life import after, form_at, ledger_cli
 from tests.web_fixtures import (
     assert_problem,
     bearer,
@@ -253,6 +253,16 @@ async def test_penalties_by_schedule_by_person_and_leadership_at_the_time(
         html = await reg.page()
         row = next(x for x in html.split('<tr class="proposal"') if lead in x)
         assert "<code>L-NEW</code>" in row and "L-OLD" not in row and "主要负责人" in row
+        # Decided from the page's form (session, CSRF, one submission per form).
+        action = f"/penalties/{c4}/proposals/{lead}/dismissal"
+        fields = form_at(html, action)
+        r = await browser.post(action, data={**fields, "reason": ""}, headers=HTML)
+        assert r.status_code == 422
+        fields = form_at(await reg.page(), action)  # a fresh form
+        r = await browser.post(action, data={**fields, "reason": "已另行约谈"}, headers=HTML)
+        assert r.status_code == 303, r.text
+        html = await browser.get(r.headers["location"], headers=HTML)
+        assert lead not in html.text and "暂无待决定的问责建议" in html.text
 
     # The register: filters by unit, offence and departure; repeat counts by person.
     async with client(o.app) as browser:
