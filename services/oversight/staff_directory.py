@@ -239,8 +239,8 @@ async def get_entry(
     return entry
 
 
-@router.delete(
-    "/staff-directory/{staff_id}",
+@router.post(
+    "/staff-directory/{staff_id}/erasure",
     status_code=204,
     summary="Erase a directory entry (PIPL): the log is untouched and stays verifiable",
 )

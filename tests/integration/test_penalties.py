@@ -286,7 +286,7 @@ async def test_penalties_by_schedule_by_person_and_leadership_at_the_time(
         await sign_in_page(browser, o.app, demo_staff_id(admin))
         staff = await browser.get("/staff", headers=HTML)
         assert staff.status_code == 200 and "张三" in staff.text and "窗口3" in staff.text
-    gone = await o.http.delete("/staff-directory/E1", headers=o.as_(admin))
+    gone = await o.http.post("/staff-directory/E1/erasure", headers=o.as_(admin))
     assert gone.status_code == 204
     assert (await o.http.get("/staff-directory/E1", headers=o.as_(admin))).status_code == 404
     log = await open_log(o.settings)
