@@ -168,6 +168,17 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "leadership": False,
     },
     "ledger.penalty.revoked.v1": {"penalty_id": "P1", "reason": "复核撤销"},
+    "ledger.penalty.proposed.v1": {
+        "proposal_id": str(uuid.UUID(int=9)),
+        "cause": "deemed_done",
+        "cause_event": str(uuid.UUID(int=8)),
+        "unit": UNIT,
+        "offence": "overdue_without_reason",
+    },
+    "ledger.penalty.proposal_dismissed.v1": {
+        "proposal_id": str(uuid.UUID(int=9)),
+        "reason": "已另案处理",
+    },
     "ledger.inspection.finding_recorded.v1": {
         "unit": UNIT,
         "post": "窗口受理岗",

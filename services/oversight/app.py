@@ -13,11 +13,14 @@ from services.oversight import (
     extensions,
     inspections,
     notice_pages,
+    penalties,
     period_figures,
     projection,
+    proposal_worker,
     rates_projection,
     reopen,
     scheduler,
+    staff_directory,
 )
 from services.oversight.dashboard_projection import DashboardCases
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
@@ -59,10 +62,13 @@ SERVICE = ServiceDeclaration(
         dashboard.router,
         dashboard_gauges.router,  # the domain gauges count while the app runs
         *loop_routers,
+        penalties.router,  # 问责: penalties, proposals, the staff directory
+        staff_directory.router,
+        proposal_worker.router,  # the proposal worker runs while the app runs
     ],
     projections=(*projection.PROJECTIONS, DashboardCases()),
     pages=Path(__file__).parent / "pages",
-    nav=(*api.NAV, *inspections.NAV),
+    nav=(*api.NAV, *inspections.NAV, *penalties.NAV),
     period_figures=rates_projection.live_figures,
 )
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from services.oversight.notice import LadderNotices
+from services.oversight.penalty_register import PenaltyRegister
 from services.oversight.rates_projection import RateItems
 from shared.readside.case_table import CaseTable, Rule
 from shared.readside.projection import Accepted, Projection
@@ -130,4 +131,5 @@ PROJECTIONS: tuple[Projection, ...] = (
     OversightCases(),
     LadderNotices(),
     RateItems(),
+    PenaltyRegister(),
 )

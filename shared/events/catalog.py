@@ -628,6 +628,9 @@ class PenaltyImposed(Payload):
     )
     repeat_count: Annotated[int, Field(ge=1)] = Field(description="by person, across transfers")
     leadership: bool = Field(description="领导责任 applies")
+    proposal_id: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="the pending proposal this penalty decides, if any"
+    )
 
 
 class PenaltyRevoked(Payload):
@@ -645,6 +648,42 @@ class InspectionFindingRecorded(Payload):
     evidence: Annotated[list[Sha256], Field(min_length=1)] = Field(
         description="SHA-256 of each evidence file (photos, video) in oversight's store"
     )
+
+
+# ---- penalty proposals (oversight, case stream) --------------------------------------------
+
+
+class ProposalCause(StrEnum):
+    """What calls for a penalty: the log's own facts, never a supervisor's memory."""
+
+    deemed_done = "deemed_done"  # 超时默认
+    disputed = "disputed"  # the complainant disputed the resolution
+    inspection = "inspection"  # an 暗访 finding
+    leadership = "leadership"  # 领导责任: a unit passed the configured threshold in a period
+
+
+class PenaltyProposed(Payload):
+    """A penalty the log's facts call for, awaiting a supervisor's decision (imposed with
+    ``proposal_id``, or dismissed with a reason). Its id derives from its cause."""
+
+    proposal_id: Annotated[str, Field(max_length=40)]
+    cause: ProposalCause
+    cause_event: Annotated[str, Field(max_length=40)] = Field(
+        description="id of the event (or, for leadership, the last closure) it follows from"
+    )
+    unit: OrgId
+    post: Annotated[str, Field(max_length=80)] | None = None
+    staff_id: StaffId | None = Field(None, description="leadership: the post-holder at the time")
+    offence: OffenceCode | None = None
+    period: PeriodId | None = Field(None, description="leadership: the period counted")
+    count: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="leadership: how many cases or penalties passed the threshold"
+    )
+
+
+class PenaltyProposalDismissed(Payload):
+    proposal_id: Annotated[str, Field(max_length=40)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 # ---- period.* (oversight, period stream: period-YYYY-MM or period-YYYY-Qn) ------------------
@@ -762,12 +801,34 @@ class ConfigKind(StrEnum):
     publication_policy = "publication_policy"
 
 
+class LeadershipThreshold(Payload):
+    """领导责任: when a unit passes ``cases`` substantiated cases, or ``penalties`` penalties,
+    in one calendar month (Asia/Shanghai, by log time), the holder of ``post`` at the time is
+    proposed for ``offence``."""
+
+    post: Annotated[str, Field(min_length=1, max_length=80)] = Field(
+        description="the leader's post as the staff directory names it (e.g. 主要负责人)"
+    )
+    offence: OffenceCode
+    cases: Annotated[int, Field(ge=1)] | None = Field(None, description="substantiated cases")
+    penalties: Annotated[int, Field(ge=1)] | None = Field(None, description="penalties imposed")
+
+    @model_validator(mode="after")
+    def _a_threshold(self) -> LeadershipThreshold:
+        if self.cases is None and self.penalties is None:
+            raise ValueError("a threshold of cases, penalties or both")
+        return self
+
+
 class PenaltySchedule(Payload):
     """Per offence code, the minimum penalty for the 1st, 2nd, ... offence (the last repeats)."""
 
     minimums: dict[OffenceCode, Annotated[list[Penalty], Field(min_length=1)]]
     labels: dict[OffenceCode, Annotated[str, Field(min_length=1, max_length=60)]] = Field(
         default_factory=dict, description="offence code -> its name (zh-CN), for pages"
+    )
+    leadership: LeadershipThreshold | None = Field(
+        None, description="when a unit's leader is proposed for leadership responsibility"
     )
 
     @model_validator(mode="after")
@@ -778,6 +839,8 @@ class PenaltySchedule(Payload):
                 raise ValueError("a repeat offence's minimum is never milder than the one before")
         if not set(self.labels) <= set(self.minimums):
             raise ValueError("labels name offences of the schedule only")
+        if self.leadership is not None and self.leadership.offence not in self.minimums:
+            raise ValueError("the leadership offence is one of the schedule's")
         return self
 
 
@@ -1140,6 +1203,8 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.penalty.imposed.v1": PenaltyImposed,
     "ledger.penalty.revoked.v1": PenaltyRevoked,
     "ledger.inspection.finding_recorded.v1": InspectionFindingRecorded,
+    "ledger.penalty.proposed.v1": PenaltyProposed,
+    "ledger.penalty.proposal_dismissed.v1": PenaltyProposalDismissed,
     "ledger.period.figures_published.v1": PeriodFiguresPublished,
     "ledger.publication.drafted.v1": PublicationDrafted,
     "ledger.publication.published.v1": PublicationPublished,

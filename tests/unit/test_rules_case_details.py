@@ -436,6 +436,7 @@ def test_the_case_summary_names_every_part_of_the_state() -> None:
         "timers": [[UNIT, micros(DUE)]],
         "deliveries": 1,
         "ladder": [],
+        "proposals": [],
     }
     assert st.overdue and st.due_at == DUE and st.co_units == (CO_UNIT,)
     assert st.units == (UNIT, CO_UNIT) and st.lead_unit == UNIT and st.has_complainant

@@ -38,6 +38,7 @@ def test_an_empty_case() -> None:
         "timers": [],
         "deliveries": 0,
         "ladder": [],
+        "proposals": [],
     }
     assert (s.lead_unit, s.due_at, s.overdue, s.co_units, s.units) == (None, None, False, (), ())
     assert not s.has_complainant and s.clock("unit:x") is None and s.notice("N1") is None

@@ -145,6 +145,8 @@ RULES: dict[str, Rule] = {
     "ledger.supervision.reminded.v1": _same,  # a reminder moves no clock and no level
     "ledger.penalty.imposed.v1": _same,
     "ledger.penalty.revoked.v1": _same,
+    "ledger.penalty.proposed.v1": _same,
+    "ledger.penalty.proposal_dismissed.v1": _same,
     "ledger.publication.drafted.v1": _same,
     "ledger.publication.published.v1": _same,
     "ledger.publication.withheld.v1": _same,

@@ -21,6 +21,7 @@ from shared.rules.case import (
     handling,
     ladder,
     penalty,
+    proposal,
     publication,
 )
 from shared.rules.case.state import (
@@ -73,6 +74,7 @@ RULES: dict[str, tuple[Check, Evolve]] = {
     **publication.RULES,
     **conference_ruling.RULES,
     **buck_passing.RULES,
+    **proposal.RULES,
 }
 
 

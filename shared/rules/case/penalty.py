@@ -14,6 +14,7 @@ from typing import Any
 from shared.events.catalog import PENALTY_RANK
 from shared.rules.act import Act, Check, Evolve, by_body, state_is
 from shared.rules.case.guards import all_of, in_status, not_ended
+from shared.rules.case.proposal import decided, pending
 from shared.rules.case.state import NEW, RECEIVED, CaseState
 from shared.rules.verdict import Reason, Verdict, reject
 
@@ -25,10 +26,18 @@ def minimum(act: Act, d: dict[str, Any]) -> str | Verdict:
     entry = act.registry.config_entry_at(SCHEDULE, act.regseq)
     if entry is None or entry[0] != d["schedule_version"]:
         return reject(Reason.unknown_config, "that schedule version is not in force")
-    steps = entry[1]["minimums"].get(d["offence"])
-    if not steps:
+    floor = floor_of(entry[1], d["offence"], d["repeat_count"])
+    if floor is None:
         return reject(Reason.unknown_config, "the schedule has no such offence")
-    return str(steps[min(d["repeat_count"], len(steps)) - 1])
+    return floor
+
+
+def floor_of(schedule: dict[str, Any], offence: str, repeat_count: int) -> str | None:
+    """The schedule's minimum for the ``repeat_count``-th offence (the last step repeats)."""
+    steps = schedule["minimums"].get(offence)
+    if not steps:
+        return None
+    return str(steps[min(repeat_count, len(steps)) - 1])
 
 
 def _on_schedule(s: CaseState, d: dict[str, Any], act: Act) -> Verdict | None:
@@ -59,8 +68,8 @@ RULES: dict[str, tuple[Check, Evolve]] = {
         _opened_by_inspection,
     ),
     "ledger.penalty.imposed.v1": (
-        all_of(by_body, not_ended, _new_penalty, _on_schedule),
-        lambda s, d: s._replace(penalties=(*s.penalties, d["penalty_id"])),
+        all_of(by_body, not_ended, _new_penalty, _on_schedule, pending),
+        lambda s, d: decided(s, d)._replace(penalties=(*s.penalties, d["penalty_id"])),
     ),
     "ledger.penalty.revoked.v1": (
         all_of(by_body, _active),

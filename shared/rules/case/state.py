@@ -76,6 +76,7 @@ class CaseState(NamedTuple):
     timers: tuple[tuple[str, int], ...] = ()  # (unit or "", due µs) of every elapsed deadline
     deliveries: int = 0
     ladder: tuple[tuple[str, int, str], ...] = ()  # (unit, due µs, step) of each ladder step
+    proposals: tuple[str, ...] = ()  # penalty proposals awaiting a supervisor's decision
 
     def on_ladder(self, unit: str, due: int, step: str) -> bool:
         """Whether that step of the escalation ladder on that deadline was taken."""
@@ -156,6 +157,7 @@ class CaseState(NamedTuple):
             "timers": [list(t) for t in self.timers],
             "deliveries": self.deliveries,
             "ladder": [list(step) for step in self.ladder],
+            "proposals": list(self.proposals),
         }
 
 
