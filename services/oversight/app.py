@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.oversight import api, projection, scheduler
+from services.oversight import api, projection, scheduler, workbench
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
 from shared.service import ServiceDeclaration
 from shared.web import WebSettings
@@ -35,7 +35,12 @@ SERVICE = ServiceDeclaration(
         ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
     ),
     port=8003,
-    routers=[api.router, api.home, scheduler.router],  # the scheduler runs while the app runs
+    routers=[
+        api.router,
+        workbench.router,
+        api.home,
+        scheduler.router,
+    ],  # the scheduler runs while the app runs
     projections=projection.PROJECTIONS,
     pages=Path(__file__).parent / "pages",
     nav=api.NAV,

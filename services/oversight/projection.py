@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from services.oversight.workbench_projection import WorkbenchCases
 from shared.readside.case_table import CaseTable, Rule
 from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
@@ -100,4 +101,4 @@ class OversightCases(CaseTable):
         return _fresh()
 
 
-PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), OversightCases())
+PROJECTIONS: tuple[Projection, ...] = (CaseSummary(), OversightCases(), WorkbenchCases())

@@ -18,6 +18,7 @@ from shared.rules.case import (
     conference_ruling,
     deadline,
     dispatch,
+    first_shown,
     handling,
     penalty,
     publication,
@@ -71,6 +72,7 @@ RULES: dict[str, tuple[Check, Evolve]] = {
     **publication.RULES,
     **conference_ruling.RULES,
     **buck_passing.RULES,
+    **first_shown.RULES,
 }
 
 
