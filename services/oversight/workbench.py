@@ -394,13 +394,18 @@ async def return_request(
 Decide = Callable[[StreamState], list[Draft]]
 
 
-async def _would_be_accepted(request: Request, case_id: str, decide: Decide) -> None:
+async def _would_be_accepted(
+    request: Request, case_id: str, decide: Decide, ledger: Ledger
+) -> None:
     """Judge the command as the command path will, writing nothing: so that evidence files are
-    kept only for a claim the rule book takes (a claim refused keeps none)."""
+    kept only for a claim the rule book takes (a claim refused keeps none). A retry of a claim
+    already in the log passes: the command path answers it from there."""
     service = get_context(request).writer
     assert service is not None
     writer = await service.signing_writer()
     t = await writer.live.tracked(case_id, writer.snapshots)
+    if ledger.event_id(0) in t.state.seen_ids:
+        return
     try:
         drafts = decide(t.state)
     except Refusal as exc:
@@ -433,7 +438,7 @@ async def _claim(
         return with_evidence(drafts, hashes)
 
     if files:
-        await _would_be_accepted(request, own.case_id, decide)
+        await _would_be_accepted(request, own.case_id, decide, ledger)
         durable = get_context(request).durable
         assert durable is not None
         await evidence.keep(await durable.store(), own.case_id, own.unit, files)

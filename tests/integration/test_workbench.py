@@ -434,15 +434,15 @@ async def test_claim_with_evidence_files(world: World) -> None:
         assert await w.head() == before
     assert await store.scan(EVIDENCE, prefix=case) == []
 
-    r = await w.mine.post(
-        claim,
-        json={
-            "summary": "窗口已恢复正常办理，附整改照片与报告。",
-            "evidence": [_upload("image/png", PNG), _upload("application/pdf", PDF)],
-        },
-        headers=w.as_mine(),
-    )
+    good = {
+        "summary": "窗口已恢复正常办理，附整改照片与报告。",
+        "evidence": [_upload("image/png", PNG), _upload("application/pdf", PDF)],
+    }
+    key = w.as_mine()
+    r = await w.mine.post(claim, json=good, headers=key)
     assert r.status_code == 201, r.text
+    retried = await w.mine.post(claim, json=good, headers=key)  # the same command again
+    assert retried.status_code == 201 and retried.json() == r.json()
     [claimed], _ = await w.judged_of(case, CLAIMED)
     digests = [hashlib.sha256(PNG).hexdigest(), hashlib.sha256(PDF).hexdigest()]
     assert claimed["data"]["evidence"] == digests
