@@ -139,6 +139,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reason": "投诉人不满意",
         "units": [{"unit": UNIT, "due_at": LATER}, {"unit": CO_UNIT, "due_at": LATER}],
     },
+    "ledger.handling.first_shown.v1": {
+        "unit": UNIT,
+        "due_at": DUE,
+        "assignment": 1,
+        "reopened": 0,
+    },
     "ledger.handling.closed.v1": {
         "basis": "complainant_confirmed",
         "finding": "substantiated",

@@ -21,6 +21,7 @@ from services.oversight import (
     reopen,
     scheduler,
     staff_directory,
+    workbench,
 )
 from services.oversight.dashboard_projection import DashboardCases
 from shared.ledger.deployments import BODY, CONFIG_RIGHT, DeploymentSpec
@@ -55,6 +56,7 @@ SERVICE = ServiceDeclaration(
     port=8003,
     routers=[
         api.router,
+        workbench.router,  # the units' workbench
         api.home,
         scheduler.router,  # the scheduler runs while the app runs
         notice_pages.router,  # the ladder's notices, printable

@@ -12,6 +12,7 @@ from typing import Any
 from services.oversight.notice import LadderNotices
 from services.oversight.penalty_register import PenaltyRegister
 from services.oversight.rates_projection import RateItems
+from services.oversight.workbench_projection import WorkbenchCases
 from shared.readside.case_table import CaseTable, Rule
 from shared.readside.projection import Accepted, Projection
 from shared.readside.projections.case_summary import CaseSummary
@@ -132,4 +133,5 @@ PROJECTIONS: tuple[Projection, ...] = (
     LadderNotices(),
     RateItems(),
     PenaltyRegister(),
+    WorkbenchCases(),
 )

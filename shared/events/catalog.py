@@ -468,6 +468,10 @@ class HandlingResolutionClaimed(Payload):
     answer_due_at: Timestamp | None = Field(
         None, description="回访: until when the complainant is asked (the lead's claim only)"
     )
+    evidence: Annotated[list[Sha256], Field(max_length=5)] = Field(
+        default_factory=list,
+        description="SHA-256 of each evidence file the unit sent, kept in oversight's store",
+    )
 
 
 class HandlingExtensionRequested(Payload):
@@ -491,6 +495,20 @@ class HandlingExtensionRuled(Payload):
     complainant_notice: ShortText | None = Field(
         None, description="what the complainant is told (zh-CN; no staff names, no free text)"
     )
+
+
+class HandlingFirstShown(Payload):
+    """When the workbench first showed a unit its assignment (beside the assignment's own time).
+
+    Once per unit per assignment: ``assignment`` and ``reopened`` name the round (the case's
+    assignments and reopens so far; a reopen is a fresh assignment of due times), and the event's
+    id derives from the case, the unit and the round, so a second view or a race writes nothing
+    more."""
+
+    unit: OrgId
+    due_at: Timestamp = Field(description="the unit's due time as shown")
+    assignment: Annotated[int, Field(ge=1)]
+    reopened: Annotated[int, Field(ge=0)]
 
 
 class ClosureBasis(StrEnum):
@@ -1197,6 +1215,7 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.handling.extension_ruled.v1": HandlingExtensionRuled,
     "ledger.handling.reopened.v1": HandlingReopened,
     "ledger.handling.closed.v1": HandlingClosed,
+    "ledger.handling.first_shown.v1": HandlingFirstShown,
     "ledger.deadline.elapsed.v1": DeadlineElapsed,
     "ledger.supervision.escalated.v1": SupervisionEscalated,
     "ledger.supervision.reminded.v1": SupervisionReminded,

@@ -389,7 +389,6 @@ async def test_every_step_checks_roles_and_bad_input_writes_nothing(world: World
             f"/cases/{case}/closure",
             {"basis": "anonymous", "finding": "maybe", "confidential": False},
         ),
-        (oversight, Role.UNIT_HANDLER, f"/workbench/cases/{case}/replies", {"text": ""}),
     ]
     for n, (svc, role, path, body) in enumerate(bad_bodies):
         bad = await svc.http.post(path, json=body, headers=svc.as_(role, f"bad-{n}"))
@@ -399,7 +398,6 @@ async def test_every_step_checks_roles_and_bad_input_writes_nothing(world: World
 
     # In the wrong state: refused with the reason (the case is not even screened).
     states: list[Step] = [
-        (oversight, Role.UNIT_HANDLER, f"/workbench/cases/{case}/acknowledgement", None),
         (
             oversight,
             Role.SUPERVISOR,
@@ -417,6 +415,17 @@ async def test_every_step_checks_roles_and_bad_input_writes_nothing(world: World
         conflict = await svc.http.post(path, json=body, headers=svc.as_(role, f"state-{n}"))
         assert conflict.status_code == 409, (path, conflict.text)
         assert conflict.json()["reason"] in ("not_assigned", "wrong_state", "not_closed")
+    # A case the unit is not assigned to is not found on its workbench, whatever it sends.
+    for n, (path, body) in enumerate(
+        (("replies", {"text": ""}), ("acknowledgement", None), ("replies", {"text": "答复"}))
+    ):
+        unknown = await oversight.http.post(
+            f"/workbench/cases/{case}/{path}",
+            json=body,
+            headers=oversight.as_(Role.UNIT_HANDLER, f"not-mine-{n}"),
+        )
+        assert_problem(unknown, 404, "not-found")
+        assert PHONE not in unknown.text
     assert await world.head() == head  # nothing of all that reached the log
 
     # Pages: each for its own people only.
@@ -557,11 +566,13 @@ async def test_the_same_life_through_the_operator_pages(world: World) -> None:
             notices = await public.get("/public/notices", headers=HTML)
         assert "群众反映的问题部分属实" in notices.text
 
-    # Each step once, resubmissions included: nine events after the receipt.
+    # Each step once, resubmissions included: nine events after the receipt, and the
+    # workbench's record of when it first showed the unit its new assignment.
     after_steps = await world.head()
-    assert sum(after_steps.values()) - sum(head.values()) == 9
+    assert sum(after_steps.values()) - sum(head.values()) == 10
     replay = ledger_cli(world.var_dir, "replay", case_id)
-    assert re.findall(r"ledger\.[a-z_]+\.[a-z_]+\.v1", replay.stdout) == LIFE, replay.stdout
+    shown = [*LIFE[:3], "ledger.handling.first_shown.v1", *LIFE[3:]]
+    assert re.findall(r"ledger\.[a-z_]+\.[a-z_]+\.v1", replay.stdout) == shown, replay.stdout
 
 
 async def test_a_case_past_its_due_time_shows_its_lead_unit_overdue(

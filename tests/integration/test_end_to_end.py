@@ -49,6 +49,7 @@ LIFE = [
     "ledger.complaint.received.v1",
     "ledger.complaint.screened.v1",
     "ledger.dispatch.assigned.v1",
+    "ledger.handling.first_shown.v1",  # the workbench showed the unit its new case
     "ledger.handling.acknowledged.v1",
     "ledger.handling.replied.v1",
     "ledger.handling.resolution_claimed.v1",

@@ -140,6 +140,7 @@ RULES: dict[str, Rule] = {
     "ledger.handling.extension_ruled.v1": _extension_ruled,
     "ledger.handling.reopened.v1": _reopened,
     "ledger.handling.closed.v1": _status(c.CLOSED),
+    "ledger.handling.first_shown.v1": _same,
     "ledger.deadline.elapsed.v1": _elapsed,
     "ledger.supervision.escalated.v1": _escalated,
     "ledger.supervision.reminded.v1": _same,  # a reminder moves no clock and no level

@@ -18,6 +18,7 @@ from shared.rules.case import (
     conference_ruling,
     deadline,
     dispatch,
+    first_shown,
     handling,
     ladder,
     penalty,
@@ -75,6 +76,7 @@ RULES: dict[str, tuple[Check, Evolve]] = {
     **conference_ruling.RULES,
     **buck_passing.RULES,
     **proposal.RULES,
+    **first_shown.RULES,
 }
 
 
