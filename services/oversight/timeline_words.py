@@ -73,7 +73,13 @@ WORDS: dict[str, Wording] = {
     E + "deadline.elapsed.v1": Wording(
         "{unit} {deadline}时限已到（{due_at}）", ("unit", "deadline", "due_at")
     ),
-    E + "supervision.escalated.v1": Wording("督办升级：第 {level} 级", ("level",)),
+    E + "supervision.reminded.v1": Wording(
+        "督办提醒 {unit}：时限 {due_at} 将到", ("unit", "due_at")
+    ),
+    E + "supervision.escalated.v1": Wording("督办升级：第 {level} 级{step}", ("level", "step")),
+    E + "handling.first_shown.v1": Wording("{unit} 首次查看", ("unit",)),
+    E + "penalty.proposed.v1": Wording("建议对 {unit} 问责（{cause}）", ("unit", "cause")),
+    E + "penalty.proposal_dismissed.v1": Wording("问责建议不予采纳"),
     E + "penalty.imposed.v1": Wording("对 {unit} 问责：{penalty}", ("unit", "penalty")),
     E + "penalty.revoked.v1": Wording("撤销问责 {penalty_id}", ("penalty_id",)),
     E + "publication.drafted.v1": Wording("起草公开通报"),
@@ -84,6 +90,13 @@ WORDS: dict[str, Wording] = {
 }
 
 ENUMS: dict[str, dict[Any, str]] = {
+    "step": {None: "", "order": "（督办单）", "listed": "（挂牌督办）"},
+    "cause": {
+        "deemed_done": "超时默认",
+        "disputed": "投诉人不认可",
+        "inspection": "暗访发现",
+        "leadership": "领导责任",
+    },
     "granted": {True: "同意", False: "不同意"},
     "finding": {
         "substantiated": "属实",
