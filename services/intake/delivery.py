@@ -27,23 +27,21 @@ from typing import Any
 from services.intake.vault_content import Identity
 from shared.events.catalog import Channel, DeliveryChannel
 from shared.events.ids import derived_event_id
+from shared.events.reaches_complainant import (
+    CLOSED,
+    EXTENSION_RULED,
+    NOTICE_FIELD,
+    REACHES_COMPLAINANT,
+    REOPENED,
+    REPLIED,
+)
 from shared.rules.case.state import CaseState
 
 DELIVERED = "ledger.complaint.delivered.v1"
 RULE = "intake.delivery"
 FOLLOW_UP_PAGE = "/public/follow-up"
 
-REPLIED = "ledger.handling.replied.v1"
-CLOSED = "ledger.handling.closed.v1"
-EXTENSION_RULED = "ledger.handling.extension_ruled.v1"
-REOPENED = "ledger.handling.reopened.v1"
-
-NOTICES: dict[str, str] = {
-    REPLIED: "reply",  # the unit's reply (答复), redacted
-    CLOSED: "closure",  # the closing finding (办结结论) and how to contest it
-    EXTENSION_RULED: "notice",  # the time limit extended, or not (延期审批结果)
-    REOPENED: "notice",  # handled afresh (重办)
-}
+NOTICES: dict[str, str] = dict(REACHES_COMPLAINANT)
 """Event type -> ``what`` in ``complaint.delivered``: every event that reaches the complainant."""
 
 FINDING_WORDS: dict[str, str] = {
@@ -137,6 +135,10 @@ def message(event_type: str, data: Mapping[str, Any], complaint_no: str, reply: 
         finding = FINDING_WORDS.get(str(data.get("finding")), "")
         body = f"经核查，您反映的问题{finding}，本件已办结。\n\n{CONTEST}"
         return Message(f"{head}已办结", body)
+    told = data.get(NOTICE_FIELD)
+    if event_type in (EXTENSION_RULED, REOPENED) and isinstance(told, str) and told:
+        title = "办理期限审批结果" if event_type == EXTENSION_RULED else "已重新交办"
+        return Message(f"{head}{title}", f"{told}\n\n{look}")  # oversight's own wording
     if event_type == EXTENSION_RULED:
         if data.get("granted"):
             due = _day(data.get("due_at"))

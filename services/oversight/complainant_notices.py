@@ -2,7 +2,7 @@
 
 Intake's delivery worker fans case events out to complainants as ``complaint.delivered``
 (``what``: receipt | reply | closure | notice | follow_up). This table is oversight's part of
-that list: the event types of oversight's that the complainant is told of, and as what. The
+that list's wording: the list (event type -> what) is shared/events/reaches_complainant.py. The
 wording is decided here, once, when oversight writes the event: the event carries it in
 ``complainant_notice`` (zh-CN, from the event's structured fields only — never a supervisor's
 free text, never a staff name), so the delivery worker sends what the log holds and never
@@ -14,23 +14,24 @@ Pure: no I/O.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Final, Literal
 
 from shared.calendar import SHANGHAI
+from shared.events.reaches_complainant import (
+    EXTENSION_RULED,
+    NOTICE_FIELD,
+    REACHES_COMPLAINANT,
+    REOPENED,
+)
 
-EXTENSION_RULED: Final = "ledger.handling.extension_ruled.v1"
-REOPENED: Final = "ledger.handling.reopened.v1"
-
-Delivered = Literal["reply", "closure", "notice"]
-
-# -- reaches the complainant: event type -> what intake's delivery records ----------------------
-REACHES_COMPLAINANT: Final[dict[str, Delivered]] = {
-    EXTENSION_RULED: "notice",
-    REOPENED: "notice",
-}
-NOTICE_FIELD: Final = "complainant_notice"
-"""The payload field holding the sentence the complainant is sent."""
-# -- end of the list -----------------------------------------------------------------------------
+__all__ = [
+    "EXTENSION_RULED",
+    "NOTICE_FIELD",
+    "REACHES_COMPLAINANT",
+    "REOPENED",
+    "cn_time",
+    "extension_notice",
+    "reopen_notice",
+]
 
 
 def cn_time(at: str) -> str:

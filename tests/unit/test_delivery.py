@@ -221,3 +221,13 @@ def test_the_status_table_keeps_replies_rulings_and_finding_never_who() -> None:
     assert doc["closed_at"] == 5 and doc["ratings"] == {"TS1": 3}
     assert "H001" not in orjson.dumps(doc).decode()
     assert table.apply(doc, _accepted("ledger.handling.progress.v1", {}, 7)) == []
+
+
+def test_oversight_s_own_sentence_is_sent_as_the_log_holds_it() -> None:
+    told = "承办单位申请延长办理期限，经督办机构审核同意，办理期限延长至2026年12月31日24时。"
+    data = {"granted": True, "due_at": "2027-01-01T00:00:00+08:00", "complainant_notice": told}
+    sent = message(EXTENSION_RULED, data, "TS1", "")
+    assert sent.body.startswith(told) and "已批准" not in sent.body
+    assert "办理期限审批结果" in sent.subject
+    reopened = message(REOPENED, {"complainant_notice": "重办。"}, "TS1", "")
+    assert reopened.body.startswith("重办。") and "已重新交办" in reopened.subject
