@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
-from services.oversight.api import unit_of
 from services.oversight.notice import LADDER_NOTICES, PRINTABLE, TITLES
+from services.oversight.workbench import case_of_unit
 from shared.events.catalog import BodyDirectory, ConfigKind
 from shared.ledger.deployments import BODY
 from shared.web import Role
@@ -45,14 +45,13 @@ async def _issuer(request: Request) -> str:
 
 
 async def _notices(request: Request, case_id: str, operator: Operator) -> dict[str, Any]:
-    """The case's notices this operator may read (a unit: only those addressed to it)."""
+    """The case's notices this operator may read (a unit: only on a case it is on, and only
+    those addressed to it; another unit's case is 404 like a missing one)."""
     doc = await (await read_store(request)).get(LADDER_NOTICES, case_id)
     notices = list(doc["notices"]) if doc is not None else []
     if not operator.has_any({Role.SUPERVISOR}):
-        unit = unit_of(operator)
+        unit = (await case_of_unit(request, case_id, operator)).unit
         notices = [n for n in notices if n["unit"] == unit]
-    if not notices:
-        raise ProblemError(NOT_FOUND, "该案件没有督办通知")
     complaint_no = doc["complaint_no"] if doc is not None else None
     return {"case_id": case_id, "complaint_no": complaint_no, "notices": notices}
 

@@ -95,7 +95,8 @@ async def _live(request: Request, case_id: str) -> StreamState:
     return (await writer.live.tracked(case_id, writer.snapshots)).state
 
 
-async def _own(request: Request, case_id: str, operator: Operator) -> UnitCase:
+async def case_of_unit(request: Request, case_id: str, operator: Operator) -> UnitCase:
+    """The case as the signed-in unit may see it: 404 unless the unit is on it."""
     unit = unit_of(operator)
     case = (await _live(request, case_id)).domain
     if not isinstance(case, CaseState) or case.status == NEW or case.clock(unit) is None:
@@ -106,19 +107,19 @@ async def _own(request: Request, case_id: str, operator: Operator) -> UnitCase:
 async def own_case_command(
     request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_command)
 ) -> UnitCase:
-    return await _own(request, case_id, operator)
+    return await case_of_unit(request, case_id, operator)
 
 
 async def own_case_form(
     request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_form)
 ) -> UnitCase:
-    return await _own(request, case_id, operator)
+    return await case_of_unit(request, case_id, operator)
 
 
 async def own_case_read(
     request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_reader)
 ) -> UnitCase:
-    return await _own(request, case_id, operator)
+    return await case_of_unit(request, case_id, operator)
 
 
 OwnCommand = Annotated[UnitCase, Depends(own_case_command)]
