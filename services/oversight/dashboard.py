@@ -32,7 +32,9 @@ from services.oversight.dashboard_projection import (
     tab_key,
     time_bound,
 )
+from services.oversight.projection import OVERSIGHT_CASES
 from services.oversight.timeline_words import in_words
+from services.oversight.workbench_commands import MAX_EXTENSION_WORKING_DAYS
 from shared.events.catalog import CASE_ID_PATTERN
 from shared.store.port import ASC, DESC, Doc, DocumentStore, Filter
 from shared.web import Role
@@ -62,7 +64,7 @@ TAB_TITLES: dict[str, str] = {
     "disputed": "投诉人不认可",
     "resolved": "已确认待办结",
 }
-DEFAULT_TABS = ("overdue", "claimed", "resolved")
+DEFAULT_TABS = ("overdue", "claimed", "disputed", "resolved")  # disputed: awaiting 重办
 STATUS_ORDER = ("received", "assigned", "claimed", "disputed", "resolved", "closed", "merged")
 assert tuple(TAB_TITLES) == TABS
 
@@ -269,8 +271,27 @@ async def case_timeline(
     if doc is None:
         raise ProblemError(NOT_FOUND, "没有这件投诉")
     steps = await store.find(STEPS, {"case": case_id}, sort=[("n", ASC)], limit=TIMELINE_STEPS)
+    facts = await store.get(OVERSIGHT_CASES, case_id)
     return get_context(request).pages.render(
         request,
         "oversight_case_timeline.html",
-        {"case_id": case_id, "doc": doc, **timeline_view(doc, steps), "stale": fresh.gave_up},
+        {
+            "case_id": case_id,
+            "doc": doc,
+            **timeline_view(doc, steps),
+            "stale": fresh.gave_up,
+            # The supervisor's forms (supervisor_forms.py): what there is to rule on.
+            "extension_requests": pending_extensions(doc, facts),
+            "max_extension": MAX_EXTENSION_WORKING_DAYS,
+            "form_key": new_form_key,
+        },
     )
+
+
+def pending_extensions(doc: Doc, facts: Doc | None) -> list[dict[str, Any]]:
+    """The units' pending extension requests (unit, until, reason) while the case is in
+    handling, for units still on it (pure)."""
+    if doc["status"] != "assigned":
+        return []
+    on_case = {k["unit"] for k in doc["clocks"]}
+    return [r for r in (facts or {}).get("extension_requests", ()) if r["unit"] in on_case]
