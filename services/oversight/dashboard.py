@@ -9,10 +9,11 @@ by lead unit, category, status, escalation level and due window, twenty rows a p
 with its count. Paging is by key (``after_key`` / ``before_key``: a row's tab key; ``after`` is the
 read-your-writes position), each tab's
 list one indexed range on both stores (``dashboard_projection.py``). Without a tab: the
-overdue, the claimed and the confirmed lists.
+overdue, the claimed, the disputed (awaiting 重办) and the confirmed lists.
 
 The timeline: every unit's clock (due time; overdue, deemed done, completed; extensions), the
-escalation level, and each event in words (``timeline_words.py``).
+escalation level, and each event in words (``timeline_words.py``); the units' pending extension
+requests and, on a disputed case, the 重办 form (the forms post to ``supervisor_forms.py``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ world (one SQLite log, every app with its projector, oversight's scheduler runni
 - a supervisor grants one extension and refuses another; both events carry the sentence the
   complainant is sent, and are on oversight's list of what reaches the complainant;
 - an inspection finding with evidence files opens a case that dispatch assigns like any other.
+- the same rulings and the reopen from the case page's forms (the pending request shown; bad
+  input and a refused ruling write nothing), a disputed case on the dashboard awaiting 重办.
 
 The log's clock is the fixture's (``LogClock``): the last test moves it past the 回访 deadline,
 and the scheduler itself writes the ``answer`` deadline's ``deadline.elapsed``."""
