@@ -9,7 +9,10 @@ by lead unit, category, status, escalation level and due window, twenty rows a p
 with its count. Paging is by key (``after_key`` / ``before_key``: a row's tab key; ``after`` is the
 read-your-writes position), each tab's
 list one indexed range on both stores (``dashboard_projection.py``). Without a tab: the
-overdue, the claimed, the disputed (awaiting 重办) and the confirmed lists.
+overdue, the claimed, the disputed (awaiting 重办) and the confirmed lists. The counts (tabs,
+states, overdue units) are made once per position of the read model and reused until it moves
+(``dashboard_counts.py``); the due window counts from the current minute, so pages within it
+share their counts.
 
 The timeline: every unit's clock (due time; overdue, deemed done, completed; extensions), the
 escalation level, and each event in words (``timeline_words.py``); the units' pending extension
@@ -25,6 +28,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from services.oversight.dashboard_counts import counts_of, position_of
 from services.oversight.dashboard_projection import (
     DASHBOARD,
     IN_TAB,
@@ -55,6 +59,7 @@ OVERDUE_UNIT_ROWS = 20
 OVERDUE_UNITS_SCANNED = 1000  # units looked at for the overdue table
 TIMELINE_STEPS = 1000  # a case's events shown, oldest first
 DAY_MICROS = 24 * 3600 * 1_000_000
+NOW_STEP_MICROS = 60 * 1_000_000  # the due window counts from the current minute
 
 Tab = Literal["overdue", "due_soon", "escalated", "claimed", "disputed", "resolved"]
 TAB_TITLES: dict[str, str] = {
@@ -202,7 +207,9 @@ async def dashboard(
 ) -> Response:
     """督办总览 (see the module docstring)."""
     store = await read_store(request)
-    now = int(time.time() * 1_000_000)
+    position = position_of(request)  # after FreshRead's wait: counts at least this new
+    kept = counts_of(request)
+    now = int(time.time() * 1_000_000) // NOW_STEP_MICROS * NOW_STEP_MICROS
     filters = DashboardFilters(
         unit or None,
         category.strip() or None,
@@ -210,13 +217,16 @@ async def dashboard(
         int(level) if level else None,
         int(window) if window else None,
     )
-    counts = await tab_counts(store, filters, now)
+    counts = await kept.get(
+        position, ("tabs", filters, now), lambda: tab_counts(store, filters, now)
+    )
     shown = [tab] if tab else DEFAULT_TABS
     lists = [
         await tab_page(store, t, filters, now, after=after_key, before=before_key, total=counts[t])
         for t in shown
     ]
-    by_status = await state_counts(store)
+    by_status = await kept.get(position, "states", lambda: state_counts(store))
+    by_unit = await kept.get(position, "overdue_units", lambda: overdue_units(store))
     return get_context(request).pages.render(
         request,
         "oversight_dashboard.html",
@@ -228,7 +238,7 @@ async def dashboard(
             "filters": filters,
             "status_counts": list(by_status.items()),
             "total": sum(by_status.values()),
-            "overdue_units": await overdue_units(store),
+            "overdue_units": by_unit,
             "stale": fresh.gave_up,
             "form_key": new_form_key,
         },

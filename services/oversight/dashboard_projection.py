@@ -209,8 +209,10 @@ class DashboardCases:
 
 # Each tab key alone and after each filter's field, so a tab's page and count under one filter
 # read the index alone (a filter on a field outside the index reads every document in range);
-# the gauges' counts (open by level) from one more.
+# the gauges' counts (open by level) from one more. The pair a supervisor filters by most (a
+# unit's cases of one category) has its own index per tab, so its page is one range too.
 FILTERED_BY = ("lead_unit", "category", "status", "escalation")
+FILTERED_BY_PAIRS = (("lead_unit", "category"),)
 
 
 async def ensure_indexes(store: DocumentStore) -> None:
@@ -218,6 +220,8 @@ async def ensure_indexes(store: DocumentStore) -> None:
         await store.ensure_index(DASHBOARD, [tab_key(tab)])
         for field in FILTERED_BY:
             await store.ensure_index(DASHBOARD, [field, tab_key(tab)])
+        for pair in FILTERED_BY_PAIRS:
+            await store.ensure_index(DASHBOARD, [*pair, tab_key(tab)])
     await store.ensure_index(DASHBOARD, ["open", "escalation"])
     await store.ensure_index(DASHBOARD, ["status"])
     await store.ensure_index(DASHBOARD, ["complaint_no"])

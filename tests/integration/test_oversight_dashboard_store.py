@@ -195,6 +195,7 @@ FILTERS = [
     DashboardFilters(window_days=3),
     DashboardFilters(status="assigned"),
     DashboardFilters(level=1),
+    DashboardFilters(unit=B, category="窗口服务"),
 ]
 
 
@@ -217,6 +218,8 @@ async def test_every_tab_page_and_count_is_served_by_an_index_on_sqlite(tmp_path
                     count = plan(conn, f"SELECT count(*) FROM {table}{clause}", params)
                     for shown in (page, count):
                         assert "USING INDEX" in shown or "USING COVERING INDEX" in shown, shown
+                        if filters.unit and filters.category:  # both in the index's range
+                            assert "(<expr>=? AND <expr>=? AND <expr>" in shown, shown
                     assert "TEMP B-TREE" not in page, (tab, filters, page)
         for sql, params in [
             (
