@@ -21,6 +21,7 @@ from services.oversight import (
     reopen,
     scheduler,
     staff_directory,
+    supervisor_forms,
     workbench,
 )
 from services.oversight.dashboard_projection import DashboardCases
@@ -30,7 +31,7 @@ from shared.web import WebSettings
 
 NAME = "oversight"
 # Closing the loop and inspections: extensions ruled, reopens after a dispute, 暗访 findings.
-loop_routers = [extensions.router, reopen.router, inspections.router]
+loop_routers = [extensions.router, reopen.router, inspections.router, supervisor_forms.router]
 
 SERVICE = ServiceDeclaration(
     name=NAME,

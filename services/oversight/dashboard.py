@@ -9,12 +9,14 @@ by lead unit, category, status, escalation level and due window, twenty rows a p
 with its count. Paging is by key (``after_key`` / ``before_key``: a row's tab key; ``after`` is the
 read-your-writes position), each tab's
 list one indexed range on both stores (``dashboard_projection.py``). Without a tab: the
-overdue, the claimed and the confirmed lists. The counts (tabs, states, overdue units) are
-made once per position of the read model and reused until it moves (``dashboard_counts.py``);
-the due window counts from the current minute, so pages within it share their counts.
+overdue, the claimed, the disputed (awaiting 重办) and the confirmed lists. The counts (tabs,
+states, overdue units) are made once per position of the read model and reused until it moves
+(``dashboard_counts.py``); the due window counts from the current minute, so pages within it
+share their counts.
 
 The timeline: every unit's clock (due time; overdue, deemed done, completed; extensions), the
-escalation level, and each event in words (``timeline_words.py``).
+escalation level, and each event in words (``timeline_words.py``); the units' pending extension
+requests and, on a disputed case, the 重办 form (the forms post to ``supervisor_forms.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from services.oversight.dashboard_projection import (
     tab_key,
     time_bound,
 )
+from services.oversight.projection import OVERSIGHT_CASES
 from services.oversight.timeline_words import in_words
+from services.oversight.workbench_commands import MAX_EXTENSION_WORKING_DAYS
 from shared.events.catalog import CASE_ID_PATTERN
 from shared.store.port import ASC, DESC, Doc, DocumentStore, Filter
 from shared.web import Role
@@ -66,7 +70,7 @@ TAB_TITLES: dict[str, str] = {
     "disputed": "投诉人不认可",
     "resolved": "已确认待办结",
 }
-DEFAULT_TABS = ("overdue", "claimed", "resolved")
+DEFAULT_TABS = ("overdue", "claimed", "disputed", "resolved")  # disputed: awaiting 重办
 STATUS_ORDER = ("received", "assigned", "claimed", "disputed", "resolved", "closed", "merged")
 assert tuple(TAB_TITLES) == TABS
 
@@ -278,8 +282,27 @@ async def case_timeline(
     if doc is None:
         raise ProblemError(NOT_FOUND, "没有这件投诉")
     steps = await store.find(STEPS, {"case": case_id}, sort=[("n", ASC)], limit=TIMELINE_STEPS)
+    facts = await store.get(OVERSIGHT_CASES, case_id)
     return get_context(request).pages.render(
         request,
         "oversight_case_timeline.html",
-        {"case_id": case_id, "doc": doc, **timeline_view(doc, steps), "stale": fresh.gave_up},
+        {
+            "case_id": case_id,
+            "doc": doc,
+            **timeline_view(doc, steps),
+            "stale": fresh.gave_up,
+            # The supervisor's forms (supervisor_forms.py): what there is to rule on.
+            "extension_requests": pending_extensions(doc, facts),
+            "max_extension": MAX_EXTENSION_WORKING_DAYS,
+            "form_key": new_form_key,
+        },
     )
+
+
+def pending_extensions(doc: Doc, facts: Doc | None) -> list[dict[str, Any]]:
+    """The units' pending extension requests (unit, until, reason) while the case is in
+    handling, for units still on it (pure)."""
+    if doc["status"] != "assigned":
+        return []
+    on_case = {k["unit"] for k in doc["clocks"]}
+    return [r for r in (facts or {}).get("extension_requests", ()) if r["unit"] in on_case]

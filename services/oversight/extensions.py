@@ -93,9 +93,11 @@ def rule(
     return [Draft(EXTENSION_RULED, data, actor)]
 
 
-async def _rule(
+async def rule_in_force(
     request: Request, case_id: str, body: GrantExtension | RefuseExtension, ledger: Ledger
 ) -> CommandAnswer:
+    """:func:`rule` on the time limits and calendar in force (the API's and the case page's
+    form's way in)."""
     limits: InForce[TimeLimits] = await in_force(request, ConfigKind.time_limits)
     calendar = await calendar_in_force(request)
     return await ledger.run(
@@ -113,7 +115,7 @@ async def _rule(
 async def grant_extension(
     request: Request, case_id: CaseIdPath, body: GrantExtension, ledger: LedgerDep
 ) -> CommandAnswer:
-    return await _rule(request, case_id, body, ledger)
+    return await rule_in_force(request, case_id, body, ledger)
 
 
 @router.post(
@@ -125,4 +127,4 @@ async def grant_extension(
 async def refuse_extension(
     request: Request, case_id: CaseIdPath, body: RefuseExtension, ledger: LedgerDep
 ) -> CommandAnswer:
-    return await _rule(request, case_id, body, ledger)
+    return await rule_in_force(request, case_id, body, ledger)

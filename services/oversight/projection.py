@@ -79,6 +79,26 @@ def _finding_recorded(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
     doc["inspection_finding"] = d["finding"]
 
 
+# -- pending extension requests, for the supervisor to rule on --------------------------------
+
+
+def _extension_requested(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    asked = [r for r in doc.get("extension_requests", ()) if r["unit"] != d["unit"]]
+    doc["extension_requests"] = [
+        *asked,
+        {"unit": d["unit"], "until": d["until"], "reason": d["reason"], "at": e.log_time},
+    ]
+
+
+def _extension_settled(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    """A ruling settles the unit's request; a granted return takes the unit off the case."""
+    if e.type == "ledger.dispatch.return_ruled.v1" and not d["granted"]:
+        return
+    doc["extension_requests"] = [
+        r for r in doc.get("extension_requests", ()) if r["unit"] != d["unit"]
+    ]
+
+
 RULES: dict[str, Rule] = {
     "ledger.complaint.received.v1": _received,
     "ledger.handling.acknowledged.v1": _acknowledged,
@@ -90,6 +110,9 @@ RULES: dict[str, Rule] = {
     "ledger.handling.reopened.v1": _reopened,
     "ledger.dispatch.assigned.v1": _assigned,
     "ledger.inspection.finding_recorded.v1": _finding_recorded,
+    "ledger.handling.extension_requested.v1": _extension_requested,
+    "ledger.handling.extension_ruled.v1": _extension_settled,
+    "ledger.dispatch.return_ruled.v1": _extension_settled,
 }
 
 

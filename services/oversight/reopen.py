@@ -44,7 +44,7 @@ from shared.store.port import Doc
 from shared.time_limits import as_time_limit, limit_for
 from shared.web import Role
 from shared.web.calendar_in_force import calendar_in_force
-from shared.web.command_path import CommandAnswer, LedgerDep, Refusal, known_case
+from shared.web.command_path import CommandAnswer, Ledger, LedgerDep, Refusal, known_case
 from shared.web.config_in_force import InForce, in_force
 from shared.web.context import get_context
 from shared.web.idempotency import command
@@ -124,6 +124,14 @@ async def _case_facts(request: Request, case_id: str) -> Doc:
 async def reopen_case(
     request: Request, case_id: CaseIdPath, body: Reopen, ledger: LedgerDep
 ) -> CommandAnswer:
+    return await reopen_in_force(request, case_id, body, ledger)
+
+
+async def reopen_in_force(
+    request: Request, case_id: str, body: Reopen, ledger: Ledger
+) -> CommandAnswer:
+    """:func:`reopen` on the configuration in force and the case's facts (the API's and the
+    case page's form's way in)."""
     doc = await _case_facts(request, case_id)
     limits: InForce[TimeLimits] = await in_force(request, ConfigKind.time_limits)
     basis = ReopenBasis(

@@ -29,6 +29,7 @@ from starlette.responses import Response
 from services.oversight import commands, evidence
 from services.oversight.api import WORKING, unit_actor, unit_of
 from services.oversight.closing import answer_due_in_force
+from services.oversight.dashboard_projection import DASHBOARD
 from services.oversight.projection import OVERSIGHT_CASES
 from services.oversight.workbench_commands import (
     MAX_EXTENSION_WORKING_DAYS,
@@ -39,7 +40,11 @@ from services.oversight.workbench_commands import (
     request_extension,
     with_evidence,
 )
-from services.oversight.workbench_projection import WORKBENCH_CASES, first_shown_at
+from services.oversight.workbench_projection import (
+    WORKBENCH_CASES,
+    WORKBENCH_UNITS,
+    first_shown_at,
+)
 from services.oversight.working_days_left import working_days_left
 from shared.calendar import SHANGHAI, TimeLimit, WorkingCalendar, due_at
 from shared.calendar_shelf import shelf
@@ -228,6 +233,8 @@ async def _unit_rows(
         sort=[("due_at", ASC)],
         limit=LISTED,
     )
+    co = await co_unit_cases(store, unit)
+    mine = sorted([*mine, *co], key=lambda c: str(c.get("due_at") or ""))[:LISTED]
     ids = [str(c["_id"]) for c in mine]
     bench = await store.get_many(WORKBENCH_CASES, ids)
     unseen = [
@@ -241,7 +248,7 @@ async def _unit_rows(
     facts = await store.get_many(OVERSIGHT_CASES, ids)
     now, cal = datetime.now(UTC), await countdown_calendar(request)
     rows = [
-        _view(i, unit, c, facts.get(i), bench.get(i), None, now, cal)
+        _view(i, unit, c, facts.get(i), bench.get(i), c.get("unit_due_at"), now, cal)
         for i, c in zip(ids, mine, strict=True)
     ]
     done = await store.find(
@@ -260,6 +267,26 @@ async def _unit_rows(
         for c in done
     ]
     return rows, finished
+
+
+async def co_unit_cases(store: DocumentStore, unit: str) -> list[dict[str, Any]]:
+    """The cases in handling the unit is on as a co-unit (协办): its memberships
+    (``workbench_units``), each case's summary, and the unit's own due time (``unit_due_at``,
+    from the case's clocks on the dashboard's document)."""
+    on = await store.find(WORKBENCH_UNITS, {"unit": unit, "on": True, "lead": False}, limit=LISTED)
+    ids = [str(m["case"]) for m in on]
+    summaries, clocks = await store.get_many(CASES, ids), await store.get_many(DASHBOARD, ids)
+    rows = []
+    for i in ids:
+        summary = summaries.get(i)
+        if summary is None or summary.get("status") not in WORKING:
+            continue
+        due = next(
+            (k["due_at"] for k in (clocks.get(i) or {}).get("clocks", ()) if k["unit"] == unit),
+            summary.get("due_at"),
+        )
+        rows.append({**summary, "unit_due_at": due})
+    return rows
 
 
 @router.get("/workbench", include_in_schema=False)

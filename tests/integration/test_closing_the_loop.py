@@ -10,6 +10,8 @@ world (one SQLite log, every app with its projector, oversight's scheduler runni
 - a supervisor grants one extension and refuses another; both events carry the sentence the
   complainant is sent, and are on oversight's list of what reaches the complainant;
 - an inspection finding with evidence files opens a case that dispatch assigns like any other.
+- the same rulings and the reopen from the case page's forms (the pending request shown; bad
+  input and a refused ruling write nothing), a disputed case on the dashboard awaiting 重办.
 
 The log's clock is the fixture's (``LogClock``): the last test moves it past the 回访 deadline,
 and the scheduler itself writes the ``answer`` deadline's ``deadline.elapsed``."""
@@ -443,6 +445,98 @@ async def test_the_inspection_form_page_records_a_finding_with_its_files(
     assert event["data"]["evidence"] == [hashlib.sha256(b"jpeg bytes").hexdigest()]
     assert event["data"]["inspected_on"] == "2026-11-30T09:30:00+08:00"
     assert (await case_state(world, case)).status == "received"  # for dispatch to assign
+
+
+def page_form(html: str, action: str) -> dict[str, str]:
+    """The hidden fields (csrf token, form key, unit) of the page's form posting to ``action``."""
+    start = html.index(f'action="{action}"')
+    form = html[start : html.index("</form>", start)]
+    return dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
+
+
+async def test_the_case_page_forms_grant_refuse_and_reopen_the_dispute_listed(
+    world: Loop,
+) -> None:
+    """The supervisor's forms on 办理全过程: the pending request shown, a grant and a refusal by
+    form, a disputed case on the dashboard awaiting 重办 and reopened by form; bad input and a
+    refused ruling write nothing."""
+    case, number, code = await assigned_case(world)
+    page_path = f"/dashboard/cases/{case}"
+    grant, refuse, reopen = (
+        f"{page_path}/{a}" for a in ("extension-grant", "extension-refusal", "reopening")
+    )
+
+    async def ask() -> None:
+        body = {"working_days": 5, "reason": "需协调住建部门现场核查"}
+        asked = await post(
+            world.oversight, UNIT_HANDLER, f"/workbench/cases/{case}/extension-request", body
+        )
+        await oversight_doc(world, case, asked)
+
+    async with client(world.oversight.app) as browser:
+        await sign_in_page(browser, world.oversight.app, demo_staff_id(SUPERVISOR))
+
+        async def shown(after: str = "") -> str:
+            r = await browser.get(page_path + after, headers=HTML)
+            assert r.status_code == 200, r.text
+            return r.text
+
+        async def submit(action: str, **fields: str) -> Any:
+            html = await shown()  # each submission its own form key, as a reload gives
+            return await browser.post(
+                action, data={**page_form(html, action), **fields}, headers=HTML
+            )
+
+        await ask()
+        html = await shown()
+        assert "待审批的延期申请" in html and "需协调住建部门现场核查" in html
+        head = await world.head()
+        missing = await submit(grant, working_days="", ruling="同意")
+        assert missing.status_code == 422 and "1至60个工作日" in missing.text
+        too_long = await submit(grant, working_days=str(EXTENSION_AT_MOST + 1), ruling="同意")
+        assert too_long.status_code == 409 and "最长延期" in too_long.text
+        assert await world.head() == head  # neither wrote anything
+        granted = await submit(grant, working_days="5", ruling="督办员：情况属实，同意")
+        assert granted.status_code == 303 and granted.headers["location"].startswith(
+            page_path + "?after="
+        )
+        after = granted.headers["location"][len(page_path) :]
+        assert "需协调住建部门现场核查" not in await shown(after)  # ruled: no longer pending
+
+        await ask()
+        html = await shown()
+        no_ruling = await submit(refuse, ruling=" ")
+        assert no_ruling.status_code == 422 and "审批意见" in no_ruling.text
+        refused = await submit(refuse, ruling="督办员：理由不充分")
+        assert refused.status_code == 303
+        ruled = [e["data"] for e in await events_of(world, case) if e["type"] == RULED]
+        assert [(r["granted"], r["ruling"]) for r in ruled] == [
+            (True, "督办员：情况属实，同意"),
+            (False, "督办员：理由不充分"),
+        ]
+
+        await claim(world, case)
+        await answer_on_page(world, number, code, "dispute")
+        assert (await case_state(world, case)).status == "disputed"
+
+        async def awaiting_reopen() -> bool:  # the dispute came through intake: poll for it
+            board = (await browser.get("/dashboard", headers=HTML)).text
+            listed = board[board.index('id="list-disputed"') :].split("</table>")[0]
+            return f'data-case="{case}"' in listed and "待重办" in listed
+
+        await eventually(awaiting_reopen)
+        html = await shown()
+        assert "重办理由" in html
+        head = await world.head()
+        empty = await submit(reopen, reason="")
+        assert empty.status_code == 422 and "重办理由" in empty.text
+        assert await world.head() == head
+        reopened = await submit(reopen, reason="投诉人反映仍未整改，请重新核查。")
+        assert reopened.status_code == 303
+    [event] = [e for e in await events_of(world, case) if e["type"] == REOPENED]
+    assert event["data"]["reason"] == "投诉人反映仍未整改，请重新核查。"
+    assert event["actor"].endswith(demo_staff_id(SUPERVISOR))
+    assert (await case_state(world, case)).status == "assigned"
 
 
 async def test_no_answer_in_time_then_a_supervisor_closes(world: Loop) -> None:

@@ -70,7 +70,12 @@ async def test_the_dashboard_timeline_and_gauges_show_the_read_model(
             assert time.monotonic() < deadline, counts
             await asyncio.sleep(0.1)
         titles = re.findall(r'<h2 id="list-\w+">(.*?)</h2>', page)
-        assert titles == ["超时件（1 件）", "待投诉人确认（1 件）", "已确认待办结（0 件）"], titles
+        assert titles == [
+            "超时件（1 件）",
+            "待投诉人确认（1 件）",
+            "投诉人不认可（0 件）",  # awaiting 重办
+            "已确认待办结（0 件）",
+        ], titles
         assert f'<tr class="overdue-unit"><td>{UNIT}</td><td class="state-bad">1<' in page
         assert f'action="/dashboard/{waiting}/closure"' in page
 

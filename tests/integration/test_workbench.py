@@ -54,6 +54,7 @@ from tests.web_fixtures import (
 
 HTML = {"accept": "text/html"}
 OTHER_UNIT = "unit:other-bureau"
+THIRD_UNIT = "unit:third-bureau"  # leads a case the demo unit is a co-unit on
 OTHER_STAFF, OTHER_PASSWORD = "other-h1", "另一单位-" + uuid.uuid4().hex
 FIRST_SHOWN = "ledger.handling.first_shown.v1"
 CLAIMED = "ledger.handling.resolution_claimed.v1"
@@ -115,8 +116,15 @@ class World:
     async def head(self) -> dict[int, int]:
         return await self.log.head()
 
-    async def new_case(self, unit: str, days: int = 14, pseudonym: str | None = None) -> str:
-        """A case received, screened and assigned to ``unit``, due ``days`` on."""
+    async def new_case(
+        self,
+        unit: str,
+        days: int = 14,
+        pseudonym: str | None = None,
+        co_units: tuple[str, ...] = (),
+    ) -> str:
+        """A case received, screened and assigned to ``unit`` (with ``co_units``), due ``days``
+        on."""
         n = len(self.complainants) + 1
         who = Complainant(
             pseudonym=pseudonym or hashlib.sha256(f"pseudonym-{n}".encode()).hexdigest(),
@@ -136,7 +144,11 @@ class World:
                     "complainant": who.pseudonym,
                     "tracking_code_hash": who.code_hash,
                 },
-                "ledger.dispatch.assigned.v1": {"lead_unit": unit, "due_at": due, "co_units": []},
+                "ledger.dispatch.assigned.v1": {
+                    "lead_unit": unit,
+                    "due_at": due,
+                    "co_units": [{"unit": u, "due_at": due} for u in co_units],
+                },
             },
         )
         await self.read_model_reached()
@@ -305,6 +317,7 @@ def assert_no_identity(w: World, *texts: str) -> None:
 async def test_unit_isolation_on_every_unit_facing_route(world: World) -> None:
     w = world
     mine, theirs = await w.new_case(w.unit), await w.new_case(OTHER_UNIT)
+    helping = await w.new_case(THIRD_UNIT, co_units=(w.unit,))  # the demo unit co-handles
     missing = f"case-{uuid.uuid4()}"
     routes = unit_facing(w.app)
     paths = {(m, r.path) for m, r in routes}
@@ -319,8 +332,15 @@ async def test_unit_isolation_on_every_unit_facing_route(world: World) -> None:
     # Both units see their new case at once (the first showing is recorded for each).
     page = await w.page.get("/workbench", headers=HTML)
     assert page.status_code == 200 and mine in page.text and theirs not in page.text
+    assert helping in page.text  # a co-unit's case is on its workbench too
     listed = await w.other.get("/workbench/cases", headers=bearer(w.other_token))
-    assert [c["case_id"] for c in listed.json()] == [theirs]
+    assert [c["case_id"] for c in listed.json()] == [theirs]  # not the co-handled case
+    own = await w.mine.get("/workbench/cases", headers=bearer(w.token))
+    by_id = {c["case_id"]: c for c in own.json()}
+    assert by_id[mine]["lead"] and not by_id[helping]["lead"] and theirs not in by_id
+    assert by_id[helping]["due_at"] is not None
+    shown, _ = await w.judged_of(helping, FIRST_SHOWN)
+    assert [e["data"]["unit"] for e in shown] == [w.unit]  # shown to the co-unit at once
     assert_no_identity(w, page.text, listed.text)
 
     tried = 0
