@@ -22,6 +22,11 @@ from shared.log.port import EventLog
 from shared.settings import LedgerSettings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# The oversight apps of test worlds sign no period figures of their own (the publisher would
+# append to a period stream at a moment no test chooses, moving the log's head under tests that
+# check nothing was written); tests/integration/test_period_figures.py runs the publisher itself.
+os.environ.setdefault("LEDGER_PERIOD_FIGURES_ENABLED", "false")
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -55,6 +55,7 @@ from shared.store.port import DESC
 from shared.web.auth import AUTH_MARK, require_roles
 from shared.web.context import get_context
 from shared.web.idempotency import claim_or_answer, fingerprint
+from shared.web.known_query import OPEN_QUERY
 from shared.web.problems import METHOD_NOT_ALLOWED, ProblemError
 from shared.web.public_kit import spend_public_limit
 from shared.web.roles import Role
@@ -190,7 +191,12 @@ def _definition(code: str) -> dict[str, Any]:
     }
 
 
-@router.get("/services.{fmt}", dependencies=[Depends(open311_public)], responses=documented(200))
+@router.get(
+    "/services.{fmt}",
+    dependencies=[Depends(open311_public)],
+    openapi_extra=OPEN_QUERY,
+    responses=documented(200),
+)
 async def services(fmt: Format) -> Response:
     """GeoReport v2 service list: one service per complaint category."""
     return answer(fmt, "services", "service", _services())
@@ -199,6 +205,7 @@ async def services(fmt: Format) -> Response:
 @router.get(
     "/services/{code}.{fmt}",
     dependencies=[Depends(open311_public)],
+    openapi_extra=OPEN_QUERY,
     responses=documented(200, 404),
 )
 async def service_definition(code: str, fmt: Format) -> Response:
@@ -266,6 +273,7 @@ def _key_hash(request: Request, key: str) -> str:
     methods=["PUT", "PATCH", "DELETE", "OPTIONS"],
     include_in_schema=False,
     dependencies=[Depends(open311_public)],
+    openapi_extra=OPEN_QUERY,
 )
 async def requests_other_methods(fmt: str) -> Response:
     """Registered first: a method the resource lacks is told both it has (``Allow``)."""
@@ -276,6 +284,7 @@ async def requests_other_methods(fmt: str) -> Response:
     "/requests.{fmt}",
     status_code=201,
     dependencies=[Depends(open311_public)],
+    openapi_extra=OPEN_QUERY,
     responses=documented(201, 400, 403),
 )
 async def post_request(fmt: Format, request: Request) -> Response:
@@ -370,7 +379,10 @@ async def _status_rows(
 
 
 @router.get(
-    "/requests.{fmt}", dependencies=[Depends(open311_public)], responses=documented(200, 400)
+    "/requests.{fmt}",
+    dependencies=[Depends(open311_public)],
+    openapi_extra=OPEN_QUERY,
+    responses=documented(200, 400),
 )
 async def get_requests(fmt: Format, request: Request) -> Response:
     """Status of service requests filed through Open311 (by id, comma-separated; or the most
@@ -399,6 +411,7 @@ async def get_requests(fmt: Format, request: Request) -> Response:
 @router.get(
     "/requests/{request_id}.{fmt}",
     dependencies=[Depends(open311_public)],
+    openapi_extra=OPEN_QUERY,
     responses=documented(200, 404),
 )
 async def get_request(request_id: str, fmt: Format, request: Request) -> Response:

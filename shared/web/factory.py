@@ -35,6 +35,7 @@ from shared.web.idempotency import (
     handle_replay,
 )
 from shared.web.identity import IdentityStore
+from shared.web.known_query import known_query
 from shared.web.lockouts import router as lockouts_router
 from shared.web.logging import configure_logging
 from shared.web.metrics import METRICS_MEDIA_TYPE, HttpMetrics, scrape_access
@@ -187,6 +188,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        dependencies=[Depends(known_query)],  # an API operation refuses unknown query params
     )
     app.state.ledger = context
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from services.dispatch.app import create as create_dispatch
 from shared.web import CheckResult, Operator, ReadinessCheck, Role, require_roles
+from shared.web.auth import public
 from shared.web.demo_operators import demo_staff_id
 from tests.web_fixtures import (
     DEMO_BODY,
@@ -327,3 +328,33 @@ async def test_openapi_documents_problems_not_fastapi_422(tmp_path: Path) -> Non
     assert {"name": "Idempotency-Key", "in": "header"}.items() <= op["parameters"][0].items()
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert "/" not in doc["paths"] and "/signin" not in doc["paths"]
+
+
+def query_router() -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/things", dependencies=[Depends(public)])
+    async def things(kind: str = Query("", max_length=10)) -> dict[str, str]:
+        return {"kind": kind}
+
+    @r.get("/page", include_in_schema=False, dependencies=[Depends(public)])
+    async def a_page() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    return r
+
+
+async def test_an_api_operation_refuses_a_query_parameter_it_does_not_declare(
+    tmp_path: Path,
+) -> None:
+    app = build_app(tmp_path, routers=[query_router()])
+    async with client(app) as c:
+        assert (await c.get("/things?kind=a")).json() == {"kind": "a"}
+        r = await c.get("/things?kind=a&secret-name=secret-value")
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"] == [
+            {"location": ["query"], "code": "extra_forbidden", "message": "不允许的查询参数"}
+        ]
+        assert "secret" not in r.text  # neither the name nor the value is echoed
+        # a page (outside the published schema) ignores what a link adds
+        assert (await c.get("/page?utm_source=x")).status_code == 200
