@@ -1,6 +1,7 @@
-"""Oversight's API: HTTP in, commands out — the supervisor's closure with a finding, and the
-supervision dashboard. The unit workbench has its own router (``workbench.py``); the helpers
-naming a unit and its officer are here, for both."""
+"""Oversight's API: HTTP in, commands out — the supervisor's closure with a finding (by API and
+from the dashboard's form). The dashboard (``dashboard.py``) and the unit workbench
+(``workbench.py``) have their own routers; the functions naming a unit and its officer are
+here, for all of them."""
 
 from __future__ import annotations
 
