@@ -489,7 +489,11 @@ def config_admin_router(spec: DeploymentSpec) -> APIRouter:
         summary="Any other kind: refused (403 for a kind another deployment owns, else 404)",
     )
     async def not_owned(
-        request: Request, kind: str, operator: Operator = Depends(require_roles(ADMIN))
+        request: Request,
+        kind: str,
+        operator: Operator = Depends(require_roles(ADMIN)),
+        # declared as the owned kinds' routes declare it, so the refusal is about the kind
+        base_version: Annotated[str | None, Query(max_length=40)] = None,
     ) -> None:
         _owned(spec, kind)
         raise ProblemError(NOT_FOUND)  # unreachable for owned kinds: their routes come first
