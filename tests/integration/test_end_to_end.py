@@ -349,7 +349,9 @@ def past_due_case(ledger: Ledger) -> str:
     finally:
         ledger.clock_file.unlink()
     dash = page_session(ledger, "oversight", "supervisor")
-    text = eventually(dash, "/dashboard", r'class="overdue-unit"><td>unit:demo-unit</td>')
+    # the tab's count and the units table are counted apart on a moving read model: wait for both
+    both = r'(?s)^(?=.*超时件（1 件）)(?=.*class="overdue-unit"><td>unit:demo-unit</td>)'
+    text = eventually(dash, "/dashboard", both)
     assert re.search(r'class="overdue-unit"><td>unit:demo-unit</td><td class="state-bad">1<', text)
     assert "超时件（1 件）" in text
     board = page_session(ledger, "dispatch", "dispatch_officer")
