@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.events.catalog import ClosureBasis, Finding
 from shared.ledger.signer import Draft
 from shared.rules.case import ASSIGNED, CLAIMED, DISPUTED, RESOLVED, CaseState
+from shared.rules.case.state import UnitClock
 from shared.rules.stream import StreamState
 from shared.web.command_path import Refusal, known_case
 
@@ -53,21 +54,34 @@ class CloseCase(BaseModel):
     note: Annotated[str, Field(max_length=500)] = ""
 
 
-def _unit_working(case: CaseState, unit: str) -> None:
+def unit_working(case: CaseState, unit: str) -> None:
     if case.clock(unit) is None:
         raise Refusal("not_assigned", "本单位不是该件的承办单位")
     if case.status not in _WORKING:
         raise Refusal("wrong_state", "该件当前不在办理中")
 
 
+def open_part(case: CaseState, unit: str, claimed: str) -> UnitClock:
+    """The unit's clock on a case it works, its part not done and the case not yet claimed
+    (``claimed``: the refusal's words when it is): a claim, a return or an extension."""
+    unit_working(case, unit)
+    clock = case.clock(unit)
+    assert clock is not None
+    if clock.completed or clock.deemed_done:
+        raise Refusal("part_done", "本单位的办理已经结束")
+    if case.status != ASSIGNED:
+        raise Refusal("wrong_state", claimed)
+    return clock
+
+
 def acknowledge(state: StreamState, unit: str, actor: str) -> list[Draft]:
     """签收: the unit has the case (the clock has run since assignment, and keeps running)."""
-    _unit_working(known_case(state), unit)
+    unit_working(known_case(state), unit)
     return [Draft(ACKNOWLEDGED, {"unit": unit}, actor)]
 
 
 def reply(state: StreamState, unit: str, cmd: Reply, actor: str) -> list[Draft]:
-    _unit_working(known_case(state), unit)
+    unit_working(known_case(state), unit)
     return [Draft(REPLIED, {"unit": unit, "text": cmd.text}, actor)]
 
 
@@ -76,13 +90,7 @@ def claim_resolution(
 ) -> list[Draft]:
     """报办结: not resolution — the complainant confirms until ``answer_due_at`` (回访)."""
     case = known_case(state)
-    _unit_working(case, unit)
-    clock = case.clock(unit)
-    assert clock is not None
-    if clock.completed or clock.deemed_done:
-        raise Refusal("part_done", "本单位的办理已经结束")
-    if case.status != ASSIGNED:
-        raise Refusal("wrong_state", "该件已报办结，等待投诉人确认")
+    clock = open_part(case, unit, "该件已报办结，等待投诉人确认")
     data: dict[str, object] = {"unit": unit, "summary": cmd.summary}
     if clock.lead and case.has_complainant:
         data["answer_due_at"] = answer_due_at
@@ -129,13 +137,7 @@ class RequestReturn(BaseModel):
 
 def request_return(state: StreamState, unit: str, cmd: RequestReturn, actor: str) -> list[Draft]:
     case = known_case(state)
-    _unit_working(case, unit)
-    clock = case.clock(unit)
-    assert clock is not None
-    if clock.completed or clock.deemed_done:
-        raise Refusal("part_done", "本单位的办理已经结束")
-    if case.status != ASSIGNED:
-        raise Refusal("wrong_state", "该件已报办结，不能退单")
+    open_part(case, unit, "该件已报办结，不能退单")
     if unit in case.returns_pending:
         raise Refusal("return_pending", "本单位的退单申请正在等待裁定")
     return [Draft(RETURN_REQUESTED, {"unit": unit, "reason": cmd.reason}, actor)]

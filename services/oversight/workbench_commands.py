@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.oversight.commands import _unit_working
+from services.oversight.commands import open_part, unit_working
 from shared.events.ids import derived_event_id
 from shared.ledger.signer import Draft
 from shared.rules.case import ASSIGNED, CaseState
@@ -72,7 +72,7 @@ def record_first_shown(state: StreamState, unit: str, actor: str) -> list[Draft]
 
 
 def note_progress(state: StreamState, unit: str, cmd: NoteProgress, actor: str) -> list[Draft]:
-    _unit_working(known_case(state), unit)
+    unit_working(known_case(state), unit)
     return [Draft(PROGRESS, {"unit": unit, "note": cmd.note}, actor)]
 
 
@@ -81,13 +81,7 @@ def request_extension(
 ) -> list[Draft]:
     """申请延期 until ``until`` (the unit's due time moved on by ``cmd.working_days``)."""
     case = known_case(state)
-    _unit_working(case, unit)
-    clock = case.clock(unit)
-    assert clock is not None
-    if clock.completed or clock.deemed_done:
-        raise Refusal("part_done", "本单位的办理已经结束")
-    if case.status != ASSIGNED:
-        raise Refusal("wrong_state", "该件已报办结，不能申请延期")
+    open_part(case, unit, "该件已报办结，不能申请延期")
     if unit in case.extensions_pending:
         raise Refusal("extension_pending", "本单位的延期申请正在等待裁定")
     return [Draft(EXTENSION_REQUESTED, {"unit": unit, "until": until, "reason": cmd.reason}, actor)]
