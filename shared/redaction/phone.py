@@ -1,6 +1,7 @@
 """Mobile numbers and landlines of mainland China.
 
-Mobile: 11 digits, 1[3-9]x, optionally after +86 / 0086 / 86 / (+86), grouped by spaces, dashes
+Mobile: 11 digits, 1[3-9]x, optionally after +86 / 0086 / 86 / (+86), the first three
+also with the trunk prefix written as "(0)" (+86 (0)138…), grouped by spaces, dashes
 or dots (the first three in brackets too) or broken across lines. Landline: an area code 0xx /
 0xxx (or in brackets) and a 7-8 digit subscriber number not starting with 0 or 1, with an
 optional extension (转 306, -8012, ext 5); a bare 7-8 digit number only right after a word that
@@ -22,7 +23,7 @@ def _digits(n: int) -> str:
 
 
 _MOBILE = re.compile(
-    rf"(?<![0-9A-Za-z+])(?:(?:\+|00)?86{S}|\(\+?86\){S})?"
+    rf"(?<![0-9A-Za-z+])(?:(?:\+|00)?86{S}(?:\(0\){S})?|\(\+?86\){S})?"
     rf"(?:\(1[3-9]\d\){S}\d(?:{S}\d){{7}}|1{S}[3-9](?:{S}\d){{9}})"
     # A number spaced out digit by digit takes the digits that follow (one typed too many).
     r"(?:[ \-]\d(?![0-9A-Za-z]))*(?![0-9A-Za-z])"
