@@ -71,6 +71,10 @@ def addresses(text: str) -> list[str]:
         ("在嘉兴经济开发区B3厂房上班，", "嘉兴经济开发区B3厂房"),
         ("在滨海工业园区2号厂房打工，", "滨海工业园区2号厂房"),
         ("住西岗屯18号，", "西岗屯18号"),
+        # A county whose name is one character, not a word pointing at a county (全县).
+        ("店在广西梧州市藤县解放路3号。", "广西梧州市藤县解放路3号"),
+        ("店在歙县徽州路8号。", "歙县徽州路8号"),
+        ("全县人民路3号有问题", "人民路3号"),
         # A line break anywhere inside a word or a number of the address.
         (
             "住成都市武侯区人民\n南路四段27号商鼎国际2\n栋，",
