@@ -137,7 +137,14 @@ def _unit_before(folded: str, start: int) -> int | None:
     return m.start() if m else None
 
 
+# A sub-district or township whose name starts with 向 (向阳街道, 向上街道), a word that
+# otherwise stops a place name (向…反映), when it follows a city, district or county.
+_TOWARD_UNIT = re.compile(rf"(?<=[市区县旗])向(?={_PLACE_CHAR}{{0,6}}(?:街道|镇|乡))")
+
+
 def _extend_left(folded: str, start: int) -> int:
+    if start and _TOWARD_UNIT.match(folded, start - 1):
+        start -= 1
     # A match beginning with a unit's last character (…街道|穿山村委会…) begins after it.
     if folded[start : start + 1] in set(_UNIT_END) and (p := _unit_before(folded, start + 1)):
         start = p

@@ -75,6 +75,9 @@ def addresses(text: str) -> list[str]:
         ("店在广西梧州市藤县解放路3号。", "广西梧州市藤县解放路3号"),
         ("店在歙县徽州路8号。", "歙县徽州路8号"),
         ("全县人民路3号有问题", "人民路3号"),
+        # A sub-district named 向… after its district; 向 as "towards" stays out.
+        ("本人住烟台市芝罘区向阳街道北马路90号，", "烟台市芝罘区向阳街道北马路90号"),
+        ("他向阳光小区12号楼的人借钱", "阳光小区12号楼"),
         # A line break anywhere inside a word or a number of the address.
         (
             "住成都市武侯区人民\n南路四段27号商鼎国际2\n栋，",
