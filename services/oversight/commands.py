@@ -54,19 +54,20 @@ class CloseCase(BaseModel):
     note: Annotated[str, Field(max_length=500)] = ""
 
 
-def unit_working(case: CaseState, unit: str) -> None:
-    if case.clock(unit) is None:
+def unit_working(case: CaseState, unit: str) -> UnitClock:
+    """The unit's clock on a case it works while the case is being worked."""
+    clock = case.clock(unit)
+    if clock is None:
         raise Refusal("not_assigned", "本单位不是该件的承办单位")
     if case.status not in _WORKING:
         raise Refusal("wrong_state", "该件当前不在办理中")
+    return clock
 
 
 def open_part(case: CaseState, unit: str, claimed: str) -> UnitClock:
     """The unit's clock on a case it works, its part not done and the case not yet claimed
     (``claimed``: the refusal's words when it is): a claim, a return or an extension."""
-    unit_working(case, unit)
-    clock = case.clock(unit)
-    assert clock is not None
+    clock = unit_working(case, unit)
     if clock.completed or clock.deemed_done:
         raise Refusal("part_done", "本单位的办理已经结束")
     if case.status != ASSIGNED:

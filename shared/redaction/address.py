@@ -111,7 +111,7 @@ _PROVINCE_NAMES = (
 _ODD_UNITS = "市南区|市北区|市中区"
 # Counties whose name is one character (藤县, 滑县, 歙县), not the words that point at a county
 # (本县, 全县, 邻县…).
-_ONE_CHARACTER_COUNTY = rf"(?![本该全我外此各两邻这那哪某每一小大老])(?!家){_PLACE_CHAR}县"
+_ONE_CHARACTER_COUNTY = rf"(?![本该全我外此各两邻这那哪某每一小大老家]){_PLACE_CHAR}县"
 _UNIT_BEFORE = re.compile(
     rf"(?:{_ODD_UNITS}|{_ONE_CHARACTER_COUNTY}|(?!家){_PLACE_CHAR}{_PLACE_CHAR}{{1,7}}"
     r"(?:省|自治区|特别行政区|自治州|地区|市|州|盟|区|县|旗|镇|乡|街道)"
