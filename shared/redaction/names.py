@@ -313,10 +313,15 @@ def _completed_after_title(
 
 # A Mongolian or Tibetan given name right after a title or a role, before a deed or
 # punctuation (嘎查长宝音说了算, 村支书扎西不同意).
-_TITLED_NON_HAN = re.compile(
-    rf"{_TITLE_BEFORE_NAME}(?P<name>{NON_HAN_GIVEN_NAME})"
-    rf"(?:{_DEED}|(?=[，,。、；;：:（()）\s！!？?]|$))"
+_NON_HAN_NAME = re.compile(
+    rf"(?P<name>{NON_HAN_GIVEN_NAME})(?:{_DEED}|(?=[，,。、；;：:（()）\s！!？?]|$))"
 )
+
+
+def _titled_non_han(folded: str) -> list[tuple[int, int]]:
+    return [
+        m.span("name") for m in _NON_HAN_NAME.finditer(folded) if _title_before(folded, m.start())
+    ]
 
 
 def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -498,7 +503,7 @@ def find_names(
     persons = _widen(folded, [(s, e) for s, e, tag in words if tag == PERSON])
     persons = _completed_after_title(folded, persons, words)
     proposed = _across_dots(folded, persons, words)
-    proposed += [m.span("name") for m in _TITLED_NON_HAN.finditer(folded)]
+    proposed += _titled_non_han(folded)
     proposed += [m.span("name") for m in _CUE.finditer(folded)]
     proposed += [m.span("name") for m in _KIN_CUE.finditer(folded)]
     proposed += [m.span("name") for m in _NAMING.finditer(folded)]
