@@ -324,6 +324,17 @@ def _titled_non_han(folded: str) -> list[tuple[int, int]]:
     ]
 
 
+def _off_the_title(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A name that begins with a title's last character (主|任张华同志) begins after it, when
+    what is left is a surname and a given name."""
+    return [
+        (s + 1, e)
+        if e - s >= 3 and folded[s + 1] in SURNAMES and _title_before(folded, s + 1)
+        else (s, e)
+        for s, e in found
+    ]
+
+
 def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Mend the recogniser's cuts: adjacent person tokens are one name (向/秀琴), and a
     two-character given name takes the surname in front of it (麻|桂芝, 欧阳|明月), but not
@@ -517,6 +528,7 @@ def find_names(
     proposed += _context_names(folded, words)
     proposed = _compound_before(folded, proposed)
     proposed += _role_names(folded, words)
+    proposed = _off_the_title(folded, proposed)
     for start, end in proposed:
         judged = _judge(folded, start, end)
         if judged is not None:

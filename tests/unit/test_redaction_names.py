@@ -204,6 +204,8 @@ def test_names_after_titles_and_roles(text: str, name: str) -> None:
     [
         # The title's own characters stay; what follows a two-character name is no part of it.
         ("主任王伟说不行。", ["王伟"]),
+        ("主任张华同志很负责。", ["张华"]),
+        ("主任任建国不管。", ["任建国"]),
         ("经理张强不同意。", ["张强"]),
         ("经理张强来了以后。", ["张强"]),
         ("主任王伟收红包。", ["王伟"]),
