@@ -6,7 +6,8 @@ often reads as an ordinary noun (宝音/n). These are the given names those peop
 customs describe as common: for Mongolian names the words for heroes, metals, flowers, the
 sun and moon (巴特尔 hero, 阿拉坦 gold, 其其格 flower, 娜仁 sun, 萨仁 moon…), for Tibetan
 names the days of the week and the words of blessing (尼玛, 达瓦, 米玛, 拉巴, 普布, 巴桑, 边巴;
-扎西, 次仁, 卓玛…) — as set out in the Chinese Wikipedia's articles 蒙古族人名 and 藏族人名.
+扎西, 次仁, 卓玛…) — as set out in the Chinese encyclopaedias' articles 蒙古族人名 and
+藏族人名 (Wikipedia, Baike).
 
 They are common words in neither language's Chinese spelling, but several are place names or
 parts of them (乌兰察布, 丹巴县, 格桑花): they are taken as names only where a role or a title
