@@ -20,8 +20,9 @@ TICKS = (0, 25, 50, 75, 100)
 
 
 class Point(NamedTuple):
-    label: str  # the month, as shown under the axis (``2026-11``)
+    label: str  # the month, as shown under the axis (``11月``)
     ratio: tuple[int, int] | None  # numerator, denominator; None or (_, 0): no figure
+    tip: str = ""  # the month in full, in the point's title (default: the label)
 
 
 def percent(ratio: tuple[int, int] | None) -> float | None:
@@ -97,7 +98,7 @@ def rate_chart(title: str, points: Sequence[Point]) -> str:
             continue
         n, d = p.ratio
         px, py = _fmt(x(i)), _fmt(y(pct))
-        words = f"{escape(p.label)}：{_fmt(pct)}%（{n}/{d}）"
+        words = f"{escape(p.tip or p.label)}：{_fmt(pct)}%（{n}/{d}）"
         out.append(
             f'<circle class="rate-point" cx="{px}" cy="{py}" r="3.5" fill="#000">'
             f"<title>{words}</title></circle>"

@@ -340,10 +340,14 @@ async def unit_months(request: Request, unit: str, months: list[Period]) -> list
 def unit_charts(unit: str, months: list[Period], evidence: list[PeriodEvidence]) -> list[str]:
     """One chart per rate over the months (pure)."""
     rows = [ev.figures().get(unit) for ev in evidence]
+    span = f"{months[0].id} 至 {months[-1].id}" if months else ""
     return [
         rate_chart(
-            f"{FIGURE_LABELS[f]}（{unit}）",
-            [Point(m.id, row[f] if row else None) for m, row in zip(months, rows, strict=True)],
+            f"{FIGURE_LABELS[f]}（{unit}，{span}）",
+            [
+                Point(f"{int(m.id[5:])}月", row[f] if row else None, m.id)
+                for m, row in zip(months, rows, strict=True)
+            ],
         )
         for f in RATES
     ]

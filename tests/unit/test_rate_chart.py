@@ -77,3 +77,11 @@ def test_text_is_escaped() -> None:
 def test_percent() -> None:
     assert percent((1, 4)) == 25.0 and percent((2, 2)) == 100.0 and percent((0, 3)) == 0.0
     assert percent((0, 0)) is None and percent(None) is None
+
+
+def test_a_point_names_its_month_in_full() -> None:
+    root = parsed(rate_chart("满意率", [Point("11月", (3, 4), "2026-11")]))
+    labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "month"]
+    (point,) = root.iter(f"{SVG}circle")
+    tip = point.find(f"{SVG}title")
+    assert labels == ["11月"] and tip is not None and tip.text == "2026-11：75%（3/4）"
