@@ -172,7 +172,7 @@ def _period(text: str) -> Period:
         raise ProblemError(NOT_FOUND, "该统计期尚未开始，没有统计数据") from None
 
 
-async def _pages_of(store: DocumentStore) -> AsyncIterator[list[Doc]]:
+async def rate_item_pages(store: DocumentStore) -> AsyncIterator[list[Doc]]:
     last: str | None = None
     while True:
         page_ = await store.find(
@@ -187,9 +187,9 @@ async def _pages_of(store: DocumentStore) -> AsyncIterator[list[Doc]]:
         last = page_[-1]["_id"]
 
 
-async def _evidences(store: DocumentStore, made: list[PeriodEvidence]) -> list[PeriodEvidence]:
+async def read_evidence(store: DocumentStore, made: list[PeriodEvidence]) -> list[PeriodEvidence]:
     """One read of every ``rate_items`` document, each added to every period's evidence."""
-    async for docs in _pages_of(store):
+    async for docs in rate_item_pages(store):
         for doc in docs:
             for ev in made:
                 ev.add(doc)
@@ -209,7 +209,7 @@ async def period_evidence_of(request: Request, p: Period) -> PeriodEvidence:
     store = await read_store(request)
 
     async def read() -> PeriodEvidence:
-        return (await _evidences(store, [PeriodEvidence(p.start, p.end)]))[0]
+        return (await read_evidence(store, [PeriodEvidence(p.start, p.end)]))[0]
 
     found: PeriodEvidence = await _kept(request).get(position_of(request), ("period", p.id), read)
     return found
@@ -330,7 +330,7 @@ async def unit_months(request: Request, unit: str, months: list[Period]) -> list
     store = await read_store(request)
 
     async def read() -> list[PeriodEvidence]:
-        return await _evidences(store, [PeriodEvidence(m.start, m.end, unit) for m in months])
+        return await read_evidence(store, [PeriodEvidence(m.start, m.end, unit) for m in months])
 
     key = ("unit", unit, tuple(m.id for m in months))
     found: list[PeriodEvidence] = await _kept(request).get(position_of(request), key, read)
@@ -367,7 +367,7 @@ reader_api = require_roles(*READERS)
 
 @router.get("/rates", include_in_schema=False)
 async def rates_home(
-    period: Annotated[str, Query(pattern=r"^(\d{4}-(0[1-9]|1[0-2]|Q[1-4]))?$")] = "",
+    period: Annotated[str, Query(pattern=f"^({PERIOD_PATTERN[1:-1]})?$")] = "",
     operator: Operator = Depends(reader_page),
 ) -> Response:
     """The chosen period's table (the form on the table page), else the current month's."""
