@@ -4,6 +4,8 @@ months of a unit's charts (pure)."""
 
 from __future__ import annotations
 
+import re
+
 from shared.reports.periods import Period, month_of, period
 
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
@@ -11,13 +13,19 @@ CHART_MONTHS = 12
 
 
 class UnknownPeriod(LookupError):
-    """A well-formed period that has not begun yet."""
+    """A well-formed period that has not begun yet, or lies outside the calendar."""
 
 
 def requested_period(text: str, now: int) -> Period:
     """The period ``text`` names, begun by ``now`` (µs). ValueError when it is malformed,
-    UnknownPeriod when it has not begun."""
-    p = period(text)
+    UnknownPeriod when it has not begun or lies outside the calendar (year 0000, or a period
+    ending after 9999)."""
+    if re.fullmatch(PERIOD_PATTERN, text) is None:
+        raise ValueError("a period is YYYY-MM or YYYY-Qn")
+    try:
+        p = period(text)
+    except ValueError:
+        raise UnknownPeriod(text) from None
     if p.start > now:
         raise UnknownPeriod(text)
     return p

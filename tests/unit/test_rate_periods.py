@@ -55,7 +55,7 @@ def test_malformed_periods_are_refused(text: str) -> None:
         requested_period(text, NOW)
 
 
-@pytest.mark.parametrize("text", ["2027-01", "2027-Q1", "2099-06"])
+@pytest.mark.parametrize("text", ["2027-01", "2027-Q1", "2099-06", "0000-01", "9999-12", "9999-Q4"])
 def test_a_period_not_begun_is_unknown(text: str) -> None:
     assert re.match(PERIOD_PATTERN, text)
     with pytest.raises(UnknownPeriod):
