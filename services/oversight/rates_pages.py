@@ -459,6 +459,8 @@ async def evidence_page(
             if figure != "satisfaction"
             else "统计期内给出的全部满意度评价（每件投诉一次）",
             "event_words": EVENT_WORDS,
+            # A case's timeline (办理全过程) is a supervisor's page: linked for them only.
+            "can_open_cases": operator.has_any({Role.SUPERVISOR}),
             "pct": _pct((found.numerator, found.denominator)),
             "numerator_pages": page_count(found.numerator),
             "denominator_pages": page_count(found.denominator),

@@ -181,6 +181,7 @@ async def test_table_drill_downs_and_signed_figures(
                 assert numerator.count('<tr class="evidence"') == n, (unit, figure)
                 assert denominator.count('<tr class="evidence"') == d, (unit, figure)
                 assert H not in html
+                assert html.count('<a href="/dashboard/cases/') == n + d  # supervisors: linked
         via_api = await api.get(f"/api/rates/{PERIOD}/units/{UNIT}/reply", headers=bearer(token))
         assert via_api.json()["numerator"] == 2
         types = {e["event_type"] for e in via_api.json()["numerator_events"]}
@@ -282,6 +283,9 @@ async def test_bad_requests_and_who_may_see(world: tuple[FastAPI, LedgerSettings
     async with client(app) as browser, app.router.lifespan_context(app):
         await sign_in_page(browser, app, demo_staff_id(Role.AUDITOR))
         assert (await browser.get(f"/rates/{PERIOD}", headers=HTML)).status_code == 200
+        listed = await browser.get(f"/rates/{PERIOD}/units/{UNIT}/overdue", headers=HTML)
+        assert listed.text.count('<tr class="evidence"') == 5  # 2 + 3, as a supervisor sees
+        assert "/dashboard/cases/" not in listed.text  # a supervisor's page: not linked here
         bad = await browser.get("/rates/2026-13", headers=JSON)
         assert_problem(bad, 422, "validation")
         missing = await browser.get("/rates/units/unit:nobody", headers=JSON)
