@@ -58,6 +58,8 @@ class PeriodEvidence:
 
     def add(self, doc: Doc) -> None:
         """Add one case's document (``_id``: the case)."""
+        if self.only is not None and not concerns(doc, self.only):
+            return
         case = doc["_id"]
         for item in doc["items"]:
             if self.only is None or item["unit"] == self.only:
@@ -123,6 +125,12 @@ def _score(ev: PeriodEvidence, case: str, score: Mapping[str, Any]) -> None:
         u.scores.append(entry)
         if score["rating"] >= 4:
             u.satisfied.append(entry)
+
+
+def concerns(doc: Doc, unit: str) -> bool:
+    """Whether the case's document holds anything of ``unit``'s: a score counts only for units
+    with an item on the case, so a case where it has none adds nothing to its figures."""
+    return any(item["unit"] == unit for item in doc["items"])
 
 
 def period_evidence(

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from services.oversight.dashboard_counts import CountsAtPosition, position_of
 from services.oversight.dashboard_projection import STEPS
 from services.oversight.rate_chart import Point, percent, rate_chart
-from services.oversight.rate_evidence import Entry, PeriodEvidence
+from services.oversight.rate_evidence import Entry, PeriodEvidence, concerns
 from services.oversight.rate_periods import (
     PERIOD_PATTERN,
     UnknownPeriod,
@@ -188,9 +188,14 @@ async def rate_item_pages(store: DocumentStore) -> AsyncIterator[list[Doc]]:
 
 
 async def read_evidence(store: DocumentStore, made: list[PeriodEvidence]) -> list[PeriodEvidence]:
-    """One read of every ``rate_items`` document, each added to every period's evidence."""
+    """One read of every ``rate_items`` document, each added to every period's evidence (for
+    one unit's evidence alone, only the cases it has an item on)."""
+    units = {ev.only for ev in made}
+    only = units.pop() if len(units) == 1 else None
     async for docs in rate_item_pages(store):
         for doc in docs:
+            if only is not None and not concerns(doc, only):
+                continue
             for ev in made:
                 ev.add(doc)
     return made

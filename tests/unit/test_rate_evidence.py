@@ -30,6 +30,8 @@ def assert_same_as_the_fold(facts: list[Fact], period_id: str) -> PeriodEvidence
     ev = period_evidence(docs, p.start, p.end)
     fold = RatesFold(p).feed_all(facts)
     assert ev.figures() == figures_of(docs, p.start, p.end) == fold.figures(), period_id
+    for unit, row in ev.figures().items():  # one unit alone: its row, nothing else
+        assert period_evidence(docs, p.start, p.end, only=unit).figures() == {unit: row}
     times = {f.id: f.log_time for f in facts}
     for unit in fold.figures():
         for figure in FIGURES:
