@@ -17,6 +17,7 @@ from services.oversight import (
     period_figures,
     projection,
     proposal_worker,
+    rates_pages,
     rates_projection,
     reopen,
     scheduler,
@@ -68,10 +69,11 @@ SERVICE = ServiceDeclaration(
         penalties.router,  # 问责: penalties, proposals, the staff directory
         staff_directory.router,
         proposal_worker.router,  # the proposal worker runs while the app runs
+        rates_pages.router,  # 考核统计: the rates by period and unit, with their events
     ],
     projections=(*projection.PROJECTIONS, DashboardCases()),
     pages=Path(__file__).parent / "pages",
-    nav=(*api.NAV, *inspections.NAV, *penalties.NAV),
+    nav=(*api.NAV, *inspections.NAV, *penalties.NAV, *rates_pages.NAV),
     period_figures=rates_projection.live_figures,
 )
 
