@@ -17,6 +17,7 @@ from services.oversight import (
     period_figures,
     projection,
     proposal_worker,
+    ranking_api,
     rates_projection,
     reopen,
     scheduler,
@@ -68,10 +69,11 @@ SERVICE = ServiceDeclaration(
         penalties.router,  # 问责: penalties, proposals, the staff directory
         staff_directory.router,
         proposal_worker.router,  # the proposal worker runs while the app runs
+        ranking_api.router,  # 效能考核: the units ranked per month and quarter
     ],
     projections=(*projection.PROJECTIONS, DashboardCases()),
     pages=Path(__file__).parent / "pages",
-    nav=(*api.NAV, *inspections.NAV, *penalties.NAV),
+    nav=(*api.NAV, *inspections.NAV, *penalties.NAV, *ranking_api.NAV),
     period_figures=rates_projection.live_figures,
 )
 

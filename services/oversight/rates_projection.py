@@ -166,7 +166,8 @@ class RateItems(CaseTable):
             return writes
         case = writes[-1]
         shares = [
-            Write(RATE_PERIODS, share_id(event.stream, p), doc) for p, doc in shares_of(case.doc)
+            Write(RATE_PERIODS, share_id(event.stream, p), doc)
+            for p, doc in shares_of(dict(case.doc))
         ]
         return [*shares, case]
 
@@ -272,7 +273,7 @@ def periods_of(doc: Mapping[str, Any]) -> list[str]:
     return sorted({f(t) for t in times for f in (month_of, quarter_of)})
 
 
-def shares_of(doc: Mapping[str, Any]) -> list[tuple[str, Doc]]:
+def shares_of(doc: Doc) -> list[tuple[str, Doc]]:
     """The case's share of each period it touches: per unit, each figure's (n, d)."""
     out: list[tuple[str, Doc]] = []
     for period_id in periods_of(doc):
