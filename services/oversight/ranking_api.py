@@ -4,9 +4,11 @@ supervisors only. A month (``2026-11``) or a quarter (``2026-Q4``): the units ra
 is (its label, when the log took it, who published it), the units with too few cases listed
 apart, and each figure linked to the events behind it (``/rates/{period}/units/{unit}/{figure}``).
 
-The figures are the period's totals from the rates projection's shares (``period_totals``),
-summed once per position of the service's projector and reused until it moves (as the
-dashboard's counts are).
+The figures: once a period has ended and its figures are signed (``period_figures.py``), the
+signed version in force (``signed_figures.py``: one document; a correction after an upheld
+appeal is the next version); before that, the live totals from the rates projection's shares
+(``period_totals``, provisional), summed once per position of the service's projector and
+reused until it moves (as the dashboard's counts are).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from starlette.responses import RedirectResponse, Response
 
 from services.oversight.dashboard_counts import CountsAtPosition, position_of
 from services.oversight.ranking import Ranking, RankingRow, rank, version_at
-from services.oversight.rates_projection import period_totals
+from services.oversight.rates_projection import period_totals, totals_of
+from services.oversight.signed_figures import signed
 from shared.events.catalog import AssessmentWeights, ConfigKind, UnitDirectory
 from shared.ledger.configuration import PublishedVersion, registry_records, versions
 from shared.reports.periods import Period, month_of, period
@@ -89,11 +92,22 @@ class WeightsVersion(BaseModel):
     tie_break: list[str]
 
 
+class FiguresSource(BaseModel):
+    """Where the figures come from: the period's signed figures (the version in force, once
+    the period has ended and they are published), or the live read model (provisional)."""
+
+    kind: str  # signed | live
+    version: int | None  # the signed figures' version
+    published_at: datetime | None
+    event: str | None  # the signed figures' event
+
+
 class RankingView(BaseModel):
     period: str
     start: datetime
     end: datetime
     configuration: WeightsVersion
+    figures: FiguresSource
     ranked: list[RowView]
     not_ranked: list[RowView]
 
@@ -137,6 +151,7 @@ def view(
     used: PublishedVersion,
     w: AssessmentWeights,
     names: dict[str, str],
+    source: FiguresSource,
 ) -> RankingView:
     assert used.appended_at is not None
     return RankingView(
@@ -151,6 +166,7 @@ def view(
             min_cases=w.min_cases,
             tie_break=list(w.tie_break),
         ),
+        figures=source,
         ranked=[_row(p, r, w, names) for r in ranking.ranked],
         not_ranked=[_row(p, r, w, names) for r in ranking.not_ranked],
     )
@@ -189,12 +205,23 @@ async def ranking_of(request: Request, period_id: str) -> RankingView:
         )
     weights = AssessmentWeights.model_validate(used.content)
     store = await read_store(request)
-    totals = await _totals_kept(request).get(
-        position_of(request), period_id, lambda: period_totals(store, period_id)
-    )
+    published = await signed(store, period_id)
+    if published is not None:
+        totals = totals_of([published])
+        source = FiguresSource(
+            kind="signed",
+            version=published["version"],
+            published_at=_when(published["published_at"]),
+            event=published["event"],
+        )
+    else:
+        totals = await _totals_kept(request).get(
+            position_of(request), period_id, lambda: period_totals(store, period_id)
+        )
+        source = FiguresSource(kind="live", version=None, published_at=None, event=None)
     units = typed_at(registry, ConfigKind.unit_directory, UnitDirectory)
     names = {u.id: u.name for u in units.content.units} if units is not None else {}
-    return view(p, rank(totals, weights), used, weights, names)
+    return view(p, rank(totals, weights), used, weights, names, source)
 
 
 @router.get("/api/ranking/{period_id}", summary="效能考核: the units ranked for a month or quarter")

@@ -39,6 +39,7 @@ from tests.bench import (
     peer,
     pipeline,
     projection,
+    ranking,
     redaction,
     store_query,
     timers,
@@ -63,11 +64,13 @@ GROUPS = (
     "dispatch",
     "report",
     "oversight_dashboard",
+    "ranking",
 )
 # Groups that need no signed corpus: with only these, none is built.
 CORPUS_FREE = frozenset(
     {"calendar", "redaction", "intake", "backup", "timers", "duplicates", "dispatch"}
     | {"oversight_dashboard"}
+    | {"ranking"}
 )
 
 
@@ -240,6 +243,9 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
     if "oversight_dashboard" in args.only:
         say(f"the supervision dashboard over {args.docs:,} cases (SQLite read store)")
         rows.append(oversight_dashboard.row(await oversight_dashboard.page(ws, args.docs)))
+    if "ranking" in args.only:
+        say(f"the assessment ranking page over {args.docs:,} cases (SQLite read store)")
+        rows += ranking.rows(await ranking.page(ws, args.docs))
     if not args.only - CORPUS_FREE:
         return rows  # nothing below needs the signed corpus
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")

@@ -4,8 +4,9 @@ weights published at chosen log times — the shipped default (October), a versi
 25 October in force at November's end, and a version of 1 December in force at December's
 and the quarter's end. November ranks the health bureau before market regulation and lists
 the transport bureau apart (one case, below the minimum of two); December and the quarter are
-ranked by the December version. A malformed period is a 422 problem, a period before any
-weights a 404 problem, and only supervisors read the ranking.
+ranked by the December version. Once November's figures are signed, its ranking is made from
+them (a correction, as after an upheld appeal, changes it). A malformed period is a 422
+problem, a period before any weights a 404 problem, and only supervisors read the ranking.
 
 The log is a SQLite log made in this process with its clock set to those dates; the read
 model holds the rate documents the rates projection makes of the fixture history (its own
@@ -13,8 +14,10 @@ model holds the rate documents the rates projection makes of the fixture history
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +35,7 @@ from shared.ledger import keystore
 from shared.ledger.bootstrap import init_ledger
 from shared.ledger.configuration import decide_publication, in_force, normalized, publish_defaults
 from shared.ledger.deployments import spec
+from shared.ledger.period_publish import publish as publish_figures
 from shared.ledger.signer import Signer
 from shared.ledger.writer import EventWriter
 from shared.log.factory import open_log
@@ -40,7 +44,7 @@ from shared.rules.stream import REGISTRY_STREAM, StreamState
 from shared.web.demo_operators import demo_staff_id
 from shared.web.roles import Role
 from shared.web.settings import WebSettings
-from tests.unit.test_rates_fixture import HISTORY, H, M, T
+from tests.unit.test_rates_fixture import HISTORY, NOVEMBER, H, M, T
 from tests.unit.test_rates_projection import project
 from tests.web_fixtures import (
     assert_problem,
@@ -115,6 +119,8 @@ async def oversight(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIter
     clock["us"] = us("2026-12-01T09:00")
     await publish(settings, DECEMBER_WEIGHTS)  # version 3
     monkeypatch.undo()  # the app runs on the real clock (after 1 December 2026)
+    # The figures are signed by the test (the publisher would sign the log's: it has no cases).
+    monkeypatch.setenv("LEDGER_PERIOD_FIGURES_ENABLED", "false")
     app = create_oversight(settings)
     async with contextlib.AsyncExitStack() as stack:
         http = await stack.enter_async_context(client(app))
@@ -201,3 +207,42 @@ async def test_the_ranking_page(oversight: Oversight) -> None:
         assert 'href="/ranking/2026-Q4"' in html
         december = await browser.get("/ranking/2026-12", headers=HTML)
         assert 'data-version="3"' in december.text
+
+
+async def test_signed_figures_rank_an_ended_period_and_a_correction_reranks_it(
+    oversight: Oversight,
+) -> None:
+    o = oversight
+    sup = o.as_(Role.SUPERVISOR)
+    live = (await o.http.get("/api/ranking/2026-11", headers=sup)).json()
+    assert live["figures"] == {"kind": "live", "version": None, "published_at": None, "event": None}
+    writer = await o.app.state.ledger.writer.writer()
+    actor = "efficiency-office/period-figures"
+    first = await publish_figures(writer, "2026-11", NOVEMBER, actor)
+    assert first.accepted, first.refused
+    body = await ranking_when(o, "2026-11", lambda b: b["figures"]["kind"] == "signed")
+    assert body["figures"]["version"] == 1
+    assert ranks(body) == ranks(live)  # the signed figures are the live ones
+    # A correction: M's replies were all in time after all → M (2/2 + 0/2)/2 = 50 ties H (50);
+    # the tie-break (reply) puts M first.
+    corrected = {**NOVEMBER, M: {**NOVEMBER[M], "reply": (2, 2)}}
+    second = await publish_figures(writer, "2026-11", corrected, actor, correction="申诉复核")
+    assert second.accepted, second.refused
+    body = await ranking_when(o, "2026-11", lambda b: b["figures"]["version"] == 2)
+    assert ranks(body) == [(1, M, "50.00"), (2, H, "50.00")]
+    async with client(o.app) as browser:
+        await sign_in_page(browser, o.app, demo_staff_id(Role.SUPERVISOR))
+        html = (await browser.get("/ranking/2026-11", headers=HTML)).text
+        assert 'data-source="signed" data-figures-version="2"' in html
+
+
+async def ranking_when(o: Oversight, period_id: str, ready: Any) -> dict[str, Any]:
+    """The ranking once the projector has read what was just signed."""
+    deadline = time.monotonic() + 20
+    while True:
+        r = await o.http.get(f"/api/ranking/{period_id}", headers=o.as_(Role.SUPERVISOR))
+        body: dict[str, Any] = r.json()
+        if ready(body) or time.monotonic() > deadline:
+            assert ready(body), body
+            return body
+        await asyncio.sleep(0.05)
