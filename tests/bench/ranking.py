@@ -253,6 +253,8 @@ async def _measure(app: Any, n: int, rounds: int) -> tuple[Any, ...]:
                     app.state.oversight_ranking_totals = None  # the projector moved
                     live.append(await get(p, "live"))
                     worst[p] = max(worst.get(p, 0.0), live[-1] * 1000)
+            for p in PERIODS:  # each period's totals made once at this position
+                await get(p, "live")
             at_rest = [await get(p, "live") for _ in range(rounds) for p in PERIODS]
 
             writer = await app.state.ledger.writer.writer()
