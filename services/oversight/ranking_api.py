@@ -249,10 +249,16 @@ def _neighbours(period_id: str) -> dict[str, list[str]]:
 
 
 @router.get("/ranking", include_in_schema=False)
-async def latest_ranking(operator: Operator = Depends(page(Role.SUPERVISOR))) -> Response:
-    """The last month that has ended (Asia/Shanghai)."""
+async def latest_ranking(
+    request: Request, operator: Operator = Depends(page(Role.SUPERVISOR))
+) -> Response:
+    """The last month that has ended (Asia/Shanghai), if weights were in force at its end;
+    otherwise (a deployment younger than a month) the current month, provisional."""
     this_month = period(month_of(int(time.time() * 1_000_000)))
-    return RedirectResponse(f"/ranking/{month_of(this_month.start - 1)}", status_code=303)
+    last_month = month_of(this_month.start - 1)
+    _, history = await _configuration(request)
+    shown = last_month if version_at(history, this_month.start) is not None else this_month.id
+    return RedirectResponse(f"/ranking/{shown}", status_code=303)
 
 
 @router.get("/ranking/{period_id}", include_in_schema=False)
