@@ -7,8 +7,8 @@ apart, and each figure linked to the events behind it (``/rates/{period}/units/{
 The figures: once a period has ended and its figures are signed (``period_figures.py``), the
 signed version in force (``signed_figures.py``: one document; a correction after an upheld
 appeal is the next version); before that, the live totals from the rates projection's shares
-(``period_totals``, provisional), summed once per position of the service's projector and
-reused until it moves (as the dashboard's counts are).
+(provisional), kept in memory and brought up to the projector's position by reading only the
+shares written since (``live_totals.py``).
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
-from services.oversight.dashboard_counts import CountsAtPosition, position_of
+from services.oversight.live_totals import LiveTotals
 from services.oversight.ranking import Ranking, RankingRow, rank, version_at
-from services.oversight.rates_projection import period_totals, totals_of
+from services.oversight.rates_projection import totals_of
 from services.oversight.signed_figures import signed
 from shared.events.catalog import AssessmentWeights, ConfigKind, UnitDirectory
 from shared.ledger.configuration import PublishedVersion, registry_records, versions
@@ -175,12 +175,17 @@ def view(
 # -- the shell -----------------------------------------------------------------------------
 
 
-def _totals_kept(request: Request) -> CountsAtPosition:
+def _live_totals(request: Request) -> LiveTotals:
     state = request.app.state
     kept = getattr(state, "oversight_ranking_totals", None)
     if kept is None:
-        kept = state.oversight_ranking_totals = CountsAtPosition()
+        kept = state.oversight_ranking_totals = LiveTotals()
     return kept
+
+
+def _projector(request: Request) -> Any:
+    served = get_context(request).served
+    return served.projector if served is not None else None
 
 
 async def _configuration(request: Request) -> tuple[Registry, list[PublishedVersion]]:
@@ -215,9 +220,10 @@ async def ranking_of(request: Request, period_id: str) -> RankingView:
             event=published["event"],
         )
     else:
-        totals = await _totals_kept(request).get(
-            position_of(request), period_id, lambda: period_totals(store, period_id)
-        )
+        projector = _projector(request)
+        position = dict(projector.position) if projector is not None else None
+        owner = (id(projector), id(store))
+        totals = await _live_totals(request).totals(store, owner, position, period_id)
         source = FiguresSource(kind="live", version=None, published_at=None, event=None)
     units = typed_at(registry, ConfigKind.unit_directory, UnitDirectory)
     names = {u.id: u.name for u in units.content.units} if units is not None else {}

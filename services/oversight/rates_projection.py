@@ -159,6 +159,7 @@ class RateItems(CaseTable):
     async def setup(self, store: DocumentStore) -> None:
         await super().setup(store)
         await store.ensure_index(RATE_PERIODS, ["period"])
+        await store.ensure_index(RATE_PERIODS, ["period", "partition", "_pos"])  # written since
 
     def apply(self, current: Doc | None, event: Accepted) -> list[Write]:
         writes = super().apply(current, event)
@@ -166,7 +167,7 @@ class RateItems(CaseTable):
             return writes
         case = writes[-1]
         shares = [
-            Write(RATE_PERIODS, share_id(event.stream, p), doc)
+            Write(RATE_PERIODS, share_id(event.stream, p), {**doc, "partition": event.partition})
             for p, doc in shares_of(dict(case.doc))
         ]
         return [*shares, case]
@@ -258,8 +259,10 @@ async def live_figures(store: DocumentStore, start: int, end: int) -> Figures:
 # figures add up over cases, so a period's totals are a sum over its shares: one indexed read
 # of small documents instead of every case's history. The set of periods a case touches only
 # grows (due times and scores are only ever added), so no share is left behind stale; a share
-# whose items moved out of the period holds no units. ``live_figures`` still reads the case
-# documents themselves: ``ledger report`` checks those against the log.
+# whose items moved out of the period holds no units. Each share names its stream's partition,
+# so the shares written since a projector position can be read alone (``live_totals.py``).
+# ``live_figures`` still reads the case documents themselves: ``ledger report`` checks those
+# against the log.
 
 
 def share_id(case: str, period_id: str) -> str:
