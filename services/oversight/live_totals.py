@@ -29,29 +29,33 @@ from shared.store.port import ASC, DocumentStore
 
 MAX_PERIODS = 8
 PAGE = 5000
-Units = list[Mapping[str, Any]]
+Unit = tuple[str, tuple[int, ...], tuple[int, ...]]  # unit, numerators, denominators
+# Tuples of atoms: the collector stops tracking them, so keeping a quarter's shares does not
+# lengthen its full collections.
 
 
 @dataclass
 class _Period:
     seen: dict[int, int]  # the projector's position the sums reflect
-    shares: dict[str, Units] = field(default_factory=dict)  # share id -> its units
+    shares: dict[str, tuple[Unit, ...]] = field(default_factory=dict)  # share id -> its units
     sums: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)
 
-    def put(self, share_id: str, units: Units) -> None:
+    def put(self, share_id: str, units: list[Mapping[str, Any]]) -> None:
+        kept = tuple((u["unit"], tuple(u["n"]), tuple(u["d"])) for u in units)
         for u in self.shares.get(share_id, ()):
             self._add(u, -1)
-        for u in units:
+        for u in kept:
             self._add(u, 1)
-        self.shares[share_id] = units
+        self.shares[share_id] = kept
 
-    def _add(self, u: Mapping[str, Any], sign: int) -> None:
-        n, d = self.sums.setdefault(u["unit"], ([0] * len(FIGURES), [0] * len(FIGURES)))
+    def _add(self, u: Unit, sign: int) -> None:
+        unit, un, ud = u
+        n, d = self.sums.setdefault(unit, ([0] * len(FIGURES), [0] * len(FIGURES)))
         for i in range(len(FIGURES)):
-            n[i] += sign * u["n"][i]
-            d[i] += sign * u["d"][i]
+            n[i] += sign * un[i]
+            d[i] += sign * ud[i]
         if not any(d):
-            del self.sums[u["unit"]]  # no item and no score left: not in the period
+            del self.sums[unit]  # no item and no score left: not in the period
 
     def figures(self) -> Figures:
         return {

@@ -11,11 +11,14 @@ Three rows:
 * ``ranking.page``: the periods' figures signed (``period.figures_published``, as oversight's
   publisher signs them once a period ends): the page reads one ``signed_figures`` document.
   Raw limit: the bare SQLite read of that document by id.
-* ``ranking.page_live``: before the figures are signed, the live totals, recounted on every
-  request (the totals dropped before each, as the first page after the projector moved does):
-  the period's ``rate_periods`` shares, one per case. Raw limit: the bare indexed read of the
-  same shares (rows fetched, not decoded).
-* ``ranking.page_live_at_rest``: the same, the totals kept for the projector's position.
+* ``ranking.page_live``: before the figures are signed, the live totals (``live_totals.py``)
+  after the projector moved: before each request one batch on one partition rewrites the shares
+  of 100 cases at its next offset, and the page reads only those. The projector as the page
+  sees it is a stand-in whose position the bench moves (``ranking_api._projector``); the real
+  one keeps running. Raw limit: the bare indexed read of the shares written since. The first
+  page of each period (every share read, as after a restart) is in the notes, beside the bare
+  read of all the period's shares.
+* ``ranking.page_live_at_rest``: the same, the projector not moved.
 
 The read model is written in bulk: N synthetic case documents of ``rate_items`` (one lead item
 each, some with a co-unit, over 40 units, one of them with four cases: not ranked) and the
@@ -66,6 +69,8 @@ def _last_quarter(now: int) -> list[str]:
 
 
 PUBLISHER_ENV = "LEDGER_PERIOD_FIGURES_ENABLED"
+PARTITIONS = 3
+MOVED_CASES = 100  # cases a projector batch touches, per move
 PERIODS = _last_quarter(int(time.time() * 1_000_000))
 QUARTER = period(PERIODS[-1])
 
@@ -120,12 +125,34 @@ async def seed(store: DocumentStore, n: int) -> tuple[int, dict[str, Figures]]:
             doc = case_document(i, rng)
             cases.append({"_id": stream, **doc, "_pos": 1})
             for p, share in shares_of(doc):
-                parts.append({"_id": f"{stream}|{p}", **share, "_pos": 1})
+                part = i % PARTITIONS
+                parts.append({"_id": f"{stream}|{p}", **share, "partition": part, "_pos": 1})
                 by_period[p].append(share)
         await store.bulk_upsert(RATE_ITEMS, cases)
         await store.bulk_upsert(RATE_PERIODS, parts)
         shares += len(parts)
     return shares, {p: totals_of(docs) for p, docs in by_period.items()}
+
+
+class Moving:
+    """Stands in for the projector as the ranking page sees it (``ranking_api._projector``):
+    its position only, moved by :meth:`move` as a projector's batch moves it."""
+
+    def __init__(self) -> None:
+        self.position = {p: 2 for p in range(PARTITIONS)}  # past the seeded shares (_pos 1)
+        self.moves = 0
+
+    async def move(self, store: DocumentStore, n: int, k: int, rng: random.Random) -> None:
+        """One batch on one partition: ``k`` of its cases' shares rewritten (as re-applying an
+        event that changes no figure writes them) at the partition's next offset."""
+        p = self.moves % PARTITIONS
+        self.moves += 1
+        offset = self.position[p]
+        cases = [rng.randrange(p, n, PARTITIONS) for _ in range(k)]
+        ids = [f"case-{i:08d}-0000-4000-8000-000000000000|{q}" for i in cases for q in PERIODS]
+        found = await store.get_many(RATE_PERIODS, ids)
+        await store.bulk_upsert(RATE_PERIODS, [{**d, "_pos": offset} for d in found.values()])
+        self.position[p] = offset + 1
 
 
 def _log_clock_at(us: int) -> Any:
@@ -158,6 +185,25 @@ def _raw(path: Path, rounds: int, sql: str, key: Any) -> list[float]:
         conn.close()
 
 
+def _raw_moved(path: Path, rounds: int) -> list[float]:
+    """The bare read of one move's shares: a period's shares of one partition at one offset,
+    by the index the live totals read them by."""
+    conn = sqlite3.connect(path)
+    try:
+        out = []
+        for r in range(rounds):
+            t = time.perf_counter()
+            conn.execute(MOVED_SQL, (PERIODS[r % len(PERIODS)], r % PARTITIONS, 2)).fetchall()
+            out.append(time.perf_counter() - t)
+        return out
+    finally:
+        conn.close()
+
+
+MOVED_SQL = (
+    f"SELECT id, doc FROM \"doc_{RATE_PERIODS}\" WHERE json_extract(doc, '$.period') = ? "
+    "AND json_extract(doc, '$.partition') = ? AND json_extract(doc, '$._pos') >= ?"
+)
 LIVE_SQL = f"SELECT id, doc FROM \"doc_{RATE_PERIODS}\" WHERE json_extract(doc, '$.period') = ?"
 SIGNED_SQL = f'SELECT id, doc FROM "doc_{SIGNED_FIGURES}" WHERE id = ?'
 
@@ -190,10 +236,11 @@ async def page(ws: Workspace, n: int, rounds: int = 10) -> dict[str, Any]:
             os.environ.pop(PUBLISHER_ENV)
         else:
             os.environ[PUBLISHER_ENV] = publisher
-    store_path, shares, seeded_s, live, at_rest, ours, worst = found
+    store_path, shares, seeded_s, live, at_rest, ours, cold = found
     rounds_raw = 3 * rounds * len(PERIODS)
     raw = await asyncio.to_thread(_raw, store_path, rounds_raw, SIGNED_SQL, period_stream)
     raw_live = await asyncio.to_thread(_raw, store_path, rounds * len(PERIODS), LIVE_SQL, str)
+    raw_moved = await asyncio.to_thread(_raw_moved, store_path, rounds * len(PERIODS))
     return {
         "ours": _pct(ours, 0.99) * 1000,
         "raw": _pct(raw, 0.99) * 1000,
@@ -203,6 +250,8 @@ async def page(ws: Workspace, n: int, rounds: int = 10) -> dict[str, Any]:
         "live_p50_ms": _pct(live, 0.5) * 1000,
         "raw_live_p99_ms": _pct(raw_live, 0.99) * 1000,
         "raw_live_p50_ms": _pct(raw_live, 0.5) * 1000,
+        "raw_moved_p99_ms": _pct(raw_moved, 0.99) * 1000,
+        "raw_moved_p50_ms": _pct(raw_moved, 0.5) * 1000,
         "at_rest_p99_ms": _pct(at_rest, 0.99) * 1000,
         "at_rest_p50_ms": _pct(at_rest, 0.5) * 1000,
         "requests": len(ours) + len(live) + len(at_rest),
@@ -210,7 +259,8 @@ async def page(ws: Workspace, n: int, rounds: int = 10) -> dict[str, Any]:
         "shares": shares,
         "periods": PERIODS,
         "seed_s": seeded_s,
-        "live_worst_ms_by_period": worst,
+        "live_cold_ms_by_period": cold,
+        "moved_cases": MOVED_CASES,
     }
 
 
@@ -244,18 +294,22 @@ async def _measure(app: Any, n: int, rounds: int) -> tuple[Any, ...]:
                     assert 'class="not-ranked" data-unit="' + RARE in resp.text
                 return took
 
-            for p in PERIODS:  # warm: templates compiled, statements prepared
-                await get(p, "live")
-            live: list[float] = []
-            worst: dict[str, float] = {}
-            for _ in range(rounds):
-                for p in PERIODS:
-                    app.state.oversight_ranking_totals = None  # the projector moved
-                    live.append(await get(p, "live"))
-                    worst[p] = max(worst.get(p, 0.0), live[-1] * 1000)
-            for p in PERIODS:  # each period's totals made once at this position
-                await get(p, "live")
-            at_rest = [await get(p, "live") for _ in range(rounds) for p in PERIODS]
+            from services.oversight import ranking_api
+
+            moving = Moving()
+            real_projector = ranking_api._projector
+            ranking_api._projector = lambda request: moving
+            try:
+                cold = {p: await get(p, "live") * 1000 for p in PERIODS}  # every share read
+                live: list[float] = []
+                rng = random.Random(5)
+                for _ in range(rounds):
+                    for p in PERIODS:
+                        await moving.move(store, n, MOVED_CASES, rng)
+                        live.append(await get(p, "live"))
+                at_rest = [await get(p, "live") for _ in range(rounds) for p in PERIODS]
+            finally:
+                ranking_api._projector = real_projector
 
             writer = await app.state.ledger.writer.writer()
             for p in PERIODS:
@@ -265,7 +319,7 @@ async def _measure(app: Any, n: int, rounds: int) -> tuple[Any, ...]:
             for p in PERIODS:
                 await get(p, "signed")
             ours = [await get(p, "signed") for _ in range(3 * rounds) for p in PERIODS]
-    return store_path, shares, seeded_s, live, at_rest, ours, worst
+    return store_path, shares, seeded_s, live, at_rest, ours, cold
 
 
 TARGET_P99_MS = 200.0
@@ -288,16 +342,18 @@ def rows(m: dict[str, Any]) -> list[Row]:
         ),
         Row(
             "ranking.page_live",
-            f"GET /ranking/{{period}} p99, live totals recounted, {cases} (bare read of the "
-            "period's shares)",
+            f"GET /ranking/{{period}} p99, live totals after a move of {m['moved_cases']} cases, "
+            f"{cases} (bare read of the shares written since)",
             m["live_p99_ms"],
-            m["raw_live_p99_ms"],
+            m["raw_moved_p99_ms"],
             "ms",
             lower_is_better=True,
             target_max=TARGET_P99_MS,
-            target_note=f"p99 ≤ {TARGET_P99_MS:.0f} ms; p50 {m['live_p50_ms']:,.0f} ms "
-            f"(bare {m['raw_live_p50_ms']:,.1f} ms); {m['shares']:,} shares; worst "
-            + ", ".join(f"{p} {v:,.0f} ms" for p, v in m["live_worst_ms_by_period"].items()),
+            target_note=f"p99 ≤ {TARGET_P99_MS:.0f} ms; p50 {m['live_p50_ms']:,.1f} ms "
+            f"(bare {m['raw_moved_p50_ms']:,.2f} ms); {m['shares']:,} shares; first page of a "
+            "period (every share read, bare "
+            f"{m['raw_live_p50_ms']:,.0f} ms p50): "
+            + ", ".join(f"{p} {v:,.0f} ms" for p, v in m["live_cold_ms_by_period"].items()),
             notes=m,
         ),
         Row(
