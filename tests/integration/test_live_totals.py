@@ -1,12 +1,12 @@
-"""The live totals kept in memory (``live_totals.py``) on a real SQLite store: the hand-worked
-history projected in two halves over two partitions, every write guarded by its event's offset
-as the projector writes it. After each half the kept totals equal the figures read from the case
-documents; the second page reads only the shares written since the first; a new projector or
-store copy starts afresh, and a later share read early is read again."""
+"""The live totals kept in memory (``live_totals.py``) on real stores (SQLite and the
+MongoDB-protocol server): the hand-worked history projected in two halves over two partitions,
+every write guarded by its event's offset as the projector writes it. After each half the kept
+totals equal the figures read from the case documents; the second page reads only the shares
+written since the first; a new projector or store copy starts afresh, and a later share read
+early is read again."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,15 +16,18 @@ from services.oversight.rates_projection import RATE_ITEMS, RATE_PERIODS, RateIt
 from shared.readside.projection import Accepted
 from shared.reports.periods import period
 from shared.reports.rates import Fact
-from shared.store.sqlite import SqliteStore
+from shared.store.port import DocumentStore
+from tests.contract.conftest_store import store
 from tests.unit.test_rates_fixture import HISTORY
+
+__all__ = ["store"]  # the fixture, re-exported so pytest finds it here
 
 
 class MiniProjector:
     """What the projector does to the store: each event's writes guarded by its offset, the
     position (next offset per partition) moved after them."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: DocumentStore) -> None:
         self.store = store
         self.projection = RateItems()
         self.position = {0: 0, 1: 0}
@@ -45,15 +48,14 @@ class MiniProjector:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> Any:
-    s = await SqliteStore.open(tmp_path / "read.sqlite")
-    await RateItems().setup(s)
-    yield s
-    await s.close()
+async def rates(store: DocumentStore) -> DocumentStore:
+    await RateItems().setup(store)
+    return store
 
 
 @pytest.mark.parametrize("period_id", ["2026-11", "2026-12", "2026-Q4"])
-async def test_the_kept_totals_follow_the_projector(store: SqliteStore, period_id: str) -> None:
+async def test_the_kept_totals_follow_the_projector(rates: DocumentStore, period_id: str) -> None:
+    store = rates
     projector, live = MiniProjector(store), LiveTotals()
     half = len(HISTORY) // 2
     await projector.feed(HISTORY[:half])
@@ -82,7 +84,8 @@ async def test_the_kept_totals_follow_the_projector(store: SqliteStore, period_i
     assert await live.totals(store, "p2", None, period_id) == second
 
 
-async def test_a_share_read_early_is_read_again_at_the_next_move(store: SqliteStore) -> None:
+async def test_a_share_read_early_is_read_again_at_the_next_move(rates: DocumentStore) -> None:
+    store = rates
     projector, live = MiniProjector(store), LiveTotals()
     half = len(HISTORY) // 2
     await projector.feed(HISTORY[:half])
