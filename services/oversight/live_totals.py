@@ -82,7 +82,7 @@ class LiveTotals:
     def __init__(self) -> None:
         self.owner: Hashable | None = None
         self.periods: OrderedDict[str, _Period] = OrderedDict()
-        self.lock = asyncio.Lock()
+        self.locks: dict[str, asyncio.Lock] = {}
         self.shares_read = 0  # how many shares were read (what a page cost)
 
     async def totals(
@@ -94,9 +94,9 @@ class LiveTotals:
     ) -> Figures:
         if position is None:
             return await period_totals(store, period_id)
-        async with self.lock:
-            if owner != self.owner:
-                self.owner, self.periods = owner, OrderedDict()
+        if owner != self.owner:
+            self.owner, self.periods = owner, OrderedDict()
+        async with self.locks.setdefault(period_id, asyncio.Lock()):  # one period at a time
             at = dict(position)
             kept = self.periods.get(period_id)
             if kept is None:
@@ -113,8 +113,9 @@ class LiveTotals:
             for doc in docs:
                 kept.put(doc["_id"], doc["units"])
             self.shares_read += len(docs)
-            self.periods[period_id] = kept
-            self.periods.move_to_end(period_id)
-            while len(self.periods) > MAX_PERIODS:
-                self.periods.popitem(last=False)
+            if owner == self.owner:  # not replaced meanwhile by a new projector or copy
+                self.periods[period_id] = kept
+                self.periods.move_to_end(period_id)
+                while len(self.periods) > MAX_PERIODS:
+                    self.periods.popitem(last=False)
             return kept.figures()
