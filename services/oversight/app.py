@@ -17,6 +17,7 @@ from services.oversight import (
     period_figures,
     projection,
     proposal_worker,
+    ranking_api,
     rates_pages,
     rates_projection,
     reopen,
@@ -70,10 +71,11 @@ SERVICE = ServiceDeclaration(
         staff_directory.router,
         proposal_worker.router,  # the proposal worker runs while the app runs
         rates_pages.router,  # 考核统计: the rates by period and unit, with their events
+        ranking_api.router,  # 效能考核: the units ranked per month and quarter
     ],
     projections=(*projection.PROJECTIONS, DashboardCases()),
     pages=Path(__file__).parent / "pages",
-    nav=(*api.NAV, *inspections.NAV, *penalties.NAV, *rates_pages.NAV),
+    nav=(*api.NAV, *inspections.NAV, *penalties.NAV, *rates_pages.NAV, *ranking_api.NAV),
     period_figures=rates_projection.live_figures,
 )
 

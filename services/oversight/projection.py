@@ -12,6 +12,7 @@ from typing import Any
 from services.oversight.notice import LadderNotices
 from services.oversight.penalty_register import PenaltyRegister
 from services.oversight.rates_projection import RateItems
+from services.oversight.signed_figures import SignedFigures
 from services.oversight.workbench_projection import WorkbenchCases
 from shared.readside.case_table import CaseTable, Rule
 from shared.readside.projection import Accepted, Projection
@@ -157,4 +158,5 @@ PROJECTIONS: tuple[Projection, ...] = (
     RateItems(),
     PenaltyRegister(),
     WorkbenchCases(),
+    SignedFigures(),
 )

@@ -20,11 +20,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from shared.readside.case_table import CaseTable, Rule
-from shared.readside.projection import Accepted
+from shared.readside.projection import Accepted, Write
+from shared.reports.periods import month_of, period, quarter_of
+from shared.reports.rates import FIGURES
 from shared.rules.act import micros
 from shared.store.port import ASC, Doc, DocumentStore
 
 RATE_ITEMS = "rate_items"
+RATE_PERIODS = "rate_periods"  # a case's share of each period's figures
 SUPERVISOR_BASES = ("anonymous", "inspection_opened", "no_answer_in_time")
 _FACTS = ("reply", "claim", "resolved", "deemed", "reopened", "flagged")
 
@@ -139,7 +142,8 @@ RULES: dict[str, Rule] = {
 
 
 class RateItems(CaseTable):
-    """The Projection for ``rate_items`` (see the module docstring)."""
+    """The Projection for ``rate_items`` (see the module docstring), and each case's share of
+    every period's figures in ``rate_periods`` (see "a period's totals" below)."""
 
     name = "rate_items"
     collection = RATE_ITEMS
@@ -147,6 +151,26 @@ class RateItems(CaseTable):
 
     def fresh(self) -> Doc:
         return {"lead": None, "round": 0, "items": [], "scores": []}
+
+    @property
+    def collections(self) -> tuple[str, ...]:
+        return (RATE_ITEMS, RATE_PERIODS)
+
+    async def setup(self, store: DocumentStore) -> None:
+        await super().setup(store)
+        await store.ensure_index(RATE_PERIODS, ["period"])
+        await store.ensure_index(RATE_PERIODS, ["period", "partition", "_pos"])  # written since
+
+    def apply(self, current: Doc | None, event: Accepted) -> list[Write]:
+        writes = super().apply(current, event)
+        if not writes:
+            return writes
+        case = writes[-1]
+        shares = [
+            Write(RATE_PERIODS, share_id(event.stream, p), {**doc, "partition": event.partition})
+            for p, doc in shares_of(dict(case.doc))
+        ]
+        return [*shares, case]
 
 
 # -- a period's figures, as of its end ---------------------------------------------------------
@@ -225,3 +249,71 @@ async def live_figures(store: DocumentStore, start: int, end: int) -> Figures:
             return figures_of(docs, start, end)
         docs.extend(page)
         last = page[-1]["_id"]
+
+
+# -- a period's totals, one document per case and period ------------------------------------
+#
+# Each case's share of a period's figures (``figures_of`` on its document alone, as of the
+# period's end), kept by the projection in ``rate_periods`` (``_id`` = the case and the period),
+# for every month and quarter one of its items' due times or one of its scores falls in. The
+# figures add up over cases, so a period's totals are a sum over its shares: one indexed read
+# of small documents instead of every case's history. The set of periods a case touches only
+# grows (due times and scores are only ever added), so no share is left behind stale; a share
+# whose items moved out of the period holds no units. Each share names its stream's partition,
+# so the shares written since a projector position can be read alone (``live_totals.py``).
+# ``live_figures`` still reads the case documents themselves: ``ledger report`` checks those
+# against the log.
+
+
+def share_id(case: str, period_id: str) -> str:
+    return f"{case}|{period_id}"
+
+
+def periods_of(doc: Mapping[str, Any]) -> list[str]:
+    """Every month and quarter an item's due time (any it had) or a score falls in."""
+    times = [d["due"] for item in doc["items"] for d in item["dues"]]
+    times += [s["t"] for s in doc["scores"]]
+    return sorted({f(t) for t in times for f in (month_of, quarter_of)})
+
+
+def shares_of(doc: Doc) -> list[tuple[str, Doc]]:
+    """The case's share of each period it touches: per unit, each figure's (n, d)."""
+    out: list[tuple[str, Doc]] = []
+    for period_id in periods_of(doc):
+        p = period(period_id)
+        units = [
+            {"unit": unit, "n": [row[f][0] for f in FIGURES], "d": [row[f][1] for f in FIGURES]}
+            for unit, row in figures_of([doc], p.start, p.end).items()
+        ]
+        out.append((period_id, {"period": period_id, "units": units}))
+    return out
+
+
+def totals_of(shares: Iterable[Mapping[str, Any]]) -> Figures:
+    """The period's figures from its shares (pure): equal to ``figures_of`` over the cases."""
+    sums: dict[str, tuple[list[int], list[int]]] = {}
+    for share in shares:
+        for u in share["units"]:
+            n, d = sums.setdefault(u["unit"], ([0] * len(FIGURES), [0] * len(FIGURES)))
+            for i in range(len(FIGURES)):
+                n[i] += u["n"][i]
+                d[i] += u["d"][i]
+    return {
+        unit: dict(sorted((f, (n[i], d[i])) for i, f in enumerate(FIGURES)))
+        for unit, (n, d) in sorted(sums.items())
+    }
+
+
+async def period_totals(store: DocumentStore, period_id: str, page: int = 5000) -> Figures:
+    """A month's or a quarter's figures from the shares in ``rate_periods`` (paged by id)."""
+    shares: list[Doc] = []
+    last: str | None = None
+    while True:
+        query: dict[str, Any] = {"period": period_id}
+        if last is not None:
+            query["_id"] = {"$gt": last}
+        got = await store.find(RATE_PERIODS, query, sort=[("_id", ASC)], limit=page)
+        shares.extend(got)
+        if len(got) < page:
+            return totals_of(shares)
+        last = got[-1]["_id"]

@@ -862,10 +862,40 @@ class PenaltySchedule(Payload):
         return self
 
 
+AssessedFigure = Literal[
+    "reply", "resolution", "satisfaction", "overdue", "deemed_done", "reopened", "buck_passing"
+]
+
+
+class AssessmentWeights(Payload):
+    """效能考核权重: how a unit's score for a period is made from its rates (weight per figure;
+    overdue, deemed_done, reopened and buck_passing count in their negative sense, as the share
+    of items that escaped them), how many cases a unit needs in the period before it is
+    ranked, and which figures break a tie of scores, in order. A figure not named weighs 0."""
+
+    weights: dict[AssessedFigure, Annotated[int, Field(strict=True, ge=0, le=1000)]] = Field(
+        description="figure -> its weight (integers, 0-1000; their sum is the whole score)"
+    )
+    min_cases: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = Field(
+        description="cases due in the period a unit needs before it is ranked"
+    )
+    tie_break: Annotated[list[AssessedFigure], Field(max_length=7)] = Field(
+        default_factory=list, description="figures compared, in order, when scores are equal"
+    )
+
+    @model_validator(mode="after")
+    def _a_score_and_one_order(self) -> AssessmentWeights:
+        if sum(self.weights.values()) <= 0:
+            raise ValueError("at least one figure has a weight above 0")
+        if len(set(self.tie_break)) != len(self.tie_break):
+            raise ValueError("each tie-break figure is named once")
+        return self
+
+
 # Configuration contents: one model per kind (CONFIG_CONTENT), checked by the rule book on every
 # ``registry.config_published`` and by each owner's command endpoint before signing.
-# Assessment weights and publication policy are loose objects for now (any JSON object without
-# floats, bounded in size): their services will give them a schema.
+# Publication policy is a loose object for now (any JSON object without floats, bounded in
+# size): its service will give it a schema.
 
 DirectoryName = Annotated[str, Field(min_length=1, max_length=60)]
 
@@ -1099,7 +1129,7 @@ CONFIG_CONTENT: dict[str, type[BaseModel]] = {
     ConfigKind.calendar: CalendarVersion,
     ConfigKind.routing: Routing,
     ConfigKind.escalation_thresholds: EscalationThresholds,
-    ConfigKind.assessment_weights: LooseConfig,
+    ConfigKind.assessment_weights: AssessmentWeights,
     ConfigKind.publication_policy: LooseConfig,
 }
 

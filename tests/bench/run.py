@@ -39,6 +39,7 @@ from tests.bench import (
     peer,
     pipeline,
     projection,
+    ranking,
     redaction,
     store_query,
     timers,
@@ -65,12 +66,14 @@ GROUPS = (
     "report",
     "oversight_dashboard",
     "rates_pages",
+    "ranking",
 )
 # Groups that need no signed corpus: with only these, none is built.
 CORPUS_FREE = frozenset(
     {"calendar", "redaction", "intake", "backup", "timers", "duplicates", "dispatch"}
     | {"oversight_dashboard"}
     | {"rates_pages"}
+    | {"ranking"}
 )
 
 
@@ -246,6 +249,9 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
     if "rates_pages" in args.only:
         say(f"the rates pages' first read over {args.docs:,} cases (SQLite read store)")
         rows.append(await rates_pages_bench.row(ws, args.docs, args.repeat))
+    if "ranking" in args.only:
+        say(f"the assessment ranking page over {args.docs:,} cases (SQLite read store)")
+        rows += ranking.rows(await ranking.page(ws, args.docs))
     if not args.only - CORPUS_FREE:
         return rows  # nothing below needs the signed corpus
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")

@@ -302,7 +302,8 @@ def test_configuration_content_is_checked_for_the_kinds_that_have_a_model() -> N
     assert not _valid(t, {"kind": "routing", "version": "1", "content": {"anything": [1]}})
     routing = {"entries": [{"code": "R1", "category": "*", "lead": "respondent"}]}
     assert _valid(t, {"kind": "routing", "version": "1", "content": routing})
-    assert _valid(t, {"kind": "assessment_weights", "version": "1", "content": {"any": [1]}})
+    assert _valid(t, {"kind": "publication_policy", "version": "1", "content": {"any": [1]}})
+    assert not _valid(t, {"kind": "assessment_weights", "version": "1", "content": {"any": [1]}})
 
 
 def test_the_validated_payload_keeps_what_was_written() -> None:

@@ -175,7 +175,7 @@ def test_a_penalty_schedule_is_never_milder_on_a_repeat_and_labels_its_own_offen
     ],
 )
 def test_loose_kinds_take_plain_json_objects_only(content: dict[str, Any]) -> None:
-    model = CONFIG_CONTENT[ConfigKind.assessment_weights]
+    model = CONFIG_CONTENT[ConfigKind.publication_policy]
     with pytest.raises(ValidationError):
         model.model_validate(content)
     plain = {"weights": {"reply_rate": 400, "窗口": [True, None, "x"]}}

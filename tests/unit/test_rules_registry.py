@@ -61,6 +61,7 @@ def test_every_kind_of_configuration_has_exactly_one_owner_in_the_default_table(
 
 
 ROUTING = {"entries": [{"code": "R1", "category": "*", "lead": "respondent"}]}
+WEIGHTS = {"weights": {"reply": 1}, "min_cases": 1}
 
 
 @pytest.mark.parametrize(
@@ -76,7 +77,7 @@ ROUTING = {"entries": [{"code": "R1", "category": "*", "lead": "respondent"}]}
     ],
 )
 def test_configuration_is_published_by_its_owner_only(signer, actor, kind, expected) -> None:  # type: ignore[no-untyped-def]
-    content = SCHEDULE_V2 if kind == "penalty_schedule" else ROUTING
+    content = {"penalty_schedule": SCHEDULE_V2, "assessment_weights": WEIGHTS}.get(kind, ROUTING)
     got = verdict_of(publish(L.signers[signer], actor, kind, "2026.2", content))
     assert got is expected
 
