@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.oversight import (
     api,
+    appeals,
     dashboard,
     dashboard_gauges,
     extensions,
@@ -50,6 +51,7 @@ SERVICE = ServiceDeclaration(
             "ledger.penalty.*",
             "ledger.inspection.*",
             "ledger.period.*",
+            "ledger.appeal.*",
             CONFIG_RIGHT,
         ),
         ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
@@ -68,10 +70,11 @@ SERVICE = ServiceDeclaration(
         penalties.router,  # 问责: penalties, proposals, the staff directory
         staff_directory.router,
         proposal_worker.router,  # the proposal worker runs while the app runs
+        appeals.router,  # 申诉复核: units appeal, supervisors rule
     ],
-    projections=(*projection.PROJECTIONS, DashboardCases()),
+    projections=(*projection.PROJECTIONS, DashboardCases(), appeals.AppealRegister()),
     pages=Path(__file__).parent / "pages",
-    nav=(*api.NAV, *inspections.NAV, *penalties.NAV),
+    nav=(*api.NAV, *inspections.NAV, *penalties.NAV, *appeals.NAV),
     period_figures=rates_projection.live_figures,
 )
 
