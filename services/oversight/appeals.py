@@ -109,9 +109,7 @@ def appealable(case: CaseState, unit: str) -> list[Appealable]:
     return out
 
 
-def file(
-    state: StreamState, unit: str, cmd: FileAppeal, appeal_id: str, actor: str
-) -> list[Draft]:
+def file(state: StreamState, unit: str, cmd: FileAppeal, appeal_id: str, actor: str) -> list[Draft]:
     """The unit's appeal of one event counted against it, once per event."""
     case = known_case(state)
     target = target_of(case, cmd.target_event)
@@ -238,6 +236,52 @@ async def _units_case(request: Request, case_id: str, operator: Operator) -> Cas
     return case
 
 
+@dataclass(frozen=True)
+class UnitsCase:
+    """A case the signed-in unit may appeal on, as the command path holds it now."""
+
+    case_id: str
+    unit: str
+    actor: str
+    state: CaseState
+
+
+async def _own(request: Request, case_id: str, operator: Operator) -> UnitsCase:
+    state = await _units_case(request, case_id, operator)
+    return UnitsCase(case_id, unit_of(operator), unit_actor(operator), state)
+
+
+async def own_command(
+    request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_command)
+) -> UnitsCase:
+    return await _own(request, case_id, operator)
+
+
+async def own_form(
+    request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_form)
+) -> UnitsCase:
+    return await _own(request, case_id, operator)
+
+
+async def own_page(
+    request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_page)
+) -> UnitsCase:
+    return await _own(request, case_id, operator)
+
+
+async def own_read(
+    request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_reader)
+) -> UnitsCase:
+    return await _own(request, case_id, operator)
+
+
+# The case is checked before the body: another unit's case is 404 whatever was sent.
+OwnCommand = Annotated[UnitsCase, Depends(own_command)]
+OwnForm = Annotated[UnitsCase, Depends(own_form)]
+OwnPage = Annotated[UnitsCase, Depends(own_page)]
+OwnRead = Annotated[UnitsCase, Depends(own_read)]
+
+
 class AppealableView(BaseModel):
     target: AppealTarget
     target_event: str
@@ -250,11 +294,8 @@ class AppealableView(BaseModel):
     "/workbench/cases/{case_id}/appeals",
     summary="申诉: what on this case counts against the unit, and its appeals of it",
 )
-async def unit_appealable(
-    request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_reader)
-) -> list[AppealableView]:
-    case = await _units_case(request, case_id, operator)
-    return [_view(a) for a in appealable(case, unit_of(operator))]
+async def unit_appealable(own: OwnRead) -> list[AppealableView]:
+    return [_view(a) for a in appealable(own.state, own.unit)]
 
 
 def _view(a: Appealable) -> AppealableView:
@@ -267,12 +308,9 @@ def _view(a: Appealable) -> AppealableView:
     )
 
 
-async def _file(
-    request: Request, case_id: str, operator: Operator, body: FileAppeal, ledger: LedgerDep
-) -> CommandAnswer:
-    await _units_case(request, case_id, operator)
-    unit, actor, appeal_id = unit_of(operator), unit_actor(operator), ledger.event_id(0)
-    return await ledger.run(case_id, lambda st: file(st, unit, body, appeal_id, actor))
+async def _file(own: UnitsCase, body: FileAppeal, ledger: LedgerDep) -> CommandAnswer:
+    appeal_id = ledger.event_id(0)
+    return await ledger.run(own.case_id, lambda st: file(st, own.unit, body, appeal_id, own.actor))
 
 
 @router.post(
@@ -280,32 +318,20 @@ async def _file(
     status_code=201,
     summary="申诉: the unit appeals a penalty, deemed done, reopen or buck-passing flag",
 )
-async def file_appeal(
-    request: Request,
-    case_id: CaseIdPath,
-    body: FileAppeal,
-    ledger: LedgerDep,
-    operator: Operator = Depends(unit_command),
-) -> CommandAnswer:
-    return await _file(request, case_id, operator, body, ledger)
+async def file_appeal(own: OwnCommand, body: FileAppeal, ledger: LedgerDep) -> CommandAnswer:
+    return await _file(own, body, ledger)
 
 
 @router.get("/workbench/{case_id}/appeals", include_in_schema=False)
-async def unit_appeal_page(
-    request: Request,
-    case_id: CaseIdPath,
-    fresh: FreshRead,
-    operator: Operator = Depends(unit_page),
-) -> Response:
+async def unit_appeal_page(request: Request, own: OwnPage, fresh: FreshRead) -> Response:
     """The unit's appeal form on its case: each event counted against it, appealable once."""
-    case = await _units_case(request, case_id, operator)
     return get_context(request).pages.render(
         request,
         "oversight_appeal_filing.html",
         {
-            "case_id": case_id,
-            "unit": unit_of(operator),
-            "rows": appealable(case, unit_of(operator)),
+            "case_id": own.case_id,
+            "unit": own.unit,
+            "rows": appealable(own.state, own.unit),
             "stale": fresh.gave_up,
             "form_key": new_form_key,
         },
@@ -314,21 +340,19 @@ async def unit_appeal_page(
 
 @router.post("/workbench/{case_id}/appeals/filing", include_in_schema=False)
 async def file_from_page(
-    request: Request,
-    case_id: CaseIdPath,
+    own: OwnForm,
     ledger: LedgerDep,
     target: Annotated[str, Form(max_length=40)] = "",
     target_event: Annotated[str, Form(max_length=40)] = "",
     reasons: Annotated[str, Form(max_length=2000)] = "",
-    operator: Operator = Depends(unit_form),
 ) -> Response:
     body = _form(
         FileAppeal,
         {"target": target, "target_event": target_event, "reasons": reasons},
         "申诉须选定事项，并填写不超过2000字的申诉理由",
     )
-    answer = await _file(request, case_id, operator, body, ledger)
-    return back_to(f"/workbench/{case_id}/appeals", answer.position)
+    answer = await _file(own, body, ledger)
+    return back_to(f"/workbench/{own.case_id}/appeals", answer.position)
 
 
 def _form(model: type[BaseModel], fields: dict[str, Any], what: str) -> Any:

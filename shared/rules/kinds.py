@@ -39,9 +39,7 @@ def _registry_evolve(state: Any, event_type: str, data: dict[str, Any]) -> Any:
 
 
 KINDS: dict[str, StreamKind] = {
-    "case": StreamKind(
-        case.CaseState, frozenset(case.RULES), case.check, case.evolve, case.noted
-    ),
+    "case": StreamKind(case.CaseState, frozenset(case.RULES), case.check, case.evolve, case.noted),
     "conference": StreamKind(
         conference.ConferenceState,
         frozenset(conference.RULES),

@@ -42,12 +42,52 @@ def both(facts: list[Fact]) -> dict[str, dict[str, tuple[int, int]]]:
 # The co-unit is deemed done (超时默认) on 11-06; the complainant disputes and the case is
 # reopened on 11-12 for both units (due 11-20); dispatch flags it twice naming the co-unit.
 HISTORY = [
-    fact(CASE, "11-01T09:00", "dispatch.assigned", "e1", **assigned(LEAD, "11-10T10:00", {CO: "11-05T10:00"})),  # noqa: E501
-    fact(CASE, "11-06T09:00", "dispatch.deemed_done", "e2", unit=CO, due_at="2026-11-05T10:00:00+08:00", cause="t1"),  # noqa: E501
+    fact(
+        CASE,
+        "11-01T09:00",
+        "dispatch.assigned",
+        "e1",
+        **assigned(LEAD, "11-10T10:00", {CO: "11-05T10:00"}),
+    ),
+    fact(
+        CASE,
+        "11-06T09:00",
+        "dispatch.deemed_done",
+        "e2",
+        unit=CO,
+        due_at="2026-11-05T10:00:00+08:00",
+        cause="t1",
+    ),
     fact(CASE, "11-09T09:00", "handling.resolution_claimed", "e3", unit=LEAD, summary="办结"),
-    fact(CASE, "11-12T09:00", "handling.reopened", "e4", reason="不满意", units=[{"unit": LEAD, "due_at": "2026-11-20T10:00:00+08:00"}, {"unit": CO, "due_at": "2026-11-20T10:00:00+08:00"}]),  # noqa: E501
-    fact(CASE, "11-13T09:00", "dispatch.buck_passing_flagged", "e5", pattern="returned_twice", units=[CO], cause="c"),  # noqa: E501
-    fact(CASE, "11-14T09:00", "dispatch.buck_passing_flagged", "e6", pattern="cycle", units=[CO, LEAD, CO], cause="c"),  # noqa: E501
+    fact(
+        CASE,
+        "11-12T09:00",
+        "handling.reopened",
+        "e4",
+        reason="不满意",
+        units=[
+            {"unit": LEAD, "due_at": "2026-11-20T10:00:00+08:00"},
+            {"unit": CO, "due_at": "2026-11-20T10:00:00+08:00"},
+        ],
+    ),
+    fact(
+        CASE,
+        "11-13T09:00",
+        "dispatch.buck_passing_flagged",
+        "e5",
+        pattern="returned_twice",
+        units=[CO],
+        cause="c",
+    ),
+    fact(
+        CASE,
+        "11-14T09:00",
+        "dispatch.buck_passing_flagged",
+        "e6",
+        pattern="cycle",
+        units=[CO, LEAD, CO],
+        cause="c",
+    ),
 ]
 
 
@@ -79,7 +119,9 @@ def test_a_waived_reopen_takes_its_round_out_and_the_round_before_is_not_reopene
 def test_a_waived_flag_no_longer_counts_but_another_flag_still_does() -> None:
     one = both([*HISTORY, ruled("11-15T09:00", "r1", "e5", CO)])
     assert one[CO]["buck_passing"] == (2, 2)  # e6 names CO too
-    two = both([*HISTORY, ruled("11-15T09:00", "r1", "e5", CO), ruled("11-16T09:00", "r2", "e6", CO)])  # noqa: E501
+    two = both(
+        [*HISTORY, ruled("11-15T09:00", "r1", "e5", CO), ruled("11-16T09:00", "r2", "e6", CO)]
+    )
     assert two[CO]["buck_passing"] == (0, 2)
     assert two[LEAD]["buck_passing"] == (2, 2)  # e6 still names the lead, on both its items
 
@@ -88,7 +130,15 @@ def test_a_ruling_after_the_period_end_corrects_it() -> None:
     late = both([*HISTORY, ruled("12-20T09:00", "r1", "e2", CO)])
     assert late[CO]["deemed_done"] == (0, 2)
     # while an ordinary event after the end still changes nothing
-    after = fact(CASE, "12-20T09:00", "dispatch.buck_passing_flagged", "e7", pattern="cycle", units=[LEAD], cause="c")  # noqa: E501
+    after = fact(
+        CASE,
+        "12-20T09:00",
+        "dispatch.buck_passing_flagged",
+        "e7",
+        pattern="cycle",
+        units=[LEAD],
+        cause="c",
+    )
     assert both([*HISTORY, after]) == both(HISTORY)
 
 

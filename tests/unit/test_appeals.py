@@ -5,6 +5,8 @@ accepts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from services.oversight import appeals
@@ -77,7 +79,9 @@ def filed(target: str, event: str, actor: str = HANDLER, unit: str = UNIT, **mor
     return S("appeal.filed", actor, **(data | more))
 
 
-def ruled(target: str, event: str, outcome: str = "upheld", actor: str = SUPERVISOR, **more: str) -> Step:  # noqa: E501
+def ruled(
+    target: str, event: str, outcome: str = "upheld", actor: str = SUPERVISOR, **more: str
+) -> Step:
     data = {"appeal_id": APPEAL, "target": target, "target_event": event, "unit": UNIT}
     return S("appeal.ruled", actor, outcome=outcome, **(data | more))
 
@@ -115,7 +119,9 @@ def with_flag() -> tuple[History, str]:
         ("buck_passing", with_flag, HANDLER, UNIT),
     ],
 )
-def test_the_affected_unit_appeals_once_and_a_supervisor_rules(kind, history, appellant, unit) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+def test_the_affected_unit_appeals_once_and_a_supervisor_rules(
+    kind: str, history: Callable[[], tuple[History, str]], appellant: str, unit: str
+) -> None:
     h, target = history()
     h.keep(filed(kind, target, appellant, unit))
     assert h.state.appeals == ((APPEAL, target, unit, "pending"),)
@@ -173,7 +179,9 @@ def test_the_events_a_unit_may_appeal_are_remembered_with_their_units() -> None:
     (entry,) = h.state.contestable
     assert entry == (reopen, "reopen", (UNIT, CO_UNIT), "")
     h = History(ASSIGNED)
-    flag = h.keep(S("dispatch.buck_passing_flagged", pattern="returned_twice", units=[UNIT, CO_UNIT, UNIT]))  # noqa: E501
+    flag = h.keep(
+        S("dispatch.buck_passing_flagged", pattern="returned_twice", units=[UNIT, CO_UNIT, UNIT])
+    )
     assert h.state.contestable == ((flag, "buck_passing", (UNIT, CO_UNIT), ""),)
 
 
@@ -195,7 +203,7 @@ UNIT_ACTOR = f"{UNIT}/H001"
 
 
 def file_cmd(target: str = "penalty", event: str = PENALTY_EVENT) -> appeals.FileAppeal:
-    return appeals.FileAppeal(target=AppealTarget(target), target_event=event, reasons=" 系统故障 ")  # noqa: E501
+    return appeals.FileAppeal(target=AppealTarget(target), target_event=event, reasons=" 系统故障 ")
 
 
 def test_filing_refuses_what_the_rule_book_would() -> None:
@@ -207,7 +215,11 @@ def test_filing_refuses_what_the_rule_book_would() -> None:
         (CASE, file_cmd(event="00000000-0000-4000-8000-000000000000"), "no_such_target"),
         (CASE, file_cmd("buck_passing", FLAG_EVENT), "not_against_unit"),
         (CASE._replace(penalties=()), file_cmd(), "penalty_revoked"),
-        (CASE._replace(appeals=((APPEAL, PENALTY_EVENT, UNIT, "rejected"),)), file_cmd(), "already_appealed"),  # noqa: E501
+        (
+            CASE._replace(appeals=((APPEAL, PENALTY_EVENT, UNIT, "rejected"),)),
+            file_cmd(),
+            "already_appealed",
+        ),
         (CaseState(), file_cmd(), "unknown_case"),
     ]
     for case, cmd, reason in refusals:
@@ -263,11 +275,24 @@ def test_the_register_keeps_each_appeal_and_its_ruling() -> None:
 
     reg = appeals.AppealRegister()
     data = {"appeal_id": APPEAL, "target": "penalty", "target_event": PENALTY_EVENT, "unit": UNIT}
-    f = Accepted("case-x", 0, 1, 10, "e", appeals.FILED, UNIT_ACTOR, "/s", data | {"reasons": "r"}, {})  # noqa: E501
+    f = Accepted(
+        "case-x", 0, 1, 10, "e", appeals.FILED, UNIT_ACTOR, "/s", data | {"reasons": "r"}, {}
+    )
     writes = reg.apply(None, f)
     assert writes[0].doc["status"] == "pending" and writes[0].doc["filed_by"] == UNIT_ACTOR
-    r = Accepted("case-x", 0, 2, 20, "e2", appeals.RULED, SUPERVISOR, "/s", data | {"outcome": "rejected", "reason": "不成立"}, {})  # noqa: E501
-    (appeal, per_case) = reg.apply(writes[1].doc, r)
+    r = Accepted(
+        "case-x",
+        0,
+        2,
+        20,
+        "e2",
+        appeals.RULED,
+        SUPERVISOR,
+        "/s",
+        data | {"outcome": "rejected", "reason": "不成立"},
+        {},
+    )
+    (appeal, per_case) = reg.apply(dict(writes[1].doc), r)
     assert appeal.doc["status"] == "rejected" and appeal.doc["ruled_by"] == SUPERVISOR
     assert appeal.doc["reasons"] == "r" and per_case.doc["appeals"][APPEAL] == appeal.doc
     assert reg.apply(None, r) == []  # a ruling without its filing: nothing to rewrite
