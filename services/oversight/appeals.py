@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.responses import Response
 
@@ -291,7 +291,7 @@ class AppealableView(BaseModel):
 
 
 @router.get(
-    "/workbench/cases/{case_id}/appeals",
+    "/workbench/cases/{case_id}/appealable",
     summary="申诉: what on this case counts against the unit, and its appeals of it",
 )
 async def unit_appealable(own: OwnRead) -> list[AppealableView]:
@@ -402,16 +402,20 @@ async def _register(store: DocumentStore) -> tuple[list[Doc], list[Doc]]:
     return waiting, ruled
 
 
-@router.get("/appeals/register", summary="申诉复核: appeals awaiting a ruling, then those ruled")
-async def appeal_register(
-    request: Request,
-    fresh: FreshRead,
-    status: Annotated[str | None, Query(pattern=r"^(pending|ruled)$")] = None,
-    operator: Operator = Depends(supervisor_reader),
+@router.get("/appeals/awaiting", summary="申诉复核: the appeals awaiting a ruling, newest first")
+async def appeals_awaiting(
+    request: Request, fresh: FreshRead, operator: Operator = Depends(supervisor_reader)
 ) -> list[AppealEntry]:
-    waiting, ruled = await _register(await read_store(request))
-    rows = waiting if status == PENDING else ruled if status == "ruled" else [*waiting, *ruled]
-    return [AppealEntry.model_validate(_entry(r)) for r in rows]
+    waiting, _ = await _register(await read_store(request))
+    return [AppealEntry.model_validate(_entry(r)) for r in waiting]
+
+
+@router.get("/appeals/ruled", summary="申诉复核: the appeals ruled on, the latest ruling first")
+async def appeals_ruled(
+    request: Request, fresh: FreshRead, operator: Operator = Depends(supervisor_reader)
+) -> list[AppealEntry]:
+    _, ruled = await _register(await read_store(request))
+    return [AppealEntry.model_validate(_entry(r)) for r in ruled]
 
 
 def _entry(doc: Doc) -> dict[str, Any]:

@@ -168,10 +168,11 @@ async def appealed_and_corrected(settings: WebSettings) -> None:
         )
         theirs = r.json()["access_token"]
         path = f"/workbench/cases/{case}/appeals"
+        appealable = f"/workbench/cases/{case}/appealable"
         body = {"target": "deemed_done", "target_event": deemed, "reasons": "系统时钟故障"}
 
         # What the unit may appeal on the case.
-        listed = await api.get(path, headers=bearer(mine))
+        listed = await api.get(appealable, headers=bearer(mine))
         assert listed.status_code == 200, listed.text
         assert [(a["target"], a["target_event"], a["status"]) for a in listed.json()] == [
             ("deemed_done", deemed, None)
@@ -181,7 +182,7 @@ async def appealed_and_corrected(settings: WebSettings) -> None:
         # bad input (422), an event that is not the unit's to appeal (409).
         r = await api.post(path, json=body, headers=bearer(theirs, "a-1"))
         assert_problem(r, 404, "not-found")
-        assert_problem(await api.get(path, headers=bearer(theirs)), 404, "not-found")
+        assert_problem(await api.get(appealable, headers=bearer(theirs)), 404, "not-found")
         r = await api.post(path, json=body, headers=bearer(sup, "a-2"))
         assert_problem(r, 403, "forbidden")
         r = await api.post(path, json={**body, "reasons": "  "}, headers=bearer(mine, "a-3"))
@@ -211,12 +212,10 @@ async def appealed_and_corrected(settings: WebSettings) -> None:
         # The supervisor: the API lists it; the unit may not rule; the page rules.
         await sign_in_page(sup_page, app, demo_staff_id(Role.SUPERVISOR))
         position = filed.headers["location"].split("?", 1)[1]  # after=…: the filing's
-        register = await api.get(
-            f"/appeals/register?status=pending&{position}", headers=bearer(sup)
-        )
+        register = await api.get(f"/appeals/awaiting?{position}", headers=bearer(sup))
         (pending,) = register.json()
         assert pending["target_event"] == deemed and pending["unit"] == unit
-        assert_problem(await api.get("/appeals/register", headers=bearer(mine)), 403, "forbidden")
+        assert_problem(await api.get("/appeals/awaiting", headers=bearer(mine)), 403, "forbidden")
         ruling = f"/cases/{case}/appeals/{pending['appeal_id']}/ruling"
         upheld = {"outcome": "upheld", "reason": "经核实，超时系系统时钟故障所致"}
         r = await api.post(ruling, json=upheld, headers=bearer(mine, "r-1"))
@@ -237,7 +236,7 @@ async def appealed_and_corrected(settings: WebSettings) -> None:
         assert "待复核的申诉（0 件）" in page.text and "申诉成立" in page.text
         again = await api.post(ruling, json=upheld, headers=bearer(sup, "r-2"))
         assert assert_problem(again, 409, "conflict")["reason"] == "no_such_appeal"
-        ruled = await api.get("/appeals/register?status=ruled", headers=bearer(sup))
+        ruled = await api.get("/appeals/ruled", headers=bearer(sup))
         assert [a["status"] for a in ruled.json()] == ["upheld"]
         assert ruled.json()[0]["ruled_by"].endswith("/" + demo_staff_id(Role.SUPERVISOR))
         assert await app.state.ledger.served.wait_for(await log.head(), 10.0)
