@@ -18,6 +18,7 @@ from services.oversight import (
     period_figures,
     projection,
     proposal_worker,
+    rates_pages,
     rates_projection,
     reopen,
     scheduler,
@@ -70,11 +71,12 @@ SERVICE = ServiceDeclaration(
         penalties.router,  # 问责: penalties, proposals, the staff directory
         staff_directory.router,
         proposal_worker.router,  # the proposal worker runs while the app runs
+        rates_pages.router,  # 考核统计: the rates by period and unit, with their events
         appeals.router,  # 申诉复核: units appeal, supervisors rule
     ],
     projections=(*projection.PROJECTIONS, DashboardCases(), appeals.AppealRegister()),
     pages=Path(__file__).parent / "pages",
-    nav=(*api.NAV, *inspections.NAV, *penalties.NAV, *appeals.NAV),
+    nav=(*api.NAV, *inspections.NAV, *penalties.NAV, *rates_pages.NAV, *appeals.NAV),
     period_figures=rates_projection.live_figures,
 )
 

@@ -14,14 +14,39 @@ import re
 from shared.redaction.span import Kind, Span
 
 _CJK = "\u4e00-\u9fff"
-# Characters that end a place name going backwards: the verbs and particles in front of it.
-_STOP = "住在是的于到去对我们址从往向把被给与及叫说离靠近位为系"
-_ADMIN = "省市区县"
-_PLACE_CHAR = f"(?:(?![{_STOP}{_ADMIN}])[{_CJK}])"
+
+
+def _cjk_except(chars: str) -> str:
+    """The CJK range without ``chars``, as the ranges of a character class (one class is far
+    faster to match than a class behind a negative lookahead)."""
+    out, start = [], 0x4E00
+    for c in sorted({ord(c) for c in chars}):
+        if start < c:
+            out.append(f"{chr(start)}-{chr(c - 1)}" if start < c - 1 else chr(start))
+        start = c + 1
+    out.append(f"{chr(start)}-\u9fff")
+    return "".join(out)
+
 
 # Numbers are written in digits or in Chinese (十八号, 三栋二单元); components may be apart by
 # a space or a line break (people break an address where the line ends).
 _D = "[0-9零〇一二三四五六七八九十百两]"
+# Characters that end a place name going backwards: the verbs and particles in front of it.
+_STOP_CHARS = "住在是的于到去对我址从往向把被给与及叫说离靠近位为系"
+# 们 ends one only as a pronoun's plural (我们, 他们): 图们市 is a city.
+_PLURAL = "[我你他她它咱人]们"
+_ADMIN = "省市区县"
+# A character that may stand in a name (of an estate, a building): not a stop.
+_NAME_CHAR = f"(?:[{_cjk_except(_STOP_CHARS + '们')}]|们(?<!{_PLURAL}))"
+# 市 inside a place's own name (沙市区, 米市巷, 竹笆市十七号): after a character of that name
+# and right before a unit's word, a road's word or the house number. Elsewhere it ends a city
+# (城市胜利路: the road begins after it).
+# (Each special character is matched first and its context checked after: fast to fail.)
+_INNER_SHI = (
+    rf"市(?<=[{_CJK}]市)(?<![{_STOP_CHARS}{_ADMIN}]市)(?<!{_PLURAL}市)"
+    rf"(?=区|县|街道|镇|乡|[路街巷弄]|[ \t\n]?{_D})"
+)
+_PLACE_CHAR = f"(?:[{_cjk_except(_STOP_CHARS + _ADMIN + '们')}]|们(?<!{_PLURAL})|{_INNER_SHI})"
 _ROOM_D = "[0-9零〇一二三四五六七八九]"
 _W = r"[ \t\n]?"
 # 门 ends the old gate names streets keep (端履门, 朝阳门): 东大街端履门88号院.
@@ -33,15 +58,16 @@ _HOUSE = (
     rf"(?:{_D}{{1,3}}组)?[甲乙丙丁]?{_D}{{1,5}}(?:-\d{{1,4}})?(?:号院|号|弄|门|巷)"
     rf"(?:之{_D}{{1,2}}|附{_D}{{1,3}}号)?"
 )
-_ESTATE_NAME = f"(?:(?![{_STOP}])[{_CJK}A-Za-z0-9]){{1,12}}?"
+_ESTATE_NAME = f"(?:{_NAME_CHAR}|[A-Za-z0-9]){{1,12}}?"
 _ESTATE = (
     rf"{_ESTATE_NAME}(?:小区|花园|公寓|大厦|广场|中心|国际|新村|家园|花苑|山庄|苑|城|院|宿舍|"
     r"商厦|百货|酒店|公馆|大楼|生态园|科技园|工业园|产业园|园|大学|学院|医院|家属院|社区|"
     r"[东西南北]区|府|湾|后院|名居|华居|居|阁|华庭|庭|邸)"
 )
 # A building's kind standing on its own after an estate's name that ends in another such word
-# (齐鲁国际|大厦, 万达|广场): part of the address.
-_BARE_ESTATE = "(?:大厦|大楼|广场|公寓|花园|小区|中心)"
+# (齐鲁国际|大厦, 万达|广场), or after the house number of a works or a shop (51号厂房,
+# 18号门面): part of the address.
+_BARE_ESTATE = "(?:大厦|大楼|广场|公寓|花园|小区|中心|厂房|库房|仓库|门面|商铺)"
 _RESIDENTIAL = (
     rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼|"
     r"工业园区|工业园|工业区|产业园|科技园|开发区|厂区)"
@@ -72,7 +98,8 @@ _POSITION = (
 # 青秀万达东七栋), whatever word it ends in.
 # The name may hold 市 or 区 (都市之门C座, 城市花园3栋): only the words that introduce an
 # address end it.
-_NAMED_BUILDING = rf"(?:(?![{_STOP}])[{_CJK}]){{1,10}}?{_W}{_BUILDING}"
+# A Latin name is a building's too (IFS二号楼, SOHO3号楼).
+_NAMED_BUILDING = rf"(?:{_NAME_CHAR}|[A-Za-z]){{1,10}}?{_W}{_BUILDING}"
 _TAIL = (
     rf"(?:{_W}(?:{_BUILDING}|{_ESTATE}|{_BARE_ESTATE}|{_POSITION}|{_NAMED_BUILDING}))*"
     rf"(?:{_W}(?:{_BUILDING}|{_ROOM}))?"
@@ -81,7 +108,7 @@ _TAIL = (
 # A block of flats by its number (4号楼, 十栋, C座): with a road before it, an address even
 # without a house number.
 _BLOCK = rf"(?:[A-Z]?{_D}{{1,4}}|[A-Z])(?:号楼|栋|幢|座|单元)"
-_NAMED_BLOCK = rf"(?:(?![{_STOP}])[{_CJK}]){{1,10}}?{_W}{_BLOCK}"
+_NAMED_BLOCK = rf"{_NAME_CHAR}{{1,10}}?{_W}{_BLOCK}"
 # The lowest administrative unit (街道, 镇, 乡): whatever follows it with a house number is a
 # street address, whatever the street's name ends in (什刹海街道前海北沿18号).
 _SUBDISTRICT = rf"{_PLACE_CHAR}{{1,8}}?(?:街道|镇|乡)"
@@ -94,7 +121,7 @@ _CORE = re.compile(
     rf"|{_SUBDISTRICT}{_W}{_PLACE_CHAR}{{1,10}}?{_W}{_HOUSE}{_TAIL}"
     # Any place's name before a block of flats (望京西园三区312号楼1505), beginning where a
     # word does and holding no other building (2号楼和3号楼).
-    rf"|(?:(?<![{_CJK}])|(?<=[{_STOP}]))(?:(?![号楼栋幢座和与及])"
+    rf"|(?:(?<![{_CJK}])|(?<=[{_STOP_CHARS}们]))(?:(?![号楼栋幢座和与及])"
     rf"{_PLACE_CHAR}){{2,10}}?(?:{_POSITION})*{_W}{_BLOCK}{_TAIL}"
     rf"|{_RESIDENTIAL}(?:{_POSITION})*(?:{_W}{_BUILDING})+(?:{_ROOM})?"
     rf"|{_VILLAGE_GROUP}"
@@ -112,13 +139,22 @@ _ODD_UNITS = "市南区|市北区|市中区"
 # Counties whose name is one character (藤县, 滑县, 歙县), not the words that point at a county
 # (本县, 全县, 邻县…).
 _ONE_CHARACTER_COUNTY = rf"(?![本该全我外此各两邻这那哪某每一小大老家]){_PLACE_CHAR}县"
+# The verbs a complaint opens with, right before the place it is about (反映杭州市…): a
+# unit's name begins after them.
+_COMPLAINT_VERBS = ("反映", "投诉", "举报", "来自")
+# Nor is a demonstrative (这个城市, 那座县城): it points at a place without naming it.
+_DEMONSTRATIVES = ("这个", "那个", "这座", "那座", "整个")
+_NOT_A_UNIT_START = "|".join(_COMPLAINT_VERBS + _DEMONSTRATIVES)
 _UNIT_BEFORE = re.compile(
-    rf"(?:{_ODD_UNITS}|{_ONE_CHARACTER_COUNTY}|(?!家){_PLACE_CHAR}{_PLACE_CHAR}{{1,7}}"
-    r"(?:省|自治区|特别行政区|自治州|地区|市|州|盟|区|县|旗|镇|乡|街道)"
+    rf"(?:{_ODD_UNITS}|{_ONE_CHARACTER_COUNTY}|(?!家|{_NOT_A_UNIT_START})"
+    rf"{_PLACE_CHAR}{_PLACE_CHAR}{{1,7}}"
+    # (A shop or a market is no city: 联华超市, 夜市, 集市.)
+    r"(?:省|自治区|特别行政区|自治州|地区|(?<![超夜集股早菜])市|州|盟|区|县|旗|镇|乡|街道)"
     rf"|(?:{_PROVINCE_NAMES})){_W}$"
 )
 
 
+_PLACE = re.compile(_PLACE_CHAR)
 # The last character of an administrative unit's word.
 _UNIT_END = "省市区县州旗盟镇乡道"
 
@@ -129,12 +165,21 @@ def _unit_before(folded: str, start: int) -> int | None:
     恩施土家族苗族自治州 is one unit, not …族苗族自治州 cut from its own name)."""
     for p in range(max(0, start - 14), start):
         before = folded[p - 1] if p else ""
-        if before and re.match(_PLACE_CHAR, before) and before not in _UNIT_END:
+        if (
+            p
+            and _PLACE.match(folded, p - 1)
+            and before not in _UNIT_END
+            and not folded.endswith(_COMPLAINT_VERBS, 0, p)
+        ):
             continue
         if _UNIT_BEFORE.match(folded, p, start):
             return p
-    m = _UNIT_BEFORE.search(folded, max(0, start - 14), start)
-    return m.start() if m else None
+    # Else the first unit that does not begin inside one of those words (个城市 of 这个城市).
+    for p in range(max(0, start - 14), start):
+        inside = p and folded[p - 1 : p + 1] in _COMPLAINT_VERBS + _DEMONSTRATIVES
+        if not inside and _UNIT_BEFORE.match(folded, p, start):
+            return p
+    return None
 
 
 # A sub-district or township whose name starts with 向 (向阳街道, 向上街道), a word that

@@ -30,6 +30,7 @@ from functools import cache
 from typing import Protocol
 
 from shared.redaction.lac import LacRecogniser
+from shared.redaction.non_han_names import GIVEN_NAME as NON_HAN_GIVEN_NAME
 from shared.redaction.span import Kind, Span
 from shared.redaction.width import fold_width
 
@@ -145,6 +146,8 @@ _ROLE = (
     r"保安|医生|护士|干部|书记|科长|主任|所长|局长|队长|承办人|接待员|网格员|会计|村支书|"
     r"调解员|教练|快递员|司机|业务员|客服|代办员|协管员|管理员|收费员|"
     r"外卖员|骑手|售票员|住户|租户|房客|房东|店主|包工头|护工|保姆|主管|负责人|"
+    # A gacha's (Mongolian village's) and a sumu's (township's) head.
+    r"嘎查长|嘎查达|苏木长|苏木达|"
     # Someone of an office (审批科的…, 物业公司的…).
     r"[\u4e00-\u9fff]{1,6}(?:科|股|局|处|所|站|队|办|中心|窗口|公司|医院|学校|社区|物业)的)"
 )
@@ -156,23 +159,40 @@ _DEED = (
 _ROLE_WORD = re.compile(rf"(?:{_ROLE}|路政|运管|协管|物业|房东|网格)")
 _ROLE_NAME = re.compile(
     rf"{_ROLE}(?P<name>{_KNOWN_SURNAME}"
-    rf"[\u4e00-\u9fff](?:(?![在的把被给让说就也还都])[\u4e00-\u9fff])?){_DEED}"
+    rf"[\u4e00-\u9fff](?:(?![在的把被给让说就也还都不])[\u4e00-\u9fff])?){_DEED}"
 )
 # What someone says or demands: after a role, a word the recogniser read as a common noun (蓝天,
 # 高峰) is a name when one of these follows (an adverb such as 马上 or a time word never is).
 _SPEECH = re.compile(r"说|称|表示|要求|让|拒绝")
+# Three characters read as one noun or time word after a role are that word (保安黄金周不上班,
+# 工作人员高峰期不在).
+_THREE_CHARACTER_WORD_TAGS = frozenset({"n", "TIME", "t"})
+
+
+def _looks_like_a_full_name(word: str) -> bool:
+    """One of the hundred commonest surnames and a given name's character (高峰, 林涛): a
+    common noun that is just as often a person's name."""
+    return len(word) == 2 and word[0] in COMMON_SURNAMES and word[1] in GIVEN_NAME_CHARS
 
 
 def _role_names(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
     """Role-and-deed names, unless the recogniser read those characters as one other word
-    that is not a noun followed by what the person said."""
+    that is not a noun followed by what the person said or shaped like a full name."""
     tags = {(s, e): tag for s, e, tag in words if tag != PERSON}
     names = []
     for m in _ROLE_NAME.finditer(folded):
         span, tag = m.span("name"), tags.get(m.span("name"))
         # Two characters read as one word are that word (马上, 周末); three read as one are
-        # still a name after a role (交警闭志强说: the recogniser took it for a verb).
-        if tag is None or span[1] - span[0] > 2 or (tag == "n" and _SPEECH.match(folded, span[1])):
+        # still a name after a role (交警闭志强说: the recogniser took it for a verb), unless
+        # it read them as a noun or a time.
+        if (
+            tag is None
+            or (span[1] - span[0] > 2 and tag not in _THREE_CHARACTER_WORD_TAGS)
+            or (
+                tag == "n"
+                and (_SPEECH.match(folded, span[1]) or _looks_like_a_full_name(m.group("name")))
+            )
+        ):
             names.append(span)
     return names
 
@@ -197,7 +217,7 @@ GIVEN_NAME_CHARS = frozenset(
     "雪荣爱妹香月莺媛瑞凡佳嘉琼勤珍贞莉宁蓉君琳晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓仪荷"
     "丹蕾薇菁梦岚婕馨琰韵咏卿聪澜纯毓悦昭冰爽琬茗羽希宇浩凯健俊帆亮成康星光达岩茂进林有坚彪博"
     "诚先敬震振壮思群豪心邦承乐绍功松善厚庆民友裕哲飞龙永彬富顺信子昌泰盛雄琛钧冠策腾楠榕航弘"
-    "斌文武辉力世广义兴良仁波贵生元全胜学祥才发金银铁根旺喜宝珠翠娥凤桃菊莉芬芝兵虎"
+    "斌文武辉力世广义兴良仁波贵生元全胜学祥才发金银铁根旺喜宝珠翠娥凤桃菊莉芬芝兵虎峰"
 )
 # Less common surnames that are also everyday words' first characters: not taken by that rule.
 _WORDY_SURNAMES = frozenset(
@@ -250,9 +270,75 @@ def _compound_surname_first(
     return found
 
 
+# Titles and roles that stand right before a person's full name (居委会主任冼伟成, 物业经理晏春来,
+# 嘎查长宝音).
+_TITLE_BEFORE_NAME = (
+    rf"(?:{_ROLE}|主任|经理|总经理|科长|局长|处长|所长|队长|书记|支书|站长|院长|校长|组长|部长|"
+    r"厂长|店长|班长|社长|行长|会长|馆长|村长|镇长|乡长|主管|总监|会计|老板|老师|师傅|警官)"
+)
+_TITLE_ENDS_HERE = re.compile(rf"{_TITLE_BEFORE_NAME}$")
+_DEED_HERE = re.compile(_DEED)
+
+
+def _title_before(folded: str, start: int) -> bool:
+    """A title or a role ends right where ``start`` is (主任|冼伟)."""
+    return _TITLE_ENDS_HERE.search(folded, max(0, start - 12), start) is not None
+
+
+def _completed_after_title(
+    folded: str, persons: list[tuple[int, int]], words: list[tuple[int, int, str]]
+) -> list[tuple[int, int]]:
+    """A surname and one character the recogniser cut from a full name right after a title
+    (主任|冼伟|成优亲厚…, 经理|晏春|来不退…) take the next character when it can be a given
+    name's: not a particle or a deed, not the start of a word of its own (经理张强|来了, 成天),
+    and a given name's character or followed by a deed."""
+    word_end = {s: e for s, e, _ in words}
+    out = []
+    for start, end in persons:
+        surname = 2 if folded[start : start + 2] in COMPOUND_SURNAMES else 1
+        if (
+            end - start == surname + 1
+            and (surname == 2 or folded[start] in SURNAMES)
+            and end < len(folded)
+            and _title_before(folded, start)
+            and _GIVEN_CHARACTER.match(folded, end)
+            and not _DEED_HERE.match(folded, end)
+            and not 2 <= word_end.get(end, end + 1) - end <= 3
+            and (folded[end] in GIVEN_NAME_CHARS or _DEED_HERE.match(folded, end + 1))
+        ):
+            end += 1
+        out.append((start, end))
+    return out
+
+
+# A Mongolian or Tibetan given name right after a title or a role, before a deed or
+# punctuation (嘎查长宝音说了算, 村支书扎西不同意).
+_NON_HAN_NAME = re.compile(
+    rf"(?P<name>{NON_HAN_GIVEN_NAME})(?:{_DEED}|(?=[，,。、；;：:（()）\s！!？?]|$))"
+)
+
+
+def _titled_non_han(folded: str) -> list[tuple[int, int]]:
+    return [
+        m.span("name") for m in _NON_HAN_NAME.finditer(folded) if _title_before(folded, m.start())
+    ]
+
+
+def _off_the_title(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A name that begins with a title's last character (主|任张华同志) begins after it, when
+    what is left is a surname and a given name."""
+    return [
+        (s + 1, e)
+        if e - s >= 3 and folded[s + 1] in SURNAMES and _title_before(folded, s + 1)
+        else (s, e)
+        for s, e in found
+    ]
+
+
 def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Mend the recogniser's cuts: adjacent person tokens are one name (向/秀琴), and a
-    two-character given name takes the surname in front of it (麻|桂芝, 欧阳|明月)."""
+    two-character given name takes the surname in front of it (麻|桂芝, 欧阳|明月), but not
+    the last character of a title (主任|冼伟, 主任|扎西)."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(found):
         if merged and merged[-1][1] == start and end - merged[-1][0] <= 4:
@@ -269,6 +355,7 @@ def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
             and folded[start] not in COMMON_SURNAMES
             and folded[start - 1] in SURNAMES
             and folded[start - 1] not in _FUNCTION_SURNAMES
+            and not _title_before(folded, start)
         ):
             start -= 1
         widened.append((start, end))
@@ -347,6 +434,7 @@ _TITLE_AFTER_NAME = (
 )
 # A given name's characters are never particles or adverbs (姓周的大姐, 却不说, 仲裁又说).
 _GIVEN = "(?:(?![的了又后不却在是和就也都还把被给让说对向再才已很])[\u4e00-\u9fff])"
+_GIVEN_CHARACTER = re.compile(_GIVEN)
 _TITLED = re.compile(rf"(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})(?={_TITLE_AFTER_NAME})")
 _CALLED = re.compile(
     rf"(?<![我他她不也都就还])叫(?:做)?(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})"
@@ -424,7 +512,9 @@ def find_names(
     found = set()
     words = recogniser.words(folded)
     persons = _widen(folded, [(s, e) for s, e, tag in words if tag == PERSON])
+    persons = _completed_after_title(folded, persons, words)
     proposed = _across_dots(folded, persons, words)
+    proposed += _titled_non_han(folded)
     proposed += [m.span("name") for m in _CUE.finditer(folded)]
     proposed += [m.span("name") for m in _KIN_CUE.finditer(folded)]
     proposed += [m.span("name") for m in _NAMING.finditer(folded)]
@@ -438,6 +528,7 @@ def find_names(
     proposed += _context_names(folded, words)
     proposed = _compound_before(folded, proposed)
     proposed += _role_names(folded, words)
+    proposed = _off_the_title(folded, proposed)
     for start, end in proposed:
         judged = _judge(folded, start, end)
         if judged is not None:

@@ -43,6 +43,7 @@ from tests.bench import (
     store_query,
     timers,
 )
+from tests.bench import rates_pages as rates_pages_bench
 from tests.bench import report as report_bench
 from tests.bench.common import BENCH_DIR, Row, Workspace, cores, fstype
 
@@ -63,11 +64,13 @@ GROUPS = (
     "dispatch",
     "report",
     "oversight_dashboard",
+    "rates_pages",
 )
 # Groups that need no signed corpus: with only these, none is built.
 CORPUS_FREE = frozenset(
     {"calendar", "redaction", "intake", "backup", "timers", "duplicates", "dispatch"}
     | {"oversight_dashboard"}
+    | {"rates_pages"}
 )
 
 
@@ -240,6 +243,9 @@ async def measure(args: argparse.Namespace, ws: Workspace, console: Console) -> 
     if "oversight_dashboard" in args.only:
         say(f"the supervision dashboard over {args.docs:,} cases (SQLite read store)")
         rows.append(oversight_dashboard.row(await oversight_dashboard.page(ws, args.docs)))
+    if "rates_pages" in args.only:
+        say(f"the rates pages' first read over {args.docs:,} cases (SQLite read store)")
+        rows.append(await rates_pages_bench.row(ws, args.docs, args.repeat))
     if not args.only - CORPUS_FREE:
         return rows  # nothing below needs the signed corpus
     say(f"signing a corpus of {args.events:,} events in {corpus.PARTITIONS} partitions")

@@ -146,3 +146,56 @@ def test_found_whole_by_the_grammar(text: str, address: str) -> None:
 )
 def test_not_addresses(text: str) -> None:
     assert addresses(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # 们 inside a city's name, not a pronoun's plural.
+        ("家在图们市月晴镇白龙村2组，", "图们市月晴镇白龙村2组"),
+        ("我是图们市光明街道人民路8号的住户", "图们市光明街道人民路8号"),
+        # 市 inside a unit's or a road's own name, the units before it taken too.
+        ("我是湖北省荆州市沙市区解放街道红光村三组的", "湖北省荆州市沙市区解放街道红光村三组"),
+        ("现在沙市区北京路街道红门路22号住", "沙市区北京路街道红门路22号"),
+        ("投诉杭州市上城区米市巷街道中河路9号的商铺", "杭州市上城区米市巷街道中河路9号"),
+        # A street named …市 after its sub-district, its number in Chinese numerals or digits.
+        ("住碑林区南院门街道骡马市二十三号，", "碑林区南院门街道骡马市二十三号"),
+        ("住南院门街道竹笆市6号，", "南院门街道竹笆市6号"),
+        # A Latin building name after the house number.
+        ("住红星路三段1号IFS一号楼2503，", "红星路三段1号IFS一号楼2503"),
+        ("在东三环中路7号CBD二号楼上班", "东三环中路7号CBD二号楼"),
+        # A works' or shop's kind standing alone after its number.
+        ("在第五大街12号厂房上夜班", "第五大街12号厂房"),
+        ("在解放路18号门面卖水果", "解放路18号门面"),
+    ],
+)
+def test_units_and_buildings_with_their_own_words(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # A pronoun's plural still ends a place name.
+        ("我们市胜利路12号的路灯坏了", "胜利路12号"),
+        ("他们小区胜利路12号停车难", "胜利路12号"),
+        # 城市, 超市, 市场 and the like are no unit: the road begins after them.
+        ("这个城市胜利路12号的路灯坏了", "胜利路12号"),
+        ("城市管理局在胜利路12号", "胜利路12号"),
+        ("联华超市胜利路12号店卖过期食品", "胜利路12号"),
+        ("夜市胜利路12号摊位太吵", "胜利路12号"),
+        # The complaint's verb is not part of the city's name.
+        ("反映杭州市上城区中河路9号的噪音", "杭州市上城区中河路9号"),
+        ("举报成都市武侯区人民南路4号的黑诊所", "成都市武侯区人民南路4号"),
+    ],
+)
+def test_words_with_unit_characters_stay_outside(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我们市的超市太少", "城市管理局不作为", "市场监管局说超市归他们管", "人们在市场门口排队"],
+)
+def test_unit_characters_alone_are_no_address(text: str) -> None:
+    assert addresses(text) == []

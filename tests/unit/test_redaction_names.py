@@ -175,3 +175,50 @@ def test_recognised_by_forms_of_address(text: str, name: str) -> None:
 )
 def test_forms_of_address_without_a_name(text: str) -> None:
     assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # A full name right after a title, which the recogniser cut after its second character
+        # (and whose surname must not take the title's last character: 主任|冼…).
+        ("反映村委会主任冼国成优亲厚友。", "冼国成"),
+        ("村主任庹德成包庇亲戚。", "庹德成"),
+        ("小区物业经理晏春来不退押金。", "晏春来"),
+        # A name-like name (a common noun) after a role, before a deed that is not speech.
+        ("社区工作人员高峰不给盖章。", "高峰"),
+        ("窗口工作人员林涛不给办。", "林涛"),
+        # A Mongolian or Tibetan given name after a title or a role.
+        ("草场的事嘎查长宝音说了算。", "宝音"),
+        ("嘎查达巴雅尔不让我们放牧。", "巴雅尔"),
+        ("村支书扎西顿珠拒绝签字。", "扎西顿珠"),
+        ("村主任扎西不同意。", "扎西"),
+    ],
+)
+def test_names_after_titles_and_roles(text: str, name: str) -> None:
+    assert names(text) == [name]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # The title's own characters stay; what follows a two-character name is no part of it.
+        ("主任王伟说不行。", ["王伟"]),
+        ("主任张华同志很负责。", ["张华"]),
+        ("主任任建国不管。", ["任建国"]),
+        ("经理张强不同意。", ["张强"]),
+        ("经理张强来了以后。", ["张强"]),
+        ("主任王伟收红包。", ["王伟"]),
+        # Common nouns after a role: a time, a season, a level, a title.
+        ("工作人员高峰期不在岗。", []),
+        ("早高峰时段工作人员不在。", []),
+        ("保安黄金周不上班。", []),
+        ("司机师傅不让下车。", []),
+        ("工作人员水平不够。", []),
+        # Non-Han given names are names only after a title or a role.
+        ("乌兰察布市的嘎查长说了算。", []),
+        ("去丹巴县的路上。", []),
+    ],
+)
+def test_title_and_role_near_misses(text: str, found: list[str]) -> None:
+    assert names(text) == found
