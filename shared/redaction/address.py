@@ -46,7 +46,16 @@ _INNER_SHI = (
     rf"市(?<=[{_CJK}]市)(?<![{_STOP_CHARS}{_ADMIN}]市)(?<!{_PLURAL}市)"
     rf"(?=区|县|街道|镇|乡|[路街巷弄]|[ \t\n]?{_D})"
 )
-_PLACE_CHAR = f"(?:[{_cjk_except(_STOP_CHARS + _ADMIN + '们')}]|们(?<!{_PLURAL})|{_INNER_SHI})"
+# 县 inside a sub-district's or township's own name (旧县街道, 新县镇): after a character of
+# that name, not after a word pointing at a county (本县, 全县), and right before 街道/镇/乡.
+_NOT_A_COUNTY_NAME = "本该全我外此各两邻这那哪某每一小大老家"
+_INNER_XIAN = (
+    rf"县(?<=[{_CJK}]县)(?<![{_STOP_CHARS}{_ADMIN}{_NOT_A_COUNTY_NAME}]县)(?<!{_PLURAL}县)"
+    r"(?=街道|镇|乡)"
+)
+_PLACE_CHAR = (
+    f"(?:[{_cjk_except(_STOP_CHARS + _ADMIN + '们')}]|们(?<!{_PLURAL})|{_INNER_SHI}|{_INNER_XIAN})"
+)
 _ROOM_D = "[0-9零〇一二三四五六七八九]"
 _W = r"[ \t\n]?"
 # 门 ends the old gate names streets keep (端履门, 朝阳门): 东大街端履门88号院.
@@ -74,17 +83,24 @@ _RESIDENTIAL = (
 )
 # A village's group (村民小组) or a hamlet's (屯): a handful of households, precise enough
 # without a number.
-_VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}[村屯]{_W}{_D}{{1,3}}组"
-# A village or hamlet named with its township (…镇东孙庄村, …乡靠山屯): how rural homes are
-# written, most without a number; its group and number are taken too.
+# In the south a village's group is its 社 (生产合作社: 凤和村十一社), numbered.
+_VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}[村屯]{_W}{_D}{{1,3}}[组社]"
+# A village or hamlet named with its township (…镇东孙庄村, …乡靠山屯), or a village or
+# residents' community with its sub-district (…街道古岸头村, …街道冲赛康社区): how homes are
+# written, most without a number; its group (named or numbered, 下湾组, 十一社) and number are
+# taken too.
 _RURAL = (
-    rf"{_PLACE_CHAR}{{2,8}}?[镇乡]{_W}{_PLACE_CHAR}{{1,8}}?[村屯]"
-    rf"(?:{_PLACE_CHAR}{{1,4}}?屯)?(?:{_W}(?:{_D}{{1,3}}|{_PLACE_CHAR}{{1,3}}?)组)?"
+    rf"{_PLACE_CHAR}{{2,8}}?(?:[镇乡]|街道){_W}{_PLACE_CHAR}{{1,8}}?(?:[村屯]|社区)"
+    rf"(?:{_PLACE_CHAR}{{1,4}}?屯)?(?:{_W}(?:{_D}{{1,3}}[组社]|{_PLACE_CHAR}{{1,3}}?组))?"
     rf"(?:{_W}{_D}{{1,4}}号)?"
 )
 # A flat on its floor is also named by its side (4楼西户, 东边户).
+# A building's number may be a code of letters and digits (R3-B栋, A-2座, 5-C栋).
+_BUILDING_CODE = (
+    rf"(?:(?:[A-Z]{{1,2}}-?)?{_D}{{1,4}}(?:-[A-Z0-9]{{1,3}})?|[A-Z]{{1,2}}(?:-[A-Z0-9]{{1,3}})?)"
+)
 _BUILDING = (
-    rf"(?:(?:[A-Z]?{_D}{{1,4}}|[A-Z])(?:号楼|号厂房|厂房|车间|栋|幢|座|塔|号|楼|门|单元|层|室|户|排)"
+    rf"(?:{_BUILDING_CODE}(?:号楼|号厂房|厂房|车间|栋|幢|座|塔|号|楼|门|单元|层|室|户|排)"
     r"|\d{1,4}(?:-\d{1,4}){1,2}(?:室|号)?|[东西南北中]边?户)"
 )
 # A room number standing alone (1803, 九零三, 1204房), not a year or an amount.
@@ -107,11 +123,25 @@ _TAIL = (
 
 # A block of flats by its number (4号楼, 十栋, C座): with a road before it, an address even
 # without a house number.
-_BLOCK = rf"(?:[A-Z]?{_D}{{1,4}}|[A-Z])(?:号楼|栋|幢|座|单元)"
+_BLOCK = rf"{_BUILDING_CODE}(?:号楼|栋|幢|座|单元)"
 _NAMED_BLOCK = rf"{_NAME_CHAR}{{1,10}}?{_W}{_BLOCK}"
 # The lowest administrative unit (街道, 镇, 乡): whatever follows it with a house number is a
 # street address, whatever the street's name ends in (什刹海街道前海北沿18号).
 _SUBDISTRICT = rf"{_PLACE_CHAR}{{1,8}}?(?:街道|镇|乡)"
+# A road named right after its sub-district, itself right after its district or county
+# (宝力根街道额尔敦路): the chain of units down to the street is precise, even without a
+# number; a road's name has two characters or more (镇马路, 街道路面 are no road).
+_STREET_OF_SUBDISTRICT = (
+    rf"(?<=[市区县旗]){_SUBDISTRICT}{_W}{_PLACE_CHAR}{{2,10}}?(?:大道|大街|路|街|巷|弄|胡同)"
+    rf"(?![{_CJK}])"
+)
+# A rural township named right after its county or banner (昭觉县城北乡): where a village is
+# not given the township is the address; not the words for towns in general (县城镇, 县里各乡,
+# 全县乡镇) nor a township's offices and people (乡政府, 镇干部, 乡里).
+_TOWNSHIP_OF_COUNTY = (
+    rf"(?<=[县旗])(?![里各每全本]|城镇|城乡)(?:(?![乡镇]){_PLACE_CHAR}){{2,6}}?[乡镇]"
+    r"(?![乡镇村里上下政党府干长级区中内外])"
+)
 _CORE = re.compile(
     rf"{_ROAD}{_W}{_SEGMENT}{_W}{_HOUSE}{_TAIL}"
     # A road, then a building without a house number (花家地西里三区4号楼, 开元东路华润置地
@@ -126,6 +156,8 @@ _CORE = re.compile(
     rf"|{_RESIDENTIAL}(?:{_POSITION})*(?:{_W}{_BUILDING})+(?:{_ROOM})?"
     rf"|{_VILLAGE_GROUP}"
     rf"|{_RURAL}{_TAIL}"
+    rf"|{_STREET_OF_SUBDISTRICT}"
+    rf"|{_TOWNSHIP_OF_COUNTY}"
 )
 
 _PROVINCE_NAMES = (
@@ -182,9 +214,9 @@ def _unit_before(folded: str, start: int) -> int | None:
     return None
 
 
-# A sub-district or township whose name starts with 向 (向阳街道, 向上街道), a word that
-# otherwise stops a place name (向…反映), when it follows a city, district or county.
-_TOWARD_UNIT = re.compile(rf"(?<=[市区县旗])向(?={_PLACE_CHAR}{{0,6}}(?:街道|镇|乡))")
+# A sub-district or township whose name starts with a character that otherwise stops a place
+# name (向阳街道, 于河街道: 向…反映, 位于), when it follows a city, district or county.
+_TOWARD_UNIT = re.compile(rf"(?<=[市区县旗])[向于](?={_PLACE_CHAR}{{1,6}}(?:街道|镇|乡))")
 
 
 def _extend_left(folded: str, start: int) -> int:

@@ -61,7 +61,7 @@ SURNAMES = frozenset(
     "居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜"
     "养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公仉督岳帅缑亢况郈有琴归海晋楚闫法汝鄢涂钦商牟佘"
     "佴伯赏墨哈谯笪年爱阳佟言福覃禤冼庹隰亓仝闪衣官栗谌尉麦邝区练植揭付肖粟苟母兰旷綦"
-    "占丛银邸鞠过闭甯敬郇檀漆兀冶"
+    "占丛银邸鞠过闭甯敬郇檀漆兀冶门"
 )
 # The hundred commonest: a two-character person starting with one (李宁) is a whole name, not
 # a given name missing its surname.
@@ -153,13 +153,16 @@ _ROLE = (
 )
 _DEED = (
     r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推"
-    r"|电话|手机|的电话|和|与|、|及|等|的|在|暴力|多次|经常|私自|擅自|强行|强制|威胁|骂|扣)"
+    r"|电话|手机|的电话|和|与|、|及|等|的|在|暴力|多次|经常|私自|擅自|强行|强制|威胁|骂|扣"
+    # What a clerk, a doctor or an official does to the person (开药, 给我, 问我, 只开三天).
+    r"|开|给|叫|问|只|也|都|又|没|对)"
 )
 # Roles the recogniser sometimes tags as persons (路政, 城管): never a name themselves.
 _ROLE_WORD = re.compile(rf"(?:{_ROLE}|路政|运管|协管|物业|房东|网格)")
 _ROLE_NAME = re.compile(
-    rf"{_ROLE}(?P<name>{_KNOWN_SURNAME}"
-    rf"[\u4e00-\u9fff](?:(?![在的把被给让说就也还都不])[\u4e00-\u9fff])?){_DEED}"
+    # (A conjunction after a role joins another role: 城管和水务都说….)
+    rf"{_ROLE}(?P<name>(?![和与及同跟]){_KNOWN_SURNAME}"
+    rf"[\u4e00-\u9fff](?:(?![在的把被给让说就也还都不只又没对开叫问])[\u4e00-\u9fff])?){_DEED}"
 )
 # What someone says or demands: after a role, a word the recogniser read as a common noun (蓝天,
 # 高峰) is a name when one of these follows (an adverb such as 马上 or a time word never is).
@@ -167,6 +170,12 @@ _SPEECH = re.compile(r"说|称|表示|要求|让|拒绝")
 # Three characters read as one noun or time word after a role are that word (保安黄金周不上班,
 # 工作人员高峰期不在).
 _THREE_CHARACTER_WORD_TAGS = frozenset({"n", "TIME", "t"})
+
+
+def _wordy(name: str) -> bool:
+    """A name starting with a less common surname that is also an everyday word's first
+    character (门卫, 双方)."""
+    return name[0] in _WORDY_SURNAMES and name[0] not in COMMON_SURNAMES
 
 
 def _looks_like_a_full_name(word: str) -> bool:
@@ -191,6 +200,9 @@ def _role_names(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[in
             or (
                 tag == "n"
                 and (_SPEECH.match(folded, span[1]) or _looks_like_a_full_name(m.group("name")))
+                # (a wordy surname's word stays that word unless a given name's character
+                # follows the surname: 公司的门卫说…, but 审批科的车明让…)
+                and (not _wordy(m.group("name")) or m.group("name")[1] in GIVEN_NAME_CHARS)
             )
         ):
             names.append(span)
@@ -222,7 +234,7 @@ GIVEN_NAME_CHARS = frozenset(
 # Less common surnames that are also everyday words' first characters: not taken by that rule.
 _WORDY_SURNAMES = frozenset(
     "时安常乐平明成能双通边都国文东利有法爱福言年过银占后相那空红游公益海商伯官衣区练付母家"
-    "全山车白宁关高水云花和于向同从与及将把被给对在的金石"
+    "全山车白宁关高水云花和于向同从与及将把被给对在的金石门"
 )
 _NOT_PERSON_TAGS = frozenset({"LOC", "ORG", "TIME", "m", "w", "q", "f", "s", "nt", "ns"})
 
@@ -458,6 +470,12 @@ _NOT_A_HEAD = re.compile(
 )
 
 
+def _read_as_a_word(span: tuple[int, int], words: list[tuple[int, int, str]]) -> bool:
+    """The recogniser read exactly these characters as one word that is not a person (双方
+    after 当事人: for a surname that is also a word's first character, that word)."""
+    return any((s, e) == span and tag != PERSON for s, e, tag in words)
+
+
 def _read_as_other_word(start: int, end: int, words: list[tuple[int, int, str]]) -> bool:
     """The recogniser read exactly these characters as an organisation, a place, a time or a
     number (居委会说…): not a name."""
@@ -469,6 +487,28 @@ _ROLE_THEN_NAME = re.compile(
     rf"(?:{_ROLE}|经理|老板|师傅|老师|老板娘|厂长|店长|班长|主管|负责人)"
     rf"(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})(?=[，,。、；;：:（()）\s！!？?]|$)"
 )
+
+
+# A record's label for a person's part in it, a word ending in 人 and a colon (接访人：何建。,
+# 经办人：, 记录人：, 收件人：), right before a name standing alone.
+_LABELLED = re.compile(
+    rf"[\u4e00-\u9fff]{{1,4}}人[:：][ \t]?(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})"
+    r"(?=[，,。、；;（()）\s！!？?]|$)"
+)
+
+
+def _labelled_names(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    """Names after a record's label, unless the recogniser read them as a place, a body, a
+    time or a number, or (for a wordy surname: 当事人：双方) as one word of another kind."""
+    found = []
+    for m in _LABELLED.finditer(folded):
+        span = m.span("name")
+        if _read_as_other_word(*span, words) or (
+            _wordy(m.group("name")) and _read_as_a_word(span, words)
+        ):
+            continue
+        found.append(span)
+    return found
 
 
 def _context_names(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
@@ -515,7 +555,11 @@ def find_names(
     persons = _completed_after_title(folded, persons, words)
     proposed = _across_dots(folded, persons, words)
     proposed += _titled_non_han(folded)
-    proposed += [m.span("name") for m in _CUE.finditer(folded)]
+    proposed += [
+        m.span("name")
+        for m in _CUE.finditer(folded)
+        if not (_wordy(m.group("name")) and _read_as_a_word(m.span("name"), words))
+    ]
     proposed += [m.span("name") for m in _KIN_CUE.finditer(folded)]
     proposed += [m.span("name") for m in _NAMING.finditer(folded)]
     proposed += [
@@ -526,6 +570,7 @@ def find_names(
     proposed += _given_name_words(folded, words)
     proposed += _compound_surname_first(folded, words)
     proposed += _context_names(folded, words)
+    proposed += _labelled_names(folded, words)
     proposed = _compound_before(folded, proposed)
     proposed += _role_names(folded, words)
     proposed = _off_the_title(folded, proposed)

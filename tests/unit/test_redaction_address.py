@@ -199,3 +199,63 @@ def test_words_with_unit_characters_stay_outside(text: str, address: str) -> Non
 )
 def test_unit_characters_alone_are_no_address(text: str) -> None:
     assert addresses(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # A village's group named, not numbered, under a sub-district whose name holds 县.
+        ("住福建省龙岩市上杭县旧县镇河坊村上屋组，", "福建省龙岩市上杭县旧县镇河坊村上屋组"),
+        ("反映衢州市江山市旧县街道石门村大塘组的路灯", "衢州市江山市旧县街道石门村大塘组"),
+        # A village's numbered 社, as in the south.
+        ("住佛山市南海区狮山镇罗村十二社，", "佛山市南海区狮山镇罗村十二社"),
+        ("投诉成都市郫都区团结镇宝华村3社的养猪场", "成都市郫都区团结镇宝华村3社"),
+        # A sub-district whose name starts with 于 after its district.
+        ("住淄博市张店区于家街道王庄村5组，", "淄博市张店区于家街道王庄村5组"),
+        # A village or a residents' community with its sub-district, across a line break.
+        ("今天到台州市黄岩区\n东城街道新前村走访", "台州市黄岩区\n东城街道新前村"),
+        ("住昆明市五华区护国街道\n文庙社区，", "昆明市五华区护国街道\n文庙社区"),
+        # A road right after its sub-district and district, without a number.
+        (
+            "住呼和浩特市新城区海拉尔东路街道\n锡林南路。",
+            "呼和浩特市新城区海拉尔东路街道\n锡林南路",
+        ),
+        ("住鄂尔多斯市东胜区交通街道伊煤路，", "鄂尔多斯市东胜区交通街道伊煤路"),
+        # A rural township right after its county.
+        ("住云南省红河州元阳县新街镇。", "云南省红河州元阳县新街镇"),
+        ("住甘肃省临夏州东乡县那勒寺镇，", "甘肃省临夏州东乡县那勒寺镇"),
+        # A building numbered by a code of letters and digits.
+        ("在苏州工业园区星湖街A2-C栋厂房上班", "苏州工业园区星湖街A2-C栋厂房"),
+        ("在科技园高新北五道R2-A栋", "科技园高新北五道R2-A栋"),
+    ],
+)
+def test_villages_townships_and_coded_buildings(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A community's clinic as an institution, a sub-district's roads in general.
+        "社区医院的医生态度很差",
+        "街道社区卫生服务中心不给开药",
+        "朝阳区和平街道路面坑洼",
+        "我们镇马路上都是垃圾",
+        # Towns in general, a township's offices and people after the county.
+        "全县乡镇干部都下去了",
+        "本县城乡居民医保涨价",
+        "昭觉县乡政府不作为",
+        "县里各乡镇都没有公交",
+        "我们县城镇居民很多",
+        # The words for a county are no sub-district's name; 向 and 于 still stop one.
+        "本县街道卫生很差",
+        "我向街道反映过",
+        "问题位于街道办门口",
+        # A code alone, a group's kind in general.
+        "A2-C栋厂房着火了",
+        "驻村工作组没来过",
+        "村里的合作社倒闭了",
+    ],
+)
+def test_institutions_and_words_for_places_stay(text: str) -> None:
+    assert addresses(text) == []

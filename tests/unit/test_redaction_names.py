@@ -222,3 +222,42 @@ def test_names_after_titles_and_roles(text: str, name: str) -> None:
 )
 def test_title_and_role_near_misses(text: str, found: list[str]) -> None:
     assert names(text) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # A rare surname that is also a word's first character, after a role, before what the
+        # person did to the complainant.
+        ("社区卫生服务站的医生门立新开药只开三天量。", "门立新"),
+        ("干部门永强没来过。", "门永强"),
+        ("窗口的工作人员门建华只给我一张表。", "门建华"),
+        # A name after a record's label for a person's part in it.
+        ("诉求：整改要求前后矛盾。接访人：何建。", "何建"),
+        ("承办人：门建国。", "门建国"),
+        ("记录人：覃丽，核对无误。", "覃丽"),
+    ],
+)
+def test_names_after_roles_before_deeds_and_after_labels(text: str, name: str) -> None:
+    assert names(text) == [name]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 门 as the word it starts: a gate, a gatekeeper, a clinic.
+        "物业公司的门卫说不让进。",
+        "小区保安门口不让停车。",
+        "医生门诊只开三天药。",
+        "保安在门口叫我走开。",
+        # A conjunction after a role joins another role.
+        "城管和水务都说归对方管。",
+        "交警与路政又推来推去。",
+        # A label before a word for people, not a name.
+        "当事人：双方。",
+        "联系人：本人。",
+        "负责人：无。",
+    ],
+)
+def test_role_deed_and_label_near_misses(text: str) -> None:
+    assert names(text) == []

@@ -73,3 +73,51 @@ def test_a_bare_local_number_only_after_a_telephone_word() -> None:
 
 def test_a_mobile_is_not_a_landline() -> None:
     assert landlines("13807715526") == []
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "+86-891-6328045",
+        "+86 10 6552 8888",
+        "0086-755-8888 6666",
+        "(+86)21-6234 5678",
+        "+86 (0)891 6328045",
+        "+86 0891 6328045",
+    ],
+)
+def test_landline_after_the_country_code(written: str) -> None:
+    assert landlines(f"电话{written}。") == [written]
+
+
+def test_a_mobile_after_the_country_code_is_no_landline() -> None:
+    assert landlines("电话+86-138-0771-5526。") == []
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "一三九 零三七八 二六一五",
+        "一八六一二三四五六七八",
+        "幺三八-零七七一-五五二六",
+        "一五九〇三七八二六一五",
+    ],
+)
+def test_mobile_read_out_in_chinese_numerals(written: str) -> None:
+    assert mobiles(f"联系方式：{written}。") == [written]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "坐一三九路公交到站",
+        "来了三五个人",
+        "二〇二六年三月一日",
+        "二〇二六年一月二十三日上午九点",
+        "一二三四五六七八九十",
+        "编号一三九零三七八二六一五零",
+        "一万三千九百零三元",
+    ],
+)
+def test_chinese_numerals_that_are_no_mobile(text: str) -> None:
+    assert mobiles(text) == []
