@@ -252,6 +252,21 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "endpoints": ["redaction"],
     },
     "ledger.audit.digest_recorded.v1": {"partition": 0, "count": 0, "digest": H, "partitions": 1},
+    "ledger.appeal.filed.v1": {
+        "appeal_id": "A1",
+        "target": "penalty",
+        "target_event": str(uuid.UUID(int=11)),
+        "unit": UNIT,
+        "reasons": "当日系系统故障，非本单位人员离岗",
+    },
+    "ledger.appeal.ruled.v1": {
+        "appeal_id": "A1",
+        "outcome": "upheld",
+        "reason": "经核实系统故障属实",
+        "target": "penalty",
+        "target_event": str(uuid.UUID(int=11)),
+        "unit": UNIT,
+    },
     "ledger.audit.acknowledged.v1": {
         "events": [[0, 3, H]],
         "reason": "事件编号 INC-7：已核实并处置",
@@ -279,6 +294,7 @@ WRITER_OF_FAMILY = {
     "period": ("oversight", SUPERVISOR),
     "publication": ("publication", "efficiency-office/P001"),
     "audit": ("auditor", "ledger/auditor"),
+    "appeal": ("oversight", HANDLER),
 }
 
 
@@ -288,6 +304,7 @@ SUPERVISOR_ACTS = frozenset(
         "ledger.handling.extension_ruled.v1",
         "ledger.handling.reopened.v1",
         "ledger.handling.closed.v1",
+        "ledger.appeal.ruled.v1",
     }
 )
 
@@ -545,11 +562,12 @@ class Judge:
         from shared.rules.verdict import Outcome, Reason
 
         stream = stream or new_case()
-        verdicts, fold = self.judge(stream, steps)
+        signed = [(stream, s.record) for s in self.sign(stream, steps)]
+        verdicts, fold = self.run(signed)
         assert [v.reason for v in verdicts[:-1]] == [Reason.ok] * (len(steps) - 1), verdicts
         last = verdicts[-1]
         assert last.reason is reason, last
         assert last.outcome is Outcome.conflict
-        if steps[:-1]:  # the same history without the refused act (in a fresh fold)
-            assert fold.streams[stream].domain == self.accepted(steps[:-1], stream)
+        if steps[:-1]:  # the same records without the refused act (in a fresh fold)
+            assert fold.streams[stream].domain == self.run(signed[:-1])[1].streams[stream].domain
         return last

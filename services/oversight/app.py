@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.oversight import (
     api,
+    appeals,
     dashboard,
     dashboard_gauges,
     extensions,
@@ -52,6 +53,7 @@ SERVICE = ServiceDeclaration(
             "ledger.penalty.*",
             "ledger.inspection.*",
             "ledger.period.*",
+            "ledger.appeal.*",
             CONFIG_RIGHT,
         ),
         ("escalation_thresholds", "penalty_schedule", "assessment_weights"),
@@ -72,10 +74,18 @@ SERVICE = ServiceDeclaration(
         proposal_worker.router,  # the proposal worker runs while the app runs
         rates_pages.router,  # 考核统计: the rates by period and unit, with their events
         ranking_api.router,  # 效能考核: the units ranked per month and quarter
+        appeals.router,  # 申诉复核: units appeal, supervisors rule
     ],
-    projections=(*projection.PROJECTIONS, DashboardCases()),
+    projections=(*projection.PROJECTIONS, DashboardCases(), appeals.AppealRegister()),
     pages=Path(__file__).parent / "pages",
-    nav=(*api.NAV, *inspections.NAV, *penalties.NAV, *rates_pages.NAV, *ranking_api.NAV),
+    nav=(
+        *api.NAV,
+        *inspections.NAV,
+        *penalties.NAV,
+        *rates_pages.NAV,
+        *ranking_api.NAV,
+        *appeals.NAV,
+    ),
     period_figures=rates_projection.live_figures,
 )
 

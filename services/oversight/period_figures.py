@@ -9,6 +9,12 @@ next version — a second publisher's copy is a conflict every reader ignores. A
 correction is ``ledger correct-figures --period P --reason …``: the next version, naming the
 one it replaces.
 
+An upheld appeal (申诉复核) corrects the figures of every ended period it touches: the worker
+reads each upheld ``appeal.ruled`` as it reaches the log, and for every ended period whose
+figures were signed before that ruling and ended after the appealed event, recomputes the
+figures; where they differ from the version in force it signs the next version, naming the one
+it replaces and the appeal as its reason (:meth:`PeriodPublisher.corrections`).
+
 It waits ``grace_seconds`` past a period's end before publishing (an append stamped just before
 the end is then readable), and looks every ``poll_seconds``. Run with the oversight app
 (``router``) or alone: ``python -m services.oversight.period_figures``.
@@ -20,8 +26,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pydantic import Field
@@ -34,10 +41,12 @@ from shared.ledger.period_replay import replay_period
 from shared.ledger.reader import fold_stream, registry_fold
 from shared.ledger.writer import EventWriter
 from shared.log.factory import open_log
-from shared.log.port import EventLog
+from shared.log.port import EventLog, read_all
 from shared.readside.follower import follow_forever, idle
+from shared.reports.compare import differences
 from shared.reports.periods import ended_before, month_of, period
-from shared.reports.signed import period_stream
+from shared.reports.rates import APPEAL_RULED
+from shared.reports.signed import figures_of_event, period_stream
 from shared.settings import LedgerSettings
 from shared.web.command_path import ServiceWriter
 from shared.web.log_worker import run_alone, worker_router
@@ -45,6 +54,16 @@ from shared.web.log_worker import run_alone, worker_router
 log = logging.getLogger(__name__)
 
 ACTOR = f"{BODY}/period-figures"
+_RULED = APPEAL_RULED.encode()
+
+
+class Upheld(NamedTuple):
+    """An upheld appeal's ruling, as the worker found it in the log."""
+
+    at: int  # µs: its log time
+    appeal_id: str
+    stream: str  # the case
+    target_event: str
 
 
 class PeriodFiguresSettings(BaseSettings):
@@ -81,6 +100,9 @@ class PeriodPublisher:
         self.config = config or PeriodFiguresSettings()
         self.clock = clock
         self.published: list[str] = []  # periods this process published
+        self.corrected: list[str] = []  # periods this process corrected after an appeal
+        self._read_to: dict[int, int] = {}  # how far the log has been read for rulings
+        self._upheld: list[Upheld] = []  # rulings whose periods are still to be looked at
         self.caught_up = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -130,7 +152,64 @@ class PeriodPublisher:
             elif sub.written:
                 log.warning("period figures for %s refused: %s", period_id, sub.refused)
         self.published += done
+        return done + await self.corrections(log_, writer, now, first)
+
+    async def corrections(
+        self, log_: EventLog, writer: EventWriter, now: int, first: str
+    ) -> list[str]:
+        """Sign the corrected figures of every ended period an upheld appeal touches (see the
+        module docstring); which periods it corrected. A ruling stays to be looked at again
+        while a correction it calls for is not accepted."""
+        async for rec in read_all(log_, self._read_to):
+            self._read_to[rec.partition] = rec.offset + 1
+            if rec.stream.startswith("case-") and _RULED in rec.record:
+                env = orjson.loads(rec.record)
+                d = env["data"]
+                if env["type"] == APPEAL_RULED and d.get("outcome") == "upheld":
+                    ruling = Upheld(rec.appended_at, d["appeal_id"], rec.stream, d["target_event"])
+                    self._upheld.append(ruling)
+        if not self._upheld:
+            return []
+        genesis = keystore.genesis_public(self.settings)
+        fold = await registry_fold(log_, genesis)
+        done: list[str] = []
+        waiting: list[Upheld] = []
+        for ruling in self._upheld:
+            target_at = await _log_time_of(log_, ruling.stream, ruling.target_event)
+            settled = True
+            for period_id in ended_before(now, first):
+                p = period(period_id)
+                if target_at is None or p.end <= target_at:
+                    continue  # the appealed event came after the period: nothing to correct
+                state = await fold_stream(log_, fold, period_stream(period_id))
+                if state.domain.version == 0 or state.last_at > ruling.at:
+                    continue  # not signed yet, or signed with the ruling already in the log
+                replay = await replay_period(log_, genesis, p)
+                signed = replay.latest_signed
+                ours = replay.fold.figures()
+                if signed is None or not differences(ours, figures_of_event(signed)):
+                    continue
+                reason = f"申诉复核：申诉 {ruling.appeal_id} 成立，更正受影响的数字"
+                sub = await publish(writer, period_id, ours, ACTOR, correction=reason)
+                if sub.accepted:
+                    done.append(period_id)
+                    log.info("period figures for %s corrected after an appeal", period_id)
+                else:
+                    settled = False
+                    log.warning("correction of %s refused: %s", period_id, sub.refused)
+            if not settled:
+                waiting.append(ruling)
+        self._upheld = waiting
+        self.corrected += done
         return done
+
+
+async def _log_time_of(log_: EventLog, stream: str, event_id: str) -> int | None:
+    """The log time of the first record of ``stream`` with that event id (None: not there)."""
+    async for rec in log_.read_stream(stream):
+        if orjson.loads(rec.record).get("id") == event_id:
+            return rec.appended_at
+    return None
 
 
 class PeriodFiguresCollector(Collector):
@@ -149,6 +228,13 @@ class PeriodFiguresCollector(Collector):
         )
         published.add_metric([self.service], len(p.published))
         yield published
+        corrected = CounterMetricFamily(
+            "ledger_period_figures_corrected",
+            "Period figures this process corrected after an upheld appeal and saw accepted",
+            labels=["service"],
+        )
+        corrected.add_metric([self.service], len(p.corrected))
+        yield corrected
 
 
 def _started(context: Any) -> PeriodPublisher | None:

@@ -43,8 +43,13 @@ class _Unit:
     satisfied: list[Entry] = field(default_factory=list)
 
 
-def _by(fact: Mapping[str, Any] | None, end: int) -> Mapping[str, Any] | None:
-    return fact if fact is not None and fact["t"] < end else None
+def _by(
+    fact: Mapping[str, Any] | None, end: int, waived: Iterable[str] = ()
+) -> Mapping[str, Any] | None:
+    """The fact, if it came before ``end`` and no upheld appeal waived it."""
+    if fact is None or fact["t"] >= end or fact["event"] in waived:
+        return None
+    return fact
 
 
 @dataclass
@@ -92,6 +97,9 @@ def _item(ev: PeriodEvidence, case: str, item: Mapping[str, Any]) -> None:
     dues = [d for d in item["dues"] if d["t"] < end]
     if not dues or (item["released"] is not None and item["released"] < end):
         return
+    waived = item.get("waived", [])
+    if item["dues"][0]["event"] in waived:  # opened by a reopen an appeal waived
+        return
     due = dues[-1]
     if not ev.start <= due["due"] < end:
         return
@@ -103,15 +111,23 @@ def _item(ev: PeriodEvidence, case: str, item: Mapping[str, Any]) -> None:
     hit: dict[str, Mapping[str, Any] | None] = {
         "reply": reply if reply is not None and reply["t"] <= due["due"] else None,
         "resolution": _by(item["resolved"], end),
-        "deemed_done": _by(item["deemed"], end),
-        "reopened": _by(item["reopened"], end),
-        "buck_passing": _by(item["flagged"], end),
+        "deemed_done": _by(item["deemed"], end, waived),
+        "reopened": _by(item["reopened"], end, waived),
+        "buck_passing": next((f for f in _flags(item) if _by(f, end, waived) is not None), None),
     }
     for figure, fact in hit.items():
         if fact is not None:
             u.hits[figure].append(Entry(case, unit, rnd, fact["event"], fact["t"]))
-    if not (claim is not None and claim["t"] <= due["due"]):
+    excused = _by(item["deemed"], end) is not None and hit["deemed_done"] is None
+    if not (claim is not None and claim["t"] <= due["due"]) and not excused:
         u.hits["overdue"].append(set_due)
+
+
+def _flags(item: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Every flag naming the item's unit (a document from before ``flags``: its first)."""
+    if "flags" in item:
+        return list(item["flags"])
+    return [item["flagged"]] if item["flagged"] is not None else []
 
 
 def _score(ev: PeriodEvidence, case: str, score: Mapping[str, Any]) -> None:

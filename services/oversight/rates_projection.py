@@ -10,8 +10,10 @@ is a counter: a period's figures are a query over the per-case documents.
 An item: ``unit``, ``round``, ``dues`` (every due time it had: ``{t: log time, due: µs,
 event}``, the first one when it was made), ``{t, event}`` (or None) for its first reply, first
 resolution claim, resolution, deemed-done, reopen and buck-passing flag, and ``released`` (log
-time of the granted return that released it). A score: ``{t, rating, units, event}``. (No
-arrays inside arrays: the stores refuse them.)
+time of the granted return that released it), ``flags`` (every buck-passing flag naming the
+unit, ``{t, event}``) and ``waived`` (the ids of the events an upheld appeal of the unit
+waived: whatever the ruling's log time, so a ruling corrects past periods too). A score:
+``{t, rating, units, event}``. (No arrays inside arrays: the stores refuse them.)
 """
 
 from __future__ import annotations
@@ -115,8 +117,18 @@ def _reopened(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
 
 def _flagged(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
     for item in doc["items"]:
-        if item["unit"] in d["units"] and item["flagged"] is None:
-            item["flagged"] = _at(e)
+        if item["unit"] in d["units"]:
+            if item["flagged"] is None:
+                item["flagged"] = _at(e)
+            item["flags"] = [*item.get("flags", []), _at(e)]
+
+
+def _appeal_ruled(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
+    if d["outcome"] != "upheld":
+        return
+    for item in doc["items"]:
+        if item["unit"] == d["unit"]:
+            item["waived"] = [*item.get("waived", []), d["target_event"]]
 
 
 def _rated(doc: Doc, d: Mapping[str, Any], e: Accepted) -> None:
@@ -138,6 +150,7 @@ RULES: dict[str, Rule] = {
     "ledger.handling.reopened.v1": _reopened,
     "ledger.dispatch.buck_passing_flagged.v1": _flagged,
     "ledger.complainant.satisfaction_rated.v1": _rated,
+    "ledger.appeal.ruled.v1": _appeal_ruled,
 }
 
 
@@ -178,8 +191,15 @@ class RateItems(CaseTable):
 Figures = dict[str, dict[str, tuple[int, int]]]
 
 
-def _by(fact: Mapping[str, Any] | None, end: int) -> bool:
-    return fact is not None and fact["t"] < end
+def _by(fact: Mapping[str, Any] | None, end: int, waived: list[str] | None = None) -> bool:
+    return fact is not None and fact["t"] < end and fact["event"] not in (waived or ())
+
+
+def _flags(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every flag naming the item's unit (a document from before ``flags``: its first)."""
+    if "flags" in item:
+        return list(item["flags"])
+    return [item["flagged"]] if item["flagged"] is not None else []
 
 
 def figures_of(docs: Iterable[Doc], start: int, end: int) -> Figures:
@@ -209,18 +229,22 @@ def figures_of(docs: Iterable[Doc], start: int, end: int) -> Figures:
             dues = [d["due"] for d in item["dues"] if d["t"] < end]
             if not dues or (item["released"] is not None and item["released"] < end):
                 continue
+            waived = item.get("waived", [])
+            if item["dues"][0]["event"] in waived:  # opened by a reopen an appeal waived
+                continue
             due = dues[-1]
             if not start <= due < end:
                 continue
             row = unit_row(item["unit"])
             reply, claim = item["reply"], item["claim"]
+            excused = _by(item["deemed"], end) and not _by(item["deemed"], end, waived)
             hits = {
                 "reply": reply is not None and reply["t"] <= due,
-                "overdue": not (claim is not None and claim["t"] <= due),
+                "overdue": not (claim is not None and claim["t"] <= due) and not excused,
                 "resolution": _by(item["resolved"], end),
-                "deemed_done": _by(item["deemed"], end),
-                "reopened": _by(item["reopened"], end),
-                "buck_passing": _by(item["flagged"], end),
+                "deemed_done": _by(item["deemed"], end, waived),
+                "reopened": _by(item["reopened"], end, waived),
+                "buck_passing": any(_by(f, end, waived) for f in _flags(item)),
             }
             for figure, hit in hits.items():
                 row[figure][0] += hit

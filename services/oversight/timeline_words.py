@@ -87,6 +87,8 @@ WORDS: dict[str, Wording] = {
     E + "publication.withheld.v1": Wording("通报不予公开"),
     E + "publication.withdrawn.v1": Wording("通报已撤回"),
     E + "publication.corrected.v1": Wording("通报已更正"),
+    E + "appeal.filed.v1": Wording("{unit} 就{target}提出申诉", ("unit", "target")),
+    E + "appeal.ruled.v1": Wording("申诉已复核（结果见申诉复核页）"),
 }
 
 ENUMS: dict[str, dict[Any, str]] = {
@@ -98,6 +100,12 @@ ENUMS: dict[str, dict[Any, str]] = {
         "leadership": "领导责任",
     },
     "granted": {True: "同意", False: "不同意"},
+    "target": {
+        "penalty": "处分",
+        "deemed_done": "超时默认",
+        "reopen": "重办",
+        "buck_passing": "踢皮球认定",
+    },
     "finding": {
         "substantiated": "属实",
         "partly_substantiated": "部分属实",

@@ -1208,6 +1208,47 @@ class BadEventsAcknowledged(Payload):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
+# ---- appeal.* (oversight, case stream): 申诉复核 --------------------------------------------
+
+
+class AppealTarget(StrEnum):
+    """What a unit may appeal: an event the log counts against it."""
+
+    penalty = "penalty"  # penalty.imposed
+    deemed_done = "deemed_done"  # dispatch.deemed_done
+    reopen = "reopen"  # handling.reopened
+    buck_passing = "buck_passing"  # dispatch.buck_passing_flagged
+
+
+class AppealOutcome(StrEnum):
+    upheld = "upheld"  # 申诉成立: the target no longer counts against the unit
+    rejected = "rejected"  # 申诉不成立
+
+
+class AppealFiled(Payload):
+    """A unit appeals one event counted against it, with its reasons (once per event)."""
+
+    appeal_id: Annotated[str, Field(max_length=40)]
+    target: AppealTarget
+    target_event: Annotated[str, Field(max_length=40)] = Field(
+        description="id of the event appealed (penalty.imposed, dispatch.deemed_done, ...)"
+    )
+    unit: OrgId
+    reasons: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class AppealRuled(Payload):
+    """A supervisor's ruling on a pending appeal, with a reason; it repeats what was appealed
+    so that the rates read the ruling alone."""
+
+    appeal_id: Annotated[str, Field(max_length=40)]
+    outcome: AppealOutcome
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    target: AppealTarget
+    target_event: Annotated[str, Field(max_length=40)]
+    unit: OrgId
+
+
 # ---- the catalog ----------------------------------------------------------------------------
 
 CATALOG: dict[str, type[Payload]] = {
@@ -1272,6 +1313,8 @@ CATALOG: dict[str, type[Payload]] = {
     "ledger.audit.digest_recorded.v1": DigestRecorded,
     "ledger.audit.seal_recorded.v1": SealRecorded,
     "ledger.audit.acknowledged.v1": BadEventsAcknowledged,
+    "ledger.appeal.filed.v1": AppealFiled,
+    "ledger.appeal.ruled.v1": AppealRuled,
 }
 
 # Which stream kinds each family lives in (DESIGN: "Streams, actors and who writes what").
@@ -1290,6 +1333,7 @@ STREAM_KINDS_OF_FAMILY: dict[str, frozenset[str]] = {
     "period": frozenset({"period"}),
     "registry": frozenset({"registry"}),
     "audit": frozenset({"audit"}),
+    "appeal": frozenset({"case"}),
 }
 
 

@@ -15,13 +15,14 @@ from shared.events.upcast import upcast
 from shared.ledger.rebuild import Observer, rebuild_replay
 from shared.log.port import EventLog, StoredRecord
 from shared.reports.periods import Period
-from shared.reports.rates import TYPES, Fact, RatesFold
+from shared.reports.rates import APPEAL_RULED, TYPES, Fact, RatesFold
 from shared.reports.signed import FIGURES_PUBLISHED, period_stream
 from shared.rules.verdict import Verdict
 
 Progress = Callable[[int, int], None]
 """(records read, records in all) — called every few thousand records."""
 EVERY = 20_000
+RULED_BYTES = APPEAL_RULED.encode()
 
 
 @dataclass
@@ -59,8 +60,8 @@ async def replay_period(
             if not verdict.accepted:
                 return
             if rec.stream.startswith("case-"):
-                if rec.appended_at >= end:
-                    return
+                if rec.appended_at >= end and RULED_BYTES not in rec.record:
+                    return  # after the end only an appeal's ruling counts (rates.APPEAL_RULED)
                 env = env if env is not None else loads(rec.record)
                 if env["type"] not in TYPES:
                     return

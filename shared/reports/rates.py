@@ -31,6 +31,13 @@ repeats them word for word):
 * **buck_passing** = cohort items of units named by a ``dispatch.buck_passing_flagged`` on the
   same case (踢皮球; the flag marks every item the named unit had on the case so far) by the
   period's end ÷ cohort.
+* **appeals** (申诉复核): an upheld ``appeal.ruled`` waives the event it names for the unit it
+  names, on every item of that unit on the case, whatever its log time (a ruling after a
+  period's end corrects that period; nothing else after the end counts): an item opened by a
+  waived reopen leaves the cohort; an item whose deemed done is waived counts neither as deemed
+  done nor as overdue; an item whose reopen is waived no longer counts as reopened; a waived
+  flag no longer counts for buck_passing (another flag naming the unit still does). A rejected
+  ruling, and an upheld appeal of a penalty, change no figure.
 * **satisfaction** = scores of 4 or 5 ÷ all scores (``complainant.satisfaction_rated``, one per
   complaint) whose log time falls in the period, counted for every unit with a current item on
   the case when the score was given.
@@ -58,6 +65,8 @@ FIGURES = (
     "buck_passing",
 )
 ITEM_FIGURES = tuple(f for f in FIGURES if f != "satisfaction")
+APPEAL_RULED = "ledger.appeal.ruled.v1"
+"""The one event that counts whatever its log time: an upheld appeal corrects past periods."""
 SUPERVISOR_BASES = frozenset({"anonymous", "inspection_opened", "no_answer_in_time"})
 
 Figures = dict[str, dict[str, tuple[int, int]]]
@@ -81,13 +90,15 @@ class _Item:
     round: int
     due: int
     due_event: str
+    opened: str = ""  # the assignment or reopen that opened the item
     reply: tuple[int, str] | None = None
     claim: tuple[int, str] | None = None
     resolved: str | None = None
     deemed: str | None = None
     reopened: str | None = None
-    flagged: str | None = None
+    flags: tuple[str, ...] = ()  # every flag naming the unit, in log order
     released: bool = False
+    waived: tuple[str, ...] = ()  # events an upheld appeal of the unit waived
 
 
 @dataclass(slots=True)
@@ -129,7 +140,7 @@ class RatesFold:
         self.scores: list[tuple[str, _Score]] = []  # (case, score)
 
     def feed(self, fact: Fact) -> None:
-        if fact.log_time >= self.period.end:
+        if fact.log_time >= self.period.end and fact.type != APPEAL_RULED:
             return
         handler = _HANDLERS.get(fact.type)
         if handler is None:
@@ -151,7 +162,9 @@ class RatesFold:
         out: dict[str, list[_Item]] = {}
         for case in self.cases.values():
             for item in case.items:
-                if not item.released and p.start <= item.due < p.end:
+                if item.released or item.opened in item.waived:
+                    continue
+                if p.start <= item.due < p.end:
                     out.setdefault(item.unit, []).append(item)
         return out
 
@@ -162,12 +175,14 @@ class RatesFold:
         if figure == "resolution":
             return item.resolved
         if figure == "overdue":
+            if item.deemed is not None and item.deemed in item.waived:
+                return None
             return None if item.claim and item.claim[0] <= item.due else item.due_event
         if figure == "deemed_done":
-            return item.deemed
+            return None if item.deemed in item.waived else item.deemed
         if figure == "reopened":
-            return item.reopened
-        return item.flagged  # buck_passing
+            return None if item.reopened in item.waived else item.reopened
+        return next((f for f in item.flags if f not in item.waived), None)  # buck_passing
 
     def _scores(self) -> dict[str, list[tuple[str, _Score]]]:
         out: dict[str, list[tuple[str, _Score]]] = {}
@@ -218,7 +233,9 @@ class RatesFold:
 
 def _new_round(case: _Case, stream: str, units: Iterable[tuple[str, str]], event: str) -> None:
     case.round += 1
-    case.current = {u: _Item(stream, u, case.round, _micros(due), event) for u, due in units}
+    case.current = {
+        u: _Item(stream, u, case.round, _micros(due), event, opened=event) for u, due in units
+    }
     case.items.extend(case.current.values())
 
 
@@ -292,8 +309,16 @@ def _reopened(fold: RatesFold, stream: str, case: _Case, f: Fact) -> None:
 def _flagged(fold: RatesFold, stream: str, case: _Case, f: Fact) -> None:
     named = set(f.data["units"])
     for item in case.items:
-        if item.unit in named and item.flagged is None:
-            item.flagged = f.id
+        if item.unit in named:
+            item.flags = (*item.flags, f.id)
+
+
+def _appeal_ruled(fold: RatesFold, stream: str, case: _Case, f: Fact) -> None:
+    if f.data["outcome"] != "upheld":
+        return
+    for item in case.items:
+        if item.unit == f.data["unit"]:
+            item.waived = (*item.waived, f.data["target_event"])
 
 
 def _rated(fold: RatesFold, stream: str, case: _Case, f: Fact) -> None:
@@ -314,6 +339,7 @@ _HANDLERS = {
     "ledger.handling.reopened.v1": _reopened,
     "ledger.dispatch.buck_passing_flagged.v1": _flagged,
     "ledger.complainant.satisfaction_rated.v1": _rated,
+    "ledger.appeal.ruled.v1": _appeal_ruled,
 }
 TYPES = frozenset(_HANDLERS)
 """The event types the fold reads (every other type changes no figure)."""

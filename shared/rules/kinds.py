@@ -20,6 +20,9 @@ class StreamKind(NamedTuple):
     types: frozenset[str] | None  # the event types it holds (None: the whole audit family)
     check: Callable[[Any, str, dict[str, Any], Act], Verdict | None]
     evolve: Callable[[Any, str, dict[str, Any]], Any]
+    # What an accepted event's own id adds to the state, after evolve (an appeal names the
+    # event it contests); None for kinds whose rules never name an event.
+    noted: Callable[[Any, str, str, dict[str, Any]], Any] | None = None
 
 
 def _audit_check(state: Any, event_type: str, data: dict[str, Any], act: Act) -> Verdict | None:
@@ -36,7 +39,7 @@ def _registry_evolve(state: Any, event_type: str, data: dict[str, Any]) -> Any:
 
 
 KINDS: dict[str, StreamKind] = {
-    "case": StreamKind(case.CaseState, frozenset(case.RULES), case.check, case.evolve),
+    "case": StreamKind(case.CaseState, frozenset(case.RULES), case.check, case.evolve, case.noted),
     "conference": StreamKind(
         conference.ConferenceState,
         frozenset(conference.RULES),

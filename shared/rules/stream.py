@@ -200,7 +200,9 @@ def apply_accepted(
     if kind == "registry":
         registry.apply(event_type, data, record_hash)
     else:
-        state.domain = KINDS[kind].evolve(state.domain, event_type, data)
+        k = KINDS[kind]
+        domain = k.evolve(state.domain, event_type, data)
+        state.domain = domain if k.noted is None else k.noted(domain, event_type, env["id"], data)
     state.head = record_hash
     state.seen_hashes.add(record_hash)
     state.accepted += 1

@@ -30,6 +30,7 @@ def case_history(draw: st.DrawFn, n: int) -> list[Fact]:
     t = START + draw(st.integers(0, 60)) * DAY
     units: list[str] = []
     facts: list[Fact] = []
+    appealable: list[tuple[str, list[str]]] = []  # (event id, units it counts against)
 
     def add(kind: str, data: dict[str, Any]) -> None:
         facts.append(Fact(stream, t, f"{stream}-{len(facts)}", f"ledger.{kind}.v1", data))
@@ -59,9 +60,12 @@ def case_history(draw: st.DrawFn, n: int) -> list[Fact]:
                     "reopen",
                     "flag",
                     "rate",
+                    "appeal",
                 )
             )
         )
+        if action == "appeal" and not appealable:
+            action = "rate"
         if action == "reply":
             add("handling.replied", {"unit": unit, "text": "x"})
         elif action == "claim":
@@ -79,6 +83,7 @@ def case_history(draw: st.DrawFn, n: int) -> list[Fact]:
             )
         elif action == "deem":
             add("dispatch.deemed_done", {"unit": unit, "due_at": due(), "cause": "x"})
+            appealable.append((facts[-1].id, [unit]))
         elif action == "return":
             add("dispatch.return_ruled", {"unit": unit, "granted": True, "ruling": "x"})
             units = [] if unit == units[0] else [u for u in units if u != unit]
@@ -97,9 +102,17 @@ def case_history(draw: st.DrawFn, n: int) -> list[Fact]:
                 "handling.reopened",
                 {"reason": "x", "units": [{"unit": u, "due_at": due()} for u in units]},
             )
+            appealable.append((facts[-1].id, list(units)))
         elif action == "flag":
             named = draw(st.lists(st.sampled_from(UNITS), min_size=1, max_size=3))
             add("dispatch.buck_passing_flagged", {"pattern": "cycle", "units": named, "cause": "x"})
+            appealable.append((facts[-1].id, named))
+        elif action == "appeal":
+            target, against = draw(st.sampled_from(appealable))
+            outcome = draw(st.sampled_from(("upheld", "upheld", "rejected")))
+            kind = "reopen"  # the rates read the event id and the unit, not the kind
+            ruled = {"target": kind, "target_event": target, "unit": draw(st.sampled_from(against))}
+            add("appeal.ruled", {"appeal_id": "a", "outcome": outcome, "reason": "x", **ruled})
         else:
             add(
                 "complainant.satisfaction_rated",

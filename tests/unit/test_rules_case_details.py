@@ -437,6 +437,8 @@ def test_the_case_summary_names_every_part_of_the_state() -> None:
         "deliveries": 1,
         "ladder": [],
         "proposals": [],
+        "contestable": [[st.contestable[0][0], "penalty", [UNIT], "P1"]],
+        "appeals": [],
     }
     assert st.overdue and st.due_at == DUE and st.co_units == (CO_UNIT,)
     assert st.units == (UNIT, CO_UNIT) and st.lead_unit == UNIT and st.has_complainant

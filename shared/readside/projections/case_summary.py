@@ -153,6 +153,8 @@ RULES: dict[str, Rule] = {
     "ledger.publication.withheld.v1": _same,
     "ledger.publication.withdrawn.v1": _same,
     "ledger.publication.corrected.v1": _same,
+    "ledger.appeal.filed.v1": _same,  # an appeal moves no status and no clock
+    "ledger.appeal.ruled.v1": _same,
 }
 
 

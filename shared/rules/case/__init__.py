@@ -13,6 +13,7 @@ from typing import Any
 
 from shared.rules.act import Act, Check, Evolve
 from shared.rules.case import (
+    appeal,
     buck_passing,
     complaint,
     conference_ruling,
@@ -63,6 +64,7 @@ __all__ = [
     "UnitClock",
     "check",
     "evolve",
+    "noted",
 ]
 
 RULES: dict[str, tuple[Check, Evolve]] = {
@@ -77,6 +79,7 @@ RULES: dict[str, tuple[Check, Evolve]] = {
     **buck_passing.RULES,
     **proposal.RULES,
     **first_shown.RULES,
+    **appeal.RULES,
 }
 
 
@@ -86,3 +89,8 @@ def check(state: CaseState, event_type: str, data: dict[str, Any], act: Act) -> 
 
 def evolve(state: CaseState, event_type: str, data: dict[str, Any]) -> CaseState:
     return RULES[event_type][1](state, data)
+
+
+def noted(state: CaseState, event_type: str, event_id: str, data: dict[str, Any]) -> CaseState:
+    """What an accepted event's own id adds to the case: the events a unit may appeal."""
+    return appeal.noted(state, event_type, event_id, data)

@@ -77,6 +77,10 @@ class CaseState(NamedTuple):
     deliveries: int = 0
     ladder: tuple[tuple[str, int, str], ...] = ()  # (unit, due µs, step) of each ladder step
     proposals: tuple[str, ...] = ()  # penalty proposals awaiting a supervisor's decision
+    # 申诉复核: (event id, kind, units, penalty id) of each event a unit may appeal, and
+    # (appeal id, target event, unit, pending|upheld|rejected) of each appeal filed
+    contestable: tuple[tuple[str, str, tuple[str, ...], str], ...] = ()
+    appeals: tuple[tuple[str, str, str, str], ...] = ()
 
     def on_ladder(self, unit: str, due: int, step: str) -> bool:
         """Whether that step of the escalation ladder on that deadline was taken."""
@@ -158,6 +162,15 @@ class CaseState(NamedTuple):
             "deliveries": self.deliveries,
             "ladder": [list(step) for step in self.ladder],
             "proposals": list(self.proposals),
+        } | self._appeal_summary()
+
+    def _appeal_summary(self) -> dict[str, Any]:
+        """Only once a case holds something appealable, so older digests stay as they were."""
+        if not self.contestable and not self.appeals:
+            return {}
+        return {
+            "contestable": [[e, k, list(u), p] for e, k, u, p in self.contestable],
+            "appeals": [list(a) for a in self.appeals],
         }
 
 
