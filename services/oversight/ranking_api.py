@@ -199,7 +199,10 @@ async def _configuration(request: Request) -> tuple[Registry, list[PublishedVers
 
 
 async def ranking_of(request: Request, period_id: str) -> RankingView:
-    p = period(period_id)
+    try:
+        p = period(period_id)
+    except ValueError:  # well-formed, but outside the calendar (0000-01)
+        raise ProblemError(NOT_FOUND, f"{period_id} 不在日历范围内，没有统计数据") from None
     registry, history = await _configuration(request)
     used = version_at(history, p.end)
     if used is None:

@@ -177,6 +177,8 @@ async def test_bad_periods_and_other_roles_are_refused(oversight: Oversight) -> 
     sup = o.as_(Role.SUPERVISOR)
     for bad in ("2026-13", "2026-Q5", "26-11", "2026-1"):
         assert_problem(await o.http.get(f"/api/ranking/{bad}", headers=sup), 422, "validation")
+    for outside in ("0000-01", "0000-Q1"):  # well-formed, outside the calendar
+        assert_problem(await o.http.get(f"/api/ranking/{outside}", headers=sup), 404, "not-found")
     before = assert_problem(await o.http.get("/api/ranking/2026-09", headers=sup), 404, "not-found")
     assert before["period"] == "2026-09" and before["kind"] == KIND
     assert_problem(await o.http.get("/api/ranking/2026-11"), 401, "unauthenticated")
