@@ -8,7 +8,8 @@ optional extension (转 306, -8012, ext 5), also after +86 / 0086 / (+86) with t
 dropped as the international form drops it (+86-891-6328045) or kept; a bare 7-8 digit number
 only right after a word that says it is a telephone. A mobile read out in Chinese numerals
 (一三九 零三七八 二六一五, 幺 for 一; 幺三九，七零零二，幺八四六 with the pauses as commas) is one
-too: eleven of them in a row, 1[3-9] first, no other numeral around them (二〇二六年, 三五个人 and 一三九路 are far shorter).
+too: eleven of them in a row, 1[3-9] first, no other numeral around them
+(二〇二六年, 三五个人 and 一三九路 are far shorter).
 """
 
 from __future__ import annotations
