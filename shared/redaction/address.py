@@ -247,8 +247,11 @@ def _extend_left(folded: str, start: int) -> int:
 
 
 # A line break between two characters of words or numbers (not after punctuation): people
-# break an address where their line ends, anywhere in it (成都市武侯区人民\n南路, 318\n号).
-_INNER_BREAK = re.compile(rf"(?<=[{_CJK}0-9A-Za-z])[\r\n]+(?=[{_CJK}0-9A-Za-z])")
+# break an address where their line ends, anywhere in it (成都市武侯区人民\n南路, 318\n号); not
+# before a line that opens with a label and its colon (…二十号\n诉求：…): a new field begins.
+_INNER_BREAK = re.compile(
+    rf"(?<=[{_CJK}0-9A-Za-z])[\r\n]+(?=[{_CJK}0-9A-Za-z])(?![{_CJK}]{{1,6}}[:：])"
+)
 
 
 def _joined(folded: str) -> tuple[str, list[int]]:
@@ -281,6 +284,8 @@ _RUN_END = re.compile(r"反映|投诉|举报|请求|希望|要求|附近|一带|
 
 # Kinds of place, not places (租住在城中村, 住在村里, 家在农村).
 _GENERIC = re.compile(
+    # (… or one pointed at: 家在这个村.)
+    r"(?:这个|那个|这|那|本|我们|咱们)?"
     r"(?:城中村|农村|乡村|乡下|村|村里|镇|镇上|乡里|小区|老小区|小区里|街上|公寓|新村)"
     r"(?:里|上|中|内)?"
 )

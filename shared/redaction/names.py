@@ -418,7 +418,7 @@ def _across_dots(
     return out
 
 
-_RUN_ON = frozenset("家在的说把被让")
+_RUN_ON = frozenset("家在的说把被让称")
 
 
 # Bodies whose short names end like a given name (居委会说…, 工会让…).

@@ -302,3 +302,27 @@ def test_shops_estates_directions_and_villages_under_committees(text: str, addre
 )
 def test_committees_governments_and_gates_stay(text: str) -> None:
     assert addresses(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # A line opening with a label and its colon is a new field, not the address's rest.
+        (
+            "地址：芗城区东铺头街道\n胜利东路二十号\n诉求：反映小区的事",
+            "芗城区东铺头街道\n胜利东路二十号",
+        ),
+        (
+            "住址：武昌区中华路街道粮道街一百一十九号\n联系电话：",
+            "武昌区中华路街道粮道街一百一十九号",
+        ),
+        # A line break inside the address is still read through.
+        ("地址：芗城区东铺头街道\n胜利东路二十号，诉求如下", "芗城区东铺头街道\n胜利东路二十号"),
+    ],
+)
+def test_an_address_ends_before_the_next_labelled_line(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+def test_a_village_pointed_at_is_no_address() -> None:
+    assert addresses("可我家在这个村住了三代。") == []

@@ -285,6 +285,10 @@ def test_prepositions_offices_posts_and_shaped_names(text: str, name: str) -> No
     assert names(text) == [name]
 
 
+def test_a_name_run_into_what_they_said_ends_before_it() -> None:
+    assert names("经办人黄志坚称“材料在局领导那里”。") == ["黄志坚"]
+
+
 def test_a_name_found_is_not_taken_from_a_longer_word() -> None:
     text = "交通局的高峰科长说“高峰期人手不够”。"
     spans = find_names(fold_width(text), (), default_recogniser())
