@@ -36,7 +36,7 @@ GIVEN_NAMES = tuple(sorted(set(MONGOLIAN + TIBETAN), key=lambda n: (-len(n), n))
 #   (阿不都热合曼, 努尔兰, 吐尔逊);
 # - Yi given names are syllables written 阿 / 吉 / 沙 + two or three more (阿苏拉则, 吉克阿依);
 # - Tibetan given names of Amdo often end in 措 (mtsho, lake: 尖措, 周措, 拉毛措) after one or
-#   two sound characters (not 措施).
+#   two sound characters.
 # The character sets below were put together by hand from such spellings; they are not copied
 # from a published table. Like the listed names, these are taken only after a role, a title or
 # a kinsman's word, before a deed or punctuation.
@@ -47,7 +47,7 @@ YI_CHARS = "苏拉则依古莫克日哈伍尔果洛布史约达惹尼子作呷�
 TIBETAN_CHARS = "尖仁青周拉卓才让多杰完加桑旦吉本贡卡南德索却央宗扎西次毛昂华先"
 _TURKIC = f"(?:阿不都|阿布都|阿卜杜|买买提|吐尔|努尔|艾)[{TURKIC_CHARS}]{{1,4}}"
 _YI = f"[阿吉沙][{YI_CHARS}]{{2,3}}"
-_TIBETAN_MTSHO = f"[{TIBETAN_CHARS}]{{1,2}}措(?!施)"
+_TIBETAN_MTSHO = f"[{TIBETAN_CHARS}]{{1,2}}措"
 SHAPED_NAME = f"(?:{_TURKIC}|{_YI}|{_TIBETAN_MTSHO})"
 
 # One given name or two run together (次仁多吉, 斯琴高娃), longest first, or a name of one of
