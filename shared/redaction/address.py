@@ -75,8 +75,8 @@ _ESTATE = (
 )
 # A building's kind standing on its own after an estate's name that ends in another such word
 # (齐鲁国际|大厦, 万达|广场), or after the house number of a works or a shop (51号厂房,
-# 18号门面): part of the address.
-_BARE_ESTATE = "(?:大厦|大楼|广场|公寓|花园|小区|中心|厂房|库房|仓库|门面|商铺)"
+# 18号门面, 108号底商): part of the address.
+_BARE_ESTATE = "(?:大厦|大楼|广场|公寓|花园|小区|中心|厂房|库房|仓库|门面|商铺|底商)"
 _RESIDENTIAL = (
     rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼|"
     r"工业园区|工业园|工业区|产业园|科技园|开发区|厂区)"
@@ -89,10 +89,19 @@ _VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}[村屯]{_W}{_D}{{1,3}}[组社]"
 # residents' community with its sub-district (…街道古岸头村, …街道冲赛康社区): how homes are
 # written, most without a number; its group (named or numbered, 下湾组, 十一社) and number are
 # taken too.
+# A village's name may hold a hamlet's 屯 (吾屯下庄村): the village is the part after it.
 _RURAL = (
-    rf"{_PLACE_CHAR}{{2,8}}?(?:[镇乡]|街道){_W}{_PLACE_CHAR}{{1,8}}?(?:[村屯]|社区)"
+    rf"{_PLACE_CHAR}{{2,8}}?(?:[镇乡]|街道){_W}(?:{_PLACE_CHAR}{{1,4}}?屯)?"
+    rf"{_PLACE_CHAR}{{1,8}}?(?:[村屯]|社区)"
     rf"(?:{_PLACE_CHAR}{{1,4}}?屯)?(?:{_W}(?:{_D}{{1,3}}[组社]|{_PLACE_CHAR}{{1,3}}?组))?"
     rf"(?:{_W}{_D}{{1,4}}号)?"
+)
+# A natural village under its administrative village's committee (保港村委会港门村, 北门村委会
+# 官塘村): as precise as a village with its township; 村委会 alone is an office, and the village
+# after it is a name, not the villagers or the village's offices (村委会村民, 村委会村里).
+_VILLAGE_OF_COMMITTEE = (
+    rf"{_PLACE_CHAR}{{1,8}}?村委会{_W}{_PLACE_CHAR}{{1,8}}?[村屯](?![民里委干口头])"
+    rf"(?:{_W}(?:{_D}{{1,3}}[组社]|{_PLACE_CHAR}{{1,3}}?组))?(?:{_W}{_D}{{1,4}}号)?"
 )
 # A flat on its floor is also named by its side (4楼西户, 东边户).
 # A building's number may be a code of letters and digits (R3-B栋, A-2座, 5-C栋).
@@ -149,11 +158,14 @@ _CORE = re.compile(
     rf"|{_ROAD}(?:{_POSITION})*{_W}{_BLOCK}{_TAIL}"
     rf"|{_ROAD}{_W}{_NAMED_BLOCK}{_TAIL}"
     rf"|{_SUBDISTRICT}{_W}{_PLACE_CHAR}{{1,10}}?{_W}{_HOUSE}{_TAIL}"
+    # An estate's block of flats right after its sub-district (西宾街道银亿阳光城三期B区11号楼).
+    rf"|{_SUBDISTRICT}{_W}{_PLACE_CHAR}{{2,10}}?(?:{_POSITION})*{_W}{_BLOCK}{_TAIL}"
     # Any place's name before a block of flats (望京西园三区312号楼1505), beginning where a
     # word does and holding no other building (2号楼和3号楼).
     rf"|(?:(?<![{_CJK}])|(?<=[{_STOP_CHARS}们]))(?:(?![号楼栋幢座和与及])"
     rf"{_PLACE_CHAR}){{2,10}}?(?:{_POSITION})*{_W}{_BLOCK}{_TAIL}"
     rf"|{_RESIDENTIAL}(?:{_POSITION})*(?:{_W}{_BUILDING})+(?:{_ROOM})?"
+    rf"|{_VILLAGE_OF_COMMITTEE}"
     rf"|{_VILLAGE_GROUP}"
     rf"|{_RURAL}{_TAIL}"
     rf"|{_STREET_OF_SUBDISTRICT}"
@@ -168,6 +180,8 @@ _PROVINCE_NAMES = (
 # more characters and does not start with 家 (家住…, 我家…).
 # Districts whose own name holds 市 (Qingdao's 市南区, Jinan's 市中区…).
 _ODD_UNITS = "市南区|市北区|市中区"
+# A district named by a direction alone, right after its city (攀枝花市东区, 鞍山市西区).
+_DIRECTION_DISTRICT = "(?<=市)[东西南北中]区"
 # Counties whose name is one character (藤县, 滑县, 歙县), not the words that point at a county
 # (本县, 全县, 邻县…).
 _ONE_CHARACTER_COUNTY = rf"(?![本该全我外此各两邻这那哪某每一小大老家]){_PLACE_CHAR}县"
@@ -178,7 +192,7 @@ _COMPLAINT_VERBS = ("反映", "投诉", "举报", "来自")
 _DEMONSTRATIVES = ("这个", "那个", "这座", "那座", "整个")
 _NOT_A_UNIT_START = "|".join(_COMPLAINT_VERBS + _DEMONSTRATIVES)
 _UNIT_BEFORE = re.compile(
-    rf"(?:{_ODD_UNITS}|{_ONE_CHARACTER_COUNTY}|(?!家|{_NOT_A_UNIT_START})"
+    rf"(?:{_ODD_UNITS}|{_DIRECTION_DISTRICT}|{_ONE_CHARACTER_COUNTY}|(?!家|{_NOT_A_UNIT_START})"
     rf"{_PLACE_CHAR}{_PLACE_CHAR}{{1,7}}"
     # (A shop or a market is no city: 联华超市, 夜市, 集市.)
     r"(?:省|自治区|特别行政区|自治州|地区|(?<![超夜集股早菜])市|州|盟|区|县|旗|镇|乡|街道)"
@@ -233,8 +247,11 @@ def _extend_left(folded: str, start: int) -> int:
 
 
 # A line break between two characters of words or numbers (not after punctuation): people
-# break an address where their line ends, anywhere in it (成都市武侯区人民\n南路, 318\n号).
-_INNER_BREAK = re.compile(rf"(?<=[{_CJK}0-9A-Za-z])[\r\n]+(?=[{_CJK}0-9A-Za-z])")
+# break an address where their line ends, anywhere in it (成都市武侯区人民\n南路, 318\n号); not
+# before a line that opens with a label and its colon (…二十号\n诉求：…): a new field begins.
+_INNER_BREAK = re.compile(
+    rf"(?<=[{_CJK}0-9A-Za-z])[\r\n]+(?=[{_CJK}0-9A-Za-z])(?![{_CJK}]{{1,6}}[:：])"
+)
 
 
 def _joined(folded: str) -> tuple[str, list[int]]:
@@ -267,6 +284,8 @@ _RUN_END = re.compile(r"反映|投诉|举报|请求|希望|要求|附近|一带|
 
 # Kinds of place, not places (租住在城中村, 住在村里, 家在农村).
 _GENERIC = re.compile(
+    # (… or one pointed at: 家在这个村.)
+    r"(?:这个|那个|这|那|本|我们|咱们)?"
     r"(?:城中村|农村|乡村|乡下|村|村里|镇|镇上|乡里|小区|老小区|小区里|街上|公寓|新村)"
     r"(?:里|上|中|内)?"
 )

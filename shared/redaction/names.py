@@ -133,7 +133,7 @@ _NAMING = re.compile(
 # 父亲王建国在医院…), which the recogniser cut short.
 _KIN_CUE = re.compile(
     r"(?:婆婆|公公|爷爷|奶奶|外公|外婆|姥姥|姥爷|岳父|岳母|父亲|母亲|丈夫|妻子|爱人|老伴|"
-    r"儿子|女儿|哥哥|姐姐|弟弟|妹妹|邻居|同事)"
+    r"儿子|女儿|哥哥|姐姐|弟弟|妹妹|邻居|同事|其子|其女|其夫|其妻)"
     rf"(?P<name>{_KNOWN_SURNAME}[\u4e00-\u9fff]{{1,2}})"
     r"(?=[，,。、；;：:（()）\s]|去年|今年|前年|去世|病逝|在|已经|也|被|因为|说|让|要求|家(?!人))"
 )
@@ -155,14 +155,15 @@ _DEED = (
     r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推"
     r"|电话|手机|的电话|和|与|、|及|等|的|在|暴力|多次|经常|私自|擅自|强行|强制|威胁|骂|扣"
     # What a clerk, a doctor or an official does to the person (开药, 给我, 问我, 只开三天).
-    r"|开|给|叫|问|只|也|都|又|没|对)"
+    r"|开|给|叫|问|只|也|都|又|没|对|要)"
 )
 # Roles the recogniser sometimes tags as persons (路政, 城管): never a name themselves.
 _ROLE_WORD = re.compile(rf"(?:{_ROLE}|路政|运管|协管|物业|房东|网格)")
 _ROLE_NAME = re.compile(
     # (A conjunction after a role joins another role: 城管和水务都说….)
+    # (A given name never starts with a negation or an adverb: 科长都不在.)
     rf"{_ROLE}(?P<name>(?![和与及同跟]){_KNOWN_SURNAME}"
-    rf"[\u4e00-\u9fff](?:(?![在的把被给让说就也还都不只又没对开叫问])[\u4e00-\u9fff])?){_DEED}"
+    rf"(?![不没也都就还又])[\u4e00-\u9fff](?:(?![在的把被给让说就也还都不只又没对开叫问要])[\u4e00-\u9fff])?){_DEED}"
 )
 # What someone says or demands: after a role, a word the recogniser read as a common noun (蓝天,
 # 高峰) is a name when one of these follows (an adverb such as 马上 or a time word never is).
@@ -231,6 +232,9 @@ GIVEN_NAME_CHARS = frozenset(
     "诚先敬震振壮思群豪心邦承乐绍功松善厚庆民友裕哲飞龙永彬富顺信子昌泰盛雄琛钧冠策腾楠榕航弘"
     "斌文武辉力世广义兴良仁波贵生元全胜学祥才发金银铁根旺喜宝珠翠娥凤桃菊莉芬芝兵虎峰"
 )
+# In a word of three characters, the given names of the 1960s and 70s too (党卫东, 卫国, 向东):
+# not in two, where 卫 starts a word after a surname-like character (门卫).
+_THREE_CHARACTER_GIVEN = GIVEN_NAME_CHARS | frozenset("卫东")
 # Less common surnames that are also everyday words' first characters: not taken by that rule.
 _WORDY_SURNAMES = frozenset(
     "时安常乐平明成能双通边都国文东利有法爱福言年过银占后相那空红游公益海商伯官衣区练付母家"
@@ -259,8 +263,8 @@ def _given_name_words(folded: str, words: list[tuple[int, int, str]]) -> list[tu
             and w[0] in SURNAMES
             and w[0] not in COMMON_SURNAMES
             and w[0] not in _WORDY_SURNAMES
-            and w[1] in GIVEN_NAME_CHARS
-            and w[2] in GIVEN_NAME_CHARS
+            and w[1] in _THREE_CHARACTER_GIVEN
+            and w[2] in _THREE_CHARACTER_GIVEN
         ):
             found.append((s, e))
     return found
@@ -286,7 +290,10 @@ def _compound_surname_first(
 # 嘎查长宝音).
 _TITLE_BEFORE_NAME = (
     rf"(?:{_ROLE}|主任|经理|总经理|科长|局长|处长|所长|队长|书记|支书|站长|院长|校长|组长|部长|"
-    r"厂长|店长|班长|社长|行长|会长|馆长|村长|镇长|乡长|主管|总监|会计|老板|老师|师傅|警官)"
+    r"厂长|店长|班长|社长|行长|会长|馆长|村长|镇长|乡长|主管|总监|会计|老板|老师|师傅|警官|"
+    # Staff by what they do (受理人员, 值班人员), and someone of a township or a village as
+    # its people say it (乡里的…, 村里的…).
+    r"[\u4e00-\u9fff]{2}人员|(?:乡|村|镇|县|街道|社区)里的)"
 )
 _TITLE_ENDS_HERE = re.compile(rf"{_TITLE_BEFORE_NAME}$")
 _DEED_HERE = re.compile(_DEED)
@@ -330,9 +337,19 @@ _NON_HAN_NAME = re.compile(
 )
 
 
+_KIN_ENDS_HERE = re.compile(
+    r"(?:婆婆|公公|爷爷|奶奶|外公|外婆|父亲|母亲|丈夫|妻子|爱人|儿子|女儿|哥哥|姐姐|弟弟|妹妹|"
+    r"其子|其女|其夫|其妻)$"
+)
+
+
 def _titled_non_han(folded: str) -> list[tuple[int, int]]:
+    """Such names after a title or a role, or after a kinsman's word (其子尖措的车)."""
     return [
-        m.span("name") for m in _NON_HAN_NAME.finditer(folded) if _title_before(folded, m.start())
+        m.span("name")
+        for m in _NON_HAN_NAME.finditer(folded)
+        if _title_before(folded, m.start())
+        or _KIN_ENDS_HERE.search(folded, max(0, m.start() - 2), m.start())
     ]
 
 
@@ -350,7 +367,8 @@ def _off_the_title(folded: str, found: list[tuple[int, int]]) -> list[tuple[int,
 def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Mend the recogniser's cuts: adjacent person tokens are one name (向/秀琴), and a
     two-character given name takes the surname in front of it (麻|桂芝, 欧阳|明月), but not
-    the last character of a title (主任|冼伟, 主任|扎西)."""
+    the last character of a title (主任|冼伟, 主任|扎西); a surname that is also a preposition
+    (向, 于) only right after a role (受理人员|向|海燕, not 向|海燕 alone)."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(found):
         if merged and merged[-1][1] == start and end - merged[-1][0] <= 4:
@@ -366,7 +384,8 @@ def _widen(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
             and start > 0
             and folded[start] not in COMMON_SURNAMES
             and folded[start - 1] in SURNAMES
-            and folded[start - 1] not in _FUNCTION_SURNAMES
+            # (a surname that is also a preposition only right after a role: 受理人员向海燕)
+            and (folded[start - 1] not in _FUNCTION_SURNAMES or _title_before(folded, start - 1))
             and not _title_before(folded, start)
         ):
             start -= 1
@@ -399,7 +418,7 @@ def _across_dots(
     return out
 
 
-_RUN_ON = frozenset("家在的说把被让")
+_RUN_ON = frozenset("家在的说把被让称")
 
 
 # Bodies whose short names end like a given name (居委会说…, 工会让…).
@@ -489,6 +508,22 @@ _ROLE_THEN_NAME = re.compile(
 )
 
 
+# A person of an office named between it and their post (房管局的高峰科长说…, 城管队的马涛队长):
+# a full name's shape there is the name, even where the recogniser read it as a noun (高峰).
+_POST = re.compile(
+    rf"(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})"
+    r"(?=副?(?:科长|股长|局长|处长|所长|主任|队长|书记|站长|院长|校长|经理|部长|组长))"
+)
+
+
+def _named_before_post(folded: str) -> list[tuple[int, int]]:
+    return [
+        m.span("name")
+        for m in _POST.finditer(folded)
+        if _title_before(folded, m.start()) and not _wordy(m.group("name"))
+    ]
+
+
 # A record's label for a person's part in it, a word ending in 人 and a colon (接访人：何建。,
 # 经办人：, 记录人：, 收件人：), right before a name standing alone.
 _LABELLED = re.compile(
@@ -571,6 +606,7 @@ def find_names(
     proposed += _compound_surname_first(folded, words)
     proposed += _context_names(folded, words)
     proposed += _labelled_names(folded, words)
+    proposed += _named_before_post(folded)
     proposed = _compound_before(folded, proposed)
     proposed += _role_names(folded, words)
     proposed = _off_the_title(folded, proposed)
@@ -584,8 +620,17 @@ def find_names(
                 judged = _judge(folded, *m.span("name"))
                 if judged is not None:
                     found.add(folded[judged[0] : judged[1]])
+    # (Not where the recogniser read the characters as the start of a longer word of another
+    # kind: the name 高峰, but not 高峰期.)
+    # Nor inside a longer name found (阿依拉 of 阿依拉则): one person, one placeholder.
+    longer = {(s, e) for s, e, tag in words if tag != PERSON}
+    taken: list[tuple[int, int]] = []
     for name in sorted(found - set(known), key=lambda n: (-len(n), n)):
         for m in re.finditer(re.escape(name), folded):
-            if not is_brand_use(folded, m.start(), m.end()):
+            inside = any(s == m.start() and e > m.end() for s, e in longer) or any(
+                s <= m.start() and m.end() <= e for s, e in taken
+            )
+            if not is_brand_use(folded, m.start(), m.end()) and not inside:
+                taken.append(m.span())
                 spans.append(Span(kind=Kind.NAME, start=m.start(), end=m.end(), person=name))
     return spans

@@ -7,8 +7,9 @@ or dots (the first three in brackets too) or broken across lines. Landline: an a
 optional extension (转 306, -8012, ext 5), also after +86 / 0086 / (+86) with the area code's 0
 dropped as the international form drops it (+86-891-6328045) or kept; a bare 7-8 digit number
 only right after a word that says it is a telephone. A mobile read out in Chinese numerals
-(一三九 零三七八 二六一五, 幺 for 一) is one too: eleven of them in a row, 1[3-9] first, no
-other numeral around them (二〇二六年, 三五个人 and 一三九路 are far shorter).
+(一三九 零三七八 二六一五, 幺 for 一; 幺三九，七零零二，幺八四六 with the pauses as commas) is one
+too: eleven of them in a row, 1[3-9] first, no other numeral around them
+(二〇二六年, 三五个人 and 一三九路 are far shorter).
 """
 
 from __future__ import annotations
@@ -43,8 +44,13 @@ _LANDLINE = re.compile(
 )
 _SPOKEN_DIGIT = "[零〇一二三四五六七八九幺]"
 _SPOKEN_NUMERAL = "零〇一二三四五六七八九幺十百千万亿两"
+# Read out in groups of three, four and four, the groups may be apart by commas as a
+# transcript writes the pauses (幺三九，七零零二，幺八四六); a comma is allowed there only.
+_PAUSE = rf"(?:{S}|[,、]{S})"
 _SPOKEN_MOBILE = re.compile(
-    rf"(?<![{_SPOKEN_NUMERAL}])[一幺]{S}[三四五六七八九](?:{S}{_SPOKEN_DIGIT}){{9}}"
+    rf"(?<![{_SPOKEN_NUMERAL}])[一幺]{S}[三四五六七八九]{S}{_SPOKEN_DIGIT}"
+    rf"{_PAUSE}{_SPOKEN_DIGIT}(?:{S}{_SPOKEN_DIGIT}){{3}}"
+    rf"{_PAUSE}{_SPOKEN_DIGIT}(?:{S}{_SPOKEN_DIGIT}){{3}}"
     rf"(?![{_SPOKEN_NUMERAL}])"
 )
 _CUED_LOCAL = re.compile(

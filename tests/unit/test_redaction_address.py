@@ -259,3 +259,70 @@ def test_villages_townships_and_coded_buildings(text: str, address: str) -> None
 )
 def test_institutions_and_words_for_places_stay(text: str) -> None:
     assert addresses(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # A shop on the ground floor after the house number.
+        ("店在和平区南京路九十六号底商。", "和平区南京路九十六号底商"),
+        # An estate's block of flats right after its sub-district, across a line break.
+        (
+            "住南岗区花园街道\n金地名京二期C区5号楼3单元801。",
+            "南岗区花园街道\n金地名京二期C区5号楼3单元801",
+        ),
+        # A district named by a direction alone after its city.
+        ("我住鞍山市西区胜利街道\n建国路二十号附二号。", "鞍山市西区胜利街道\n建国路二十号附二号"),
+        # A natural village under its village committee, after a district or a town.
+        ("群众：张某，三亚市天涯区\n红塘村委会白沙村\n反映", "三亚市天涯区\n红塘村委会白沙村"),
+        ("住文昌市会文镇冠南村委会湖丰村三组。", "文昌市会文镇冠南村委会湖丰村三组"),
+        # A hamlet's 屯 inside a village's name.
+        ("是贵德县河阴镇下屯新庄村的", "贵德县河阴镇下屯新庄村"),
+    ],
+)
+def test_shops_estates_directions_and_villages_under_committees(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 村委会 alone is an office; the villagers and the village's offices after it are no
+        # village.
+        "我去村委会反映过三次",
+        "村委会村民代表大会没开",
+        "找了村委会主任也没用",
+        "镇里的村委会村干部都不管",
+        # A direction's district as a government, a sub-district's block without its estate.
+        "攀枝花市东区人民政府",
+        "西宾街道的3号楼",
+        "社区医院门口",
+        "小区门卫不让进",
+    ],
+)
+def test_committees_governments_and_gates_stay(text: str) -> None:
+    assert addresses(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # A line opening with a label and its colon is a new field, not the address's rest.
+        (
+            "地址：芗城区东铺头街道\n胜利东路二十号\n诉求：反映小区的事",
+            "芗城区东铺头街道\n胜利东路二十号",
+        ),
+        (
+            "住址：武昌区中华路街道粮道街一百一十九号\n联系电话：",
+            "武昌区中华路街道粮道街一百一十九号",
+        ),
+        # A line break inside the address is still read through.
+        ("地址：芗城区东铺头街道\n胜利东路二十号，诉求如下", "芗城区东铺头街道\n胜利东路二十号"),
+    ],
+)
+def test_an_address_ends_before_the_next_labelled_line(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+def test_a_village_pointed_at_is_no_address() -> None:
+    assert addresses("可我家在这个村住了三代。") == []

@@ -261,3 +261,57 @@ def test_names_after_roles_before_deeds_and_after_labels(text: str, name: str) -
 )
 def test_role_deed_and_label_near_misses(text: str) -> None:
     assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # A surname that is also a preposition, right after staff named by what they do.
+        ("受理人员向春燕说要本人到场。", "向春燕"),
+        # A given name of the 1960s and 70s after a rare surname, after an office.
+        ("区水务局党卫红在现场只看了一眼。", "党卫红"),
+        # A full name's shape between an office and a post, read as a noun elsewhere.
+        ("交通局的高峰科长说再等等。", "高峰"),
+        # Uyghur and Kazakh names opening with 阿不都 / 努尔 / 买买提, after a township's people.
+        ("乡里的阿不都克里木说县里还没批。", "阿不都克里木"),
+        ("村里的努尔别克要我们自己去交。", "努尔别克"),
+        ("乡里的买买提江说没收到。", "买买提江"),
+        # A Yi name of syllables after 阿 / 吉, a Tibetan one ending in 措 after a kinsman.
+        ("镇里的阿依拉则说要先交钱。", "阿依拉则"),
+        ("其子拉毛措的车被扣了。", "拉毛措"),
+    ],
+)
+def test_prepositions_offices_posts_and_shaped_names(text: str, name: str) -> None:
+    assert names(text) == [name]
+
+
+def test_a_name_run_into_what_they_said_ends_before_it() -> None:
+    assert names("经办人黄志坚称“材料在局领导那里”。") == ["黄志坚"]
+
+
+def test_a_name_found_is_not_taken_from_a_longer_word() -> None:
+    text = "交通局的高峰科长说“高峰期人手不够”。"
+    spans = find_names(fold_width(text), (), default_recogniser())
+    assert [(s.start, s.end) for s in spans] == [(text.index("高峰"), text.index("高峰") + 2)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 向 as 'to' after staff, and a preposition alone before a given name.
+        "工作人员向我解释了半天。",
+        # A post after a word that is no person (a time, a department).
+        "高峰期科长都不在。",
+        "高峰期人手不够。",
+        "我们找了房管局的科长说明情况。",
+        # Shaped names without a role or a kinsman before them: places and words.
+        "我去阿克苏出差。",
+        "吉克村的路没修。",
+        "青海湖边的尖措湖很美。",
+        # A township's people doing something, without a name.
+        "乡里的干部说没收到。",
+        "窗口人员边玩手机边说话。",
+    ],
+)
+def test_prepositions_posts_and_shapes_that_are_no_names(text: str) -> None:
+    assert names(text) == []

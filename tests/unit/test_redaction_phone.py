@@ -101,6 +101,9 @@ def test_a_mobile_after_the_country_code_is_no_landline() -> None:
         "一八六一二三四五六七八",
         "幺三八-零七七一-五五二六",
         "一五九〇三七八二六一五",
+        # The pauses between the groups written as commas.
+        "幺三九，七零零二，幺八四六",
+        "一八六、二三四五、六七八九",
     ],
 )
 def test_mobile_read_out_in_chinese_numerals(written: str) -> None:
@@ -117,6 +120,9 @@ def test_mobile_read_out_in_chinese_numerals(written: str) -> None:
         "一二三四五六七八九十",
         "编号一三九零三七八二六一五零",
         "一万三千九百零三元",
+        # Commas between single numerals, or inside a group, are a list, not pauses.
+        "一，三，五，七，九，二，四，六，八，零，一",
+        "一三，九七零零二，幺八四六",
     ],
 )
 def test_chinese_numerals_that_are_no_mobile(text: str) -> None:
