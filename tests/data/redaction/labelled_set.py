@@ -7,12 +7,12 @@ for tests and tuning: each held-out set was measured once, then tuned on (heldou
 once, 14 leaks, then tuned on; heldout4 measured once, 13 leaks, then tuned on; heldout5
 measured once, 14 leaks, then tuned on). ``heldout6.jsonl`` (186 texts: letters, 12345 hotline
 transcripts, forum and platform posts, e-mails, clerks' visit notes, written and committed
-before measuring) is the set the benchmark scores; a fresh set must be written and committed
-before the next tuning round scores on it. Each line: ``id``, ``text``,
-``known_names`` (what the form would tell), ``spans`` (``kind``, ``start``, ``end``,
-``value`` = ``text[start:end]``) and ``hard`` (the hard cases it holds: rare_surname,
-compound_surname, name_like, fullwidth, split_line, spaced (grouped by spaces or dashes),
-lowercase_x, plus86, extension, new_energy_plate).
+before measuring; measured once: 7 leaks) is the set the benchmark scores; a fresh set must be
+written and committed before the next tuning round scores on it. Each line: ``id``, ``text``,
+``known_names`` (what the form would tell), ``spans`` (``kind``, ``start``, ``end``, ``value``
+= ``text[start:end]``) and ``hard`` (the hard cases it holds: rare_surname, compound_surname,
+name_like, fullwidth, split_line, spaced (grouped by spaces or dashes), lowercase_x, plus86,
+extension, new_energy_plate).
 """
 
 from __future__ import annotations
