@@ -42,6 +42,10 @@ from shared.private_files import private_file
 
 INDEX_FILE = "duplicate-index.sqlite3"
 
+# Bumped whenever the tables change; a file of another version is emptied and rebuilt from the
+# log (it holds nothing the log cannot give again). 2: ``bands`` carries each complaint's time.
+SCHEMA_VERSION = 2
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS complaints (
   doc INTEGER PRIMARY KEY,
@@ -64,6 +68,7 @@ CREATE INDEX IF NOT EXISTS complaints_root ON complaints(root);
 CREATE TABLE IF NOT EXISTS bands (
   key INTEGER NOT NULL,
   doc INTEGER NOT NULL,
+  at INTEGER NOT NULL,
   PRIMARY KEY (key, doc)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS positions (
@@ -87,6 +92,14 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_at ON decisions(at);
 """
+
+# Lookups read pages straight from the mapped file (no read() call, no copy), keep the hot
+# pages of the band and window indexes in SQLite's own cache, and sort in memory.
+READ_PRAGMAS = (
+    "PRAGMA mmap_size=2147418112",  # SQLite's default compile-time maximum
+    "PRAGMA cache_size=-65536",  # 64 MiB
+    "PRAGMA temp_store=MEMORY",
+)
 
 _COLUMNS = (
     "doc, case_id, complaint_no, received_by, unit, category, complainant, at, text, keywords, "
@@ -147,8 +160,26 @@ class DuplicateIndex:
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        for pragma in READ_PRAGMAS:
+            self.db.execute(pragma)
+        self._migrate()
         self.db.executescript(SCHEMA)
         self._in_tx = False
+
+    def _migrate(self) -> None:
+        """An empty file gets this version; one of another version is emptied (the worker then
+        reads the log from its start, as for a deleted file)."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        tables = self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        for (name,) in tables:
+            self.db.execute(f'DROP TABLE "{name}"')
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self.db.execute("COMMIT")
 
     @classmethod
     def at(cls, var_dir: Path, deployment: str) -> DuplicateIndex:
@@ -178,7 +209,8 @@ class DuplicateIndex:
         if cur.rowcount:
             doc = cur.lastrowid
             self.db.executemany(
-                "INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", [(k, doc) for k in p.bands]
+                "INSERT OR IGNORE INTO bands (key, doc, at) VALUES (?, ?, ?)",
+                [(k, doc, p.at) for k in p.bands],
             )
 
     def set_root(self, case: str, root: str) -> None:
@@ -247,8 +279,8 @@ class DuplicateIndex:
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(first + i + 1, *_row(p)) for i, p in enumerate(batch)],
             )
-            bands = sorted((k, first + i + 1) for i, p in enumerate(batch) for k in p.bands)
-            self.db.executemany("INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", bands)
+            bands = sorted((k, first + i + 1, p.at) for i, p in enumerate(batch) for k in p.bands)
+            self.db.executemany("INSERT OR IGNORE INTO bands (key, doc, at) VALUES (?,?,?)", bands)
             self.db.execute("COMMIT")
 
         for p in profiles:
@@ -262,7 +294,7 @@ class DuplicateIndex:
             n += len(batch)
         if empty:
             self.db.executescript(SCHEMA)
-        self.db.execute("PRAGMA cache_size=-2000")
+        self.db.execute(READ_PRAGMAS[1])
         return n
 
     # -- reading ------------------------------------------------------------------------------
@@ -302,13 +334,11 @@ class DuplicateIndex:
         ``limit // 4``), or are about a related unit within the window (the ``limit`` nearest
         in time: further ones lose more to the time penalty than a text can win back)."""
         found: dict[int, tuple[Any, ...]] = {}
-        if new.bands:
-            marks = ",".join("?" * len(new.bands))
+        docs = self._band_docs(new, limit // 4)
+        if docs:
+            marks = ",".join("?" * len(docs))
             rows = self.db.execute(
-                f"SELECT {_COLUMNS} FROM complaints WHERE doc IN "
-                f"(SELECT doc FROM bands WHERE key IN ({marks})) AND at <= ? AND case_id != ? "
-                "LIMIT ?",
-                (*new.bands, new.at, new.case, limit // 4),
+                f"SELECT {_COLUMNS} FROM complaints WHERE doc IN ({marks}) ORDER BY doc", docs
             ).fetchall()
             found.update((r[0], r) for r in rows)
         units = sorted(directory.related_units(new.unit))
@@ -320,6 +350,27 @@ class DuplicateIndex:
         ).fetchall()
         found.update((r[0], r) for r in rows)
         return [_profile(r) for r in found.values()]
+
+    def _band_docs(self, new: Profile, n: int) -> list[int]:
+        """The first ``n`` complaints (in the order they were indexed) that share a band with
+        the new one and were received before it. A bucket can hold thousands (a stock phrase);
+        each band is read only up to its first ``n + 1`` such entries (one more in case the
+        new complaint is itself indexed), from the band index alone: any of the first ``n``
+        overall is among the first ``n + 1`` of each band it is in."""
+        docs: set[int] = set()
+        for key in set(new.bands):
+            docs.update(
+                d
+                for (d,) in self.db.execute(
+                    "SELECT doc FROM bands WHERE key = ? AND at <= ? ORDER BY doc LIMIT ?",
+                    (key, new.at, n + 1),
+                )
+            )
+        if not docs:
+            return []
+        own = self.db.execute("SELECT doc FROM complaints WHERE case_id = ?", (new.case,))
+        docs.difference_update(d for (d,) in own)
+        return sorted(docs)[:n]
 
     def recent_decisions(self, limit: int = 100, offset: int = 0) -> list[Decision]:
         rows = self.db.execute(
