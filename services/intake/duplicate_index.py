@@ -333,25 +333,27 @@ class DuplicateIndex:
         """Complaints received before the new one that share an LSH band with it (at most
         ``limit // 4``), or are about a related unit within the window (the ``limit`` nearest
         in time: further ones lose more to the time penalty than a text can win back)."""
-        found: dict[int, tuple[Any, ...]] = {}
-        docs = self._band_docs(new, limit // 4)
-        if docs:
-            marks = ",".join("?" * len(docs))
-            rows = self.db.execute(
-                f"SELECT {_COLUMNS} FROM complaints WHERE doc IN ({marks}) ORDER BY doc", docs
-            ).fetchall()
-            found.update((r[0], r) for r in rows)
+        own = self.db.execute("SELECT doc FROM complaints WHERE case_id = ?", (new.case,))
+        mine = next((d for (d,) in own), 0)
+        docs = dict.fromkeys(self._band_docs(new, mine, limit // 4))
         units = sorted(directory.related_units(new.unit))
         marks = ",".join("?" * len(units))
+        window = self.db.execute(  # from the (unit, at) index alone: no row read to choose
+            f"SELECT doc FROM complaints WHERE unit IN ({marks}) AND at BETWEEN ? AND ? "
+            "AND doc != ? ORDER BY at DESC, doc DESC LIMIT ?",
+            (*units, new.at - window_micros(t), new.at, mine, limit),
+        )
+        docs.update(dict.fromkeys(d for (d,) in window))
+        if not docs:
+            return []
+        marks = ",".join("?" * len(docs))
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM complaints WHERE unit IN ({marks}) AND at BETWEEN ? AND ? "
-            "AND case_id != ? ORDER BY at DESC LIMIT ?",
-            (*units, new.at - window_micros(t), new.at, new.case, limit),
+            f"SELECT {_COLUMNS} FROM complaints WHERE doc IN ({marks})", tuple(docs)
         ).fetchall()
-        found.update((r[0], r) for r in rows)
-        return [_profile(r) for r in found.values()]
+        by_doc = {r[0]: r for r in rows}
+        return [_profile(by_doc[d]) for d in docs if d in by_doc]
 
-    def _band_docs(self, new: Profile, n: int) -> list[int]:
+    def _band_docs(self, new: Profile, mine: int, n: int) -> list[int]:
         """The first ``n`` complaints (in the order they were indexed) that share a band with
         the new one and were received before it. A bucket can hold thousands (a stock phrase);
         each band is read only up to its first ``n + 1`` such entries (one more in case the
@@ -366,10 +368,7 @@ class DuplicateIndex:
                     (key, new.at, n + 1),
                 )
             )
-        if not docs:
-            return []
-        own = self.db.execute("SELECT doc FROM complaints WHERE case_id = ?", (new.case,))
-        docs.difference_update(d for (d,) in own)
+        docs.discard(mine)
         return sorted(docs)[:n]
 
     def recent_decisions(self, limit: int = 100, offset: int = 0) -> list[Decision]:

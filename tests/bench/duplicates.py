@@ -333,12 +333,15 @@ def big_index(root: Path, size: int, lookups: int = 1000) -> dict[str, Any]:
         best_match(p, index.candidates(p, directory, t), directory, t)
         cold.append(time.perf_counter() - s)
     ours: list[float] = []
+    fetch: list[float] = []  # the index's part: the candidates read, before the matcher
     candidates = 0
     for p in probes[WARM:]:
         s = time.perf_counter()
         found = index.candidates(p, directory, t)
+        fetched = time.perf_counter()
         best_match(p, found, directory, t)
         ours.append(time.perf_counter() - s)
+        fetch.append(fetched - s)
         candidates += len(found)
     ours_rss = _rss() - before
     index.close()
@@ -360,9 +363,11 @@ def big_index(root: Path, size: int, lookups: int = 1000) -> dict[str, Any]:
         "text_bytes": int(text_bytes),
         "lookup_p99_ms": 1000 * p99(ours),
         "lookup_p50_ms": 1000 * sorted(ours)[len(ours) // 2],
+        "fetch_p99_ms": 1000 * p99(fetch),
+        "fetch_p50_ms": 1000 * sorted(fetch)[len(fetch) // 2],
         "cold_p99_ms": 1000 * p99(cold),
         "pk_p99_ms": 1000 * p99(raw),
-        "candidates_per_lookup": candidates / max(1, len(probes)),
+        "candidates_per_lookup": candidates / max(1, len(probes) - WARM),
         "memory_bytes": max(ours_rss, 0),
         "pk_memory_bytes": max(raw_rss, 4096),
     }
@@ -484,7 +489,9 @@ def _rows(q: dict[str, Any], big: dict[str, Any], tp: dict[str, Any] | None) -> 
             "ms",
             lower_is_better=True,
             target_max=10.0,
-            target_note=f"p50 {big['lookup_p50_ms']:.2f} ms; first {WARM} after opening: "
+            target_note=f"p50 {big['lookup_p50_ms']:.2f} ms; reading the candidates: "
+            f"p50 {big['fetch_p50_ms']:.2f} p99 {big['fetch_p99_ms']:.2f} ms; "
+            f"first {WARM} after opening: "
             f"p99 {big['cold_p99_ms']:.1f} ms; "
             f"{big['candidates_per_lookup']:.0f} candidates per lookup",
             notes=big,

@@ -33,10 +33,7 @@ def make(i: int, at: int, bands: tuple[int, ...], unit: str = "unit:other") -> P
 def test_band_candidates_are_the_first_earlier_ones_of_a_hot_bucket(tmp_path: Path) -> None:
     rng = random.Random(18)
     limit = 40  # limit // 4 = 10 band candidates
-    olds = [
-        make(i, rng.randrange(0, 400) * DAY, (HOT, 100 + rng.randrange(6)))
-        for i in range(300)
-    ]
+    olds = [make(i, rng.randrange(0, 400) * DAY, (HOT, 100 + rng.randrange(6))) for i in range(300)]
     index = DuplicateIndex(tmp_path / "index.sqlite3")
     index.bulk_load(olds[:150])
     for p in olds[150:]:  # the worker's path, one by one
@@ -91,3 +88,27 @@ def test_a_file_of_an_older_schema_is_emptied_and_kept_after(tmp_path: Path) -> 
         ]
     finally:
         again.close()
+
+
+def test_window_candidates_are_the_nearest_earlier_of_related_units(tmp_path: Path) -> None:
+    directory = Directory(parents={"unit:street": "unit:district"})
+    rng = random.Random(81)
+    new = make(999, 100 * DAY, (1,), "unit:district")
+    olds = [
+        make(i, new.at - rng.randrange(-5 * DAY, 40 * DAY), (2,), unit)
+        for i, unit in enumerate(["unit:street", "unit:district", "unit:other"] * 30)
+    ]
+    index = DuplicateIndex(tmp_path / "index.sqlite3")
+    for p in [*olds, new]:
+        index.add(p)
+    index.commit({})
+    try:
+        found = index.candidates(new, directory, T, limit=16)
+    finally:
+        index.close()
+    near = sorted(
+        (p for p in olds if p.unit != "unit:other" and 0 <= new.at - p.at <= T.window_days * DAY),
+        key=lambda p: -p.at,
+    )
+    assert len(near) > 16
+    assert [p.case for p in found] == [p.case for p in near[:16]]
