@@ -21,9 +21,15 @@ derived event (a screening to write, a gathered to write) are kept beside it, so
 forgets none.
 
 Tables: ``complaints`` (one row per complaint: its profile, ``root`` — the case it is gathered
-into, itself if none — and ``open``), ``bands(key, doc)`` (the LSH buckets), ``positions``,
-``pending`` (causes awaiting their derived events) and ``decisions`` (the screening outcomes
-and links seen, for the review page).
+into, itself if none — and ``open``), ``bands(key, doc, at)`` (the LSH buckets, with each
+complaint's time so a bucket is filtered without reading rows), ``positions``, ``pending``
+(causes awaiting their derived events) and ``decisions`` (the screening outcomes and links
+seen, for the review page). ``PRAGMA user_version`` holds :data:`SCHEMA_VERSION`; a file of
+another version is emptied on opening and rebuilt from the log.
+
+**A lookup** chooses its candidates from the indexes alone — each band's bucket read in
+order only up to the limit (a stock phrase's bucket holds thousands), the (unit, time) window
+from its covering index — then reads the chosen rows once, from the memory-mapped file.
 """
 
 from __future__ import annotations
@@ -169,10 +175,12 @@ class DuplicateIndex:
     def _migrate(self) -> None:
         """An empty file gets this version; one of another version is emptied (the worker then
         reads the log from its start, as for a deleted file)."""
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
         self.db.execute("BEGIN IMMEDIATE")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            self.db.execute("ROLLBACK")  # another process has just done it
+            return
         tables = self.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         ).fetchall()
