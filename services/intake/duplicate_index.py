@@ -21,9 +21,15 @@ derived event (a screening to write, a gathered to write) are kept beside it, so
 forgets none.
 
 Tables: ``complaints`` (one row per complaint: its profile, ``root`` — the case it is gathered
-into, itself if none — and ``open``), ``bands(key, doc)`` (the LSH buckets), ``positions``,
-``pending`` (causes awaiting their derived events) and ``decisions`` (the screening outcomes
-and links seen, for the review page).
+into, itself if none — and ``open``), ``bands(key, doc, at)`` (the LSH buckets, with each
+complaint's time so a bucket is filtered without reading rows), ``positions``, ``pending``
+(causes awaiting their derived events) and ``decisions`` (the screening outcomes and links
+seen, for the review page). ``PRAGMA user_version`` holds :data:`SCHEMA_VERSION`; a file of
+another version is emptied on opening and rebuilt from the log.
+
+**A lookup** chooses its candidates from the indexes alone — each band's bucket read in
+order only up to the limit (a stock phrase's bucket holds thousands), the (unit, time) window
+from its covering index — then reads the chosen rows once, from the memory-mapped file.
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ from services.intake.duplicates import Directory, Profile, Thresholds, window_mi
 from shared.private_files import private_file
 
 INDEX_FILE = "duplicate-index.sqlite3"
+
+# Bumped whenever the tables change; a file of another version is emptied and rebuilt from the
+# log (it holds nothing the log cannot give again). 2: ``bands`` carries each complaint's time.
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS complaints (
@@ -64,6 +74,7 @@ CREATE INDEX IF NOT EXISTS complaints_root ON complaints(root);
 CREATE TABLE IF NOT EXISTS bands (
   key INTEGER NOT NULL,
   doc INTEGER NOT NULL,
+  at INTEGER NOT NULL,
   PRIMARY KEY (key, doc)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS positions (
@@ -87,6 +98,14 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_at ON decisions(at);
 """
+
+# Lookups read pages straight from the mapped file (no read() call, no copy), keep the hot
+# pages of the band and window indexes in SQLite's own cache, and sort in memory.
+READ_PRAGMAS = (
+    "PRAGMA mmap_size=2147418112",  # SQLite's default compile-time maximum
+    "PRAGMA cache_size=-65536",  # 64 MiB
+    "PRAGMA temp_store=MEMORY",
+)
 
 _COLUMNS = (
     "doc, case_id, complaint_no, received_by, unit, category, complainant, at, text, keywords, "
@@ -147,8 +166,28 @@ class DuplicateIndex:
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        for pragma in READ_PRAGMAS:
+            self.db.execute(pragma)
+        self._migrate()
         self.db.executescript(SCHEMA)
         self._in_tx = False
+
+    def _migrate(self) -> None:
+        """An empty file gets this version; one of another version is emptied (the worker then
+        reads the log from its start, as for a deleted file)."""
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            self.db.execute("ROLLBACK")  # another process has just done it
+            return
+        tables = self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        for (name,) in tables:
+            self.db.execute(f'DROP TABLE "{name}"')
+        self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self.db.execute("COMMIT")
 
     @classmethod
     def at(cls, var_dir: Path, deployment: str) -> DuplicateIndex:
@@ -178,7 +217,8 @@ class DuplicateIndex:
         if cur.rowcount:
             doc = cur.lastrowid
             self.db.executemany(
-                "INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", [(k, doc) for k in p.bands]
+                "INSERT OR IGNORE INTO bands (key, doc, at) VALUES (?, ?, ?)",
+                [(k, doc, p.at) for k in p.bands],
             )
 
     def set_root(self, case: str, root: str) -> None:
@@ -247,8 +287,8 @@ class DuplicateIndex:
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(first + i + 1, *_row(p)) for i, p in enumerate(batch)],
             )
-            bands = sorted((k, first + i + 1) for i, p in enumerate(batch) for k in p.bands)
-            self.db.executemany("INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", bands)
+            bands = sorted((k, first + i + 1, p.at) for i, p in enumerate(batch) for k in p.bands)
+            self.db.executemany("INSERT OR IGNORE INTO bands (key, doc, at) VALUES (?,?,?)", bands)
             self.db.execute("COMMIT")
 
         for p in profiles:
@@ -262,7 +302,7 @@ class DuplicateIndex:
             n += len(batch)
         if empty:
             self.db.executescript(SCHEMA)
-        self.db.execute("PRAGMA cache_size=-2000")
+        self.db.execute(READ_PRAGMAS[1])
         return n
 
     # -- reading ------------------------------------------------------------------------------
@@ -301,25 +341,43 @@ class DuplicateIndex:
         """Complaints received before the new one that share an LSH band with it (at most
         ``limit // 4``), or are about a related unit within the window (the ``limit`` nearest
         in time: further ones lose more to the time penalty than a text can win back)."""
-        found: dict[int, tuple[Any, ...]] = {}
-        if new.bands:
-            marks = ",".join("?" * len(new.bands))
-            rows = self.db.execute(
-                f"SELECT {_COLUMNS} FROM complaints WHERE doc IN "
-                f"(SELECT doc FROM bands WHERE key IN ({marks})) AND at <= ? AND case_id != ? "
-                "LIMIT ?",
-                (*new.bands, new.at, new.case, limit // 4),
-            ).fetchall()
-            found.update((r[0], r) for r in rows)
+        own = self.db.execute("SELECT doc FROM complaints WHERE case_id = ?", (new.case,))
+        mine = next((d for (d,) in own), 0)
+        docs = dict.fromkeys(self._band_docs(new, mine, limit // 4))
         units = sorted(directory.related_units(new.unit))
         marks = ",".join("?" * len(units))
+        window = self.db.execute(  # from the (unit, at) index alone: no row read to choose
+            f"SELECT doc FROM complaints WHERE unit IN ({marks}) AND at BETWEEN ? AND ? "
+            "AND doc != ? ORDER BY at DESC, doc DESC LIMIT ?",
+            (*units, new.at - window_micros(t), new.at, mine, limit),
+        )
+        docs.update(dict.fromkeys(d for (d,) in window))
+        if not docs:
+            return []
+        marks = ",".join("?" * len(docs))
         rows = self.db.execute(
-            f"SELECT {_COLUMNS} FROM complaints WHERE unit IN ({marks}) AND at BETWEEN ? AND ? "
-            "AND case_id != ? ORDER BY at DESC LIMIT ?",
-            (*units, new.at - window_micros(t), new.at, new.case, limit),
+            f"SELECT {_COLUMNS} FROM complaints WHERE doc IN ({marks})", tuple(docs)
         ).fetchall()
-        found.update((r[0], r) for r in rows)
-        return [_profile(r) for r in found.values()]
+        by_doc = {r[0]: r for r in rows}
+        return [_profile(by_doc[d]) for d in docs if d in by_doc]
+
+    def _band_docs(self, new: Profile, mine: int, n: int) -> list[int]:
+        """The first ``n`` complaints (in the order they were indexed) that share a band with
+        the new one and were received before it. A bucket can hold thousands (a stock phrase);
+        each band is read only up to its first ``n + 1`` such entries (one more in case the
+        new complaint is itself indexed), from the band index alone: any of the first ``n``
+        overall is among the first ``n + 1`` of each band it is in."""
+        docs: set[int] = set()
+        for key in set(new.bands):
+            docs.update(
+                d
+                for (d,) in self.db.execute(
+                    "SELECT doc FROM bands WHERE key = ? AND at <= ? ORDER BY doc LIMIT ?",
+                    (key, new.at, n + 1),
+                )
+            )
+        docs.discard(mine)
+        return sorted(docs)[:n]
 
     def recent_decisions(self, limit: int = 100, offset: int = 0) -> list[Decision]:
         rows = self.db.execute(
