@@ -1,27 +1,74 @@
 """The small SQLite files a service keeps beside its read model (operators, command results).
 
-One connection per operation, in autocommit mode with a busy timeout, so several workers or
-processes can share a file; WAL so readers never block the writer.
+Autocommit connections with a busy timeout, so several workers or processes can share a file;
+WAL so readers never block the writer. Each thread keeps the connections it opened for reuse
+(opening one costs about as much as a hundred small queries, and a command opens three): one
+per file, handed out to one ``with`` block at a time, kept only when it comes back outside a
+transaction and the path still names the same file (one replaced by a restore gets a new
+connection), and closed on any error.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 BUSY_TIMEOUT_S = 10
+KEPT_PER_THREAD = 8  # files a thread keeps a connection to (tests open many short-lived ones)
+
+_FileId = tuple[str, int, int]
+_kept = threading.local()
+
+
+def _file_id(path: Path) -> _FileId | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), st.st_dev, st.st_ino)
+
+
+def _pool() -> dict[_FileId, sqlite3.Connection]:
+    pool: dict[_FileId, sqlite3.Connection] | None = getattr(_kept, "pool", None)
+    if pool is None or getattr(_kept, "pid", None) != os.getpid():
+        # A forked child never uses its parent's connections (SQLite forbids it).
+        pool = _kept.pool = {}
+        _kept.pid = os.getpid()
+    return pool
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+    return db
 
 
 @contextmanager
 def connect(path: Path) -> Iterator[sqlite3.Connection]:
-    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    pool = _pool()
+    before = _file_id(path)
+    db = pool.pop(before, None) if before is not None else None
+    if db is None:
+        db = _open(path)
+    kept = False
     try:
-        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         yield db
+        after = _file_id(path)
+        if after is not None and not db.in_transaction:
+            twin = pool.pop(after, None)  # a nested block's, for the same file
+            if twin is not None:
+                twin.close()
+            if len(pool) >= KEPT_PER_THREAD:
+                pool.pop(next(iter(pool))).close()
+            pool[after] = db
+            kept = True
     finally:
-        db.close()
+        if not kept:
+            db.close()
 
 
 def create(path: Path, schema: str) -> None:
