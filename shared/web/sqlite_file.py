@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 BUSY_TIMEOUT_S = 10
-KEPT_PER_THREAD = 8  # files a thread keeps a connection to (tests open many short-lived ones)
+KEPT_PER_THREAD = 4  # files a thread keeps a connection to (a service has two or three)
 
 _FileId = tuple[str, int, int]
 _kept = threading.local()
