@@ -68,3 +68,17 @@ def test_a_replaced_file_gets_a_new_connection(tmp_path: Path) -> None:
     with sqlite_file.connect(path) as b:
         assert b is not a
         assert [row[0] for row in b.execute("SELECT k FROM t")] == ["new"]
+
+
+def test_a_thread_keeps_connections_to_a_few_files_only(tmp_path: Path) -> None:
+    paths = [tmp_path / f"f{i}.sqlite" for i in range(sqlite_file.KEPT_PER_THREAD + 1)]
+    first = None
+    for path in paths:
+        sqlite_file.create(path, SCHEMA)
+        with sqlite_file.connect(path) as db:
+            first = first or db
+    # The first file's connection made room for the last one's: closed, not handed out again.
+    with sqlite_file.connect(paths[0]) as db:
+        assert db is not first
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")
