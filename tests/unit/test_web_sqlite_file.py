@@ -82,3 +82,20 @@ def test_a_thread_keeps_connections_to_a_few_files_only(tmp_path: Path) -> None:
         assert db is not first
     with pytest.raises(sqlite3.ProgrammingError):
         first.execute("SELECT 1")
+
+
+def test_a_cursor_left_half_read_does_not_pin_an_old_snapshot(tmp_path: Path) -> None:
+    path = tmp_path / "f.sqlite"
+    sqlite_file.create(path, SCHEMA)
+    with sqlite_file.connect(path) as db:
+        db.execute("INSERT INTO t VALUES ('a', '1'), ('b', '1')")
+    with sqlite_file.connect(path) as db:
+        half_read = db.execute("SELECT k FROM t ORDER BY k")
+        assert half_read.fetchone() == ("a",)
+        first = db
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("UPDATE t SET v = '2'")
+    other.close()
+    with sqlite_file.connect(path) as db:
+        assert db is first
+        assert db.execute("SELECT v FROM t WHERE k = 'a'").fetchone() == ("2",)
