@@ -3,7 +3,7 @@ the ``public`` marker, and the start-up audit that every route has one or the ot
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -74,12 +74,13 @@ def check_roles(operator: Operator, wanted: frozenset[Role]) -> None:
         raise ProblemError(FORBIDDEN, "需要以下角色之一：" + "、".join(sorted(wanted)))
 
 
-def require_roles(*roles: Role | str) -> Callable[..., Operator]:
+def require_roles(*roles: Role | str) -> Callable[..., Awaitable[Operator]]:
     """API route dependency: a valid bearer token holding any of ``roles`` (none: any operator).
     Declare it once per route, e.g. ``Depends(require_roles(Role.DISPATCH_OFFICER))``."""
     wanted = role_set(roles)
 
-    def dependency(operator: Operator = Depends(authenticated)) -> Operator:
+    # Async (it does no I/O): a sync dependency would cost a worker-thread round trip.
+    async def dependency(operator: Operator = Depends(authenticated)) -> Operator:
         check_roles(operator, wanted)
         return operator
 

@@ -387,4 +387,9 @@ def ledger_for(request: Request) -> Ledger:
     return Ledger(ctx.writer, request)
 
 
-LedgerDep = Annotated[Ledger, Depends(ledger_for)]
+async def _ledger_dependency(request: Request) -> Ledger:
+    # Async (no I/O): a sync dependency would cost a worker-thread round trip per command.
+    return ledger_for(request)
+
+
+LedgerDep = Annotated[Ledger, Depends(_ledger_dependency)]
