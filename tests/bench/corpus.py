@@ -279,12 +279,12 @@ def _init_signer(var_dir: str, regseq: int, reghash: str | None) -> None:
     _worker = (_signers(settings), regseq, reghash)
 
 
-def _sign_cases(cases: list[tuple[str, list[Step]]]) -> list[list[bytes]]:
-    """In a pool worker: each case's records, in its order."""
+def _sign_cases(cases: list[tuple[str, list[Step]]]) -> list[tuple[str, list[bytes]]]:
+    """In a pool worker: each case's stream and records, in its order."""
     assert _worker is not None
     signers, regseq, reghash = _worker
     return [
-        [s.record for s in _sign_steps(signers, regseq, reghash, stream, steps)]
+        (stream, [s.record for s in _sign_steps(signers, regseq, reghash, stream, steps)])
         for stream, steps in cases
     ]
 
@@ -355,11 +355,12 @@ async def _build_sealed(
         regseq, reghash = reg.version, reg.hash_at(reg.version)
         await _append_signed(log, cases, order, settings, regseq, reghash, workers)
         built = time.perf_counter()
+        n_cases = len(cases)
         say(
-            f"{len(order):,} events of {len(cases):,} cases signed and appended "
+            f"{len(order):,} events of {n_cases:,} cases signed and appended "
             f"in {built - started:.0f} s; verifying and sealing"
         )
-        del order
+        del cases, order  # the verify's fold needs the room
         report = await verify_log(log, genesis)
         if not report.ok:
             raise RuntimeError("verify failed on the bench corpus")
@@ -369,7 +370,7 @@ async def _build_sealed(
         await log.close()
     return {
         "events": events,
-        "cases": len(cases),
+        "cases": n_cases,
         "records": n,
         "build_s": built - started,
         "verify_seal_s": time.perf_counter() - built,
@@ -397,7 +398,7 @@ async def _append_signed(
     with ProcessPoolExecutor(
         workers, ctx, initializer=_init_signer, initargs=(str(settings.var_dir), regseq, reghash)
     ) as pool:
-        ahead: deque[asyncio.Future[list[list[bytes]]]] = deque()
+        ahead: deque[asyncio.Future[list[tuple[str, list[bytes]]]]] = deque()
 
         def submit() -> None:
             while len(ahead) < 4 * workers:
@@ -407,7 +408,7 @@ async def _append_signed(
                 chunk = items[i : i + CASES_PER_TASK]
                 ahead.append(loop.run_in_executor(pool, _sign_cases, chunk))
 
-        ready: deque[list[bytes]] = deque()  # signed cases not yet begun in the log
+        ready: deque[tuple[str, list[bytes]]] = deque()  # signed, not yet begun in the log
         live: dict[str, list[bytes]] = {}
         batch: list[tuple[str, bytes]] = []
         submit()
@@ -416,7 +417,9 @@ async def _append_signed(
                 if not ready:
                     ready.extend(await ahead.popleft())
                     submit()
-                live[stream] = ready.popleft()
+                signed, live[stream] = ready.popleft()
+                if signed != stream:
+                    raise RuntimeError(f"{signed} signed where {stream} begins in the log")
             records = live[stream]
             batch.append((stream, records[k]))
             if k == len(records) - 1:
