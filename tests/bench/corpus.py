@@ -7,25 +7,43 @@ supervisor). Anonymous complaints skip the confirmation and close on the supervi
 some cases are still open (a prefix of the lifecycle). Streams interleave in the log as they
 would in a live system. Each deployment signs with its own key; chains are built with
 ``Signer.sign_chain`` per run of one signer.
+
+:func:`sealed_ledger` builds the same corpus straight into a ledger log without holding it in
+memory (cases signed in a process pool, in case order; records appended in log order in
+batches), verifies and seals it, and keeps the result under ``var/bench/cache/``, keyed by
+the corpus's parameters and the code that decides its bytes and their acceptance.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import multiprocessing
+import os
 import random
+import shutil
+import time
 import uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from shared.crypto.signing import PublicKey
 from shared.ledger import keystore
 from shared.ledger.bootstrap import init_ledger
 from shared.ledger.deployments import spec
 from shared.ledger.reader import registry_fold
+from shared.ledger.seal import record_seal
 from shared.ledger.signer import Draft, Signed, Signer
+from shared.ledger.verify import verify_log
 from shared.log.sqlite import SqliteLog
 from shared.settings import LedgerSettings
+from tests.bench.common import BENCH_DIR, REPO, cores
 
 PARTITIONS = 3
 
@@ -179,6 +197,12 @@ def interleave(cases: dict[str, list[Step]], seed: int = 11) -> list[tuple[str, 
 
 def sign_case(c: Corpus, stream: str, steps: list[Step]) -> list[Signed]:
     """Chain a case's events across signers: one ``sign_chain`` per run of one signer."""
+    return _sign_steps(c.signers, c.regseq, c.reghash, stream, steps)
+
+
+def _sign_steps(
+    signers: dict[str, Signer], regseq: int, reghash: str | None, stream: str, steps: list[Step]
+) -> list[Signed]:
     out: list[Signed] = []
     head = None
     i = 0
@@ -187,8 +211,8 @@ def sign_case(c: Corpus, stream: str, steps: list[Step]) -> list[Signed]:
         while j < len(steps) and steps[j].signer == steps[i].signer:
             j += 1
         drafts = [Draft(s.type, s.data, s.actor) for s in steps[i:j]]
-        chain = c.signers[steps[i].signer].sign_chain(
-            stream, drafts, head=head, regseq=c.regseq, reghash=c.reghash
+        chain = signers[steps[i].signer].sign_chain(
+            stream, drafts, head=head, regseq=regseq, reghash=reghash
         )
         out.extend(chain)
         head = chain[-1].hash
@@ -196,26 +220,213 @@ def sign_case(c: Corpus, stream: str, steps: list[Step]) -> list[Signed]:
     return out
 
 
-async def build(root: Path, events: int) -> tuple[Corpus, SqliteLog]:
-    """Keys and registry in a fresh ledger under ``root``, and ``events`` signed case events.
+SIGNERS = ("intake", "dispatch", "oversight", "auditor")
 
-    Returns the corpus and the ledger's (open) log, which holds only the registry so far.
-    """
+
+async def _open_ledger(root: Path) -> tuple[LedgerSettings, SqliteLog, PublicKey, Any]:
+    """A fresh ledger under ``root``: keys, registry; its open log, genesis and registry."""
     settings = LedgerSettings(
         var_dir=root, log_partitions=PARTITIONS, sqlite_log_path=None, genesis_public_key=None
     )
     log = await SqliteLog.open(settings.sqlite_log_file, PARTITIONS)
     await init_ledger(log, settings)
     genesis = keystore.genesis_public(settings)
-    fold = await registry_fold(log, genesis)
-    reg = fold.registry
-    signers = {
-        name: Signer(spec(name).deployment, keystore.load(settings, name))
-        for name in ("intake", "dispatch", "oversight", "auditor")
-    }
+    reg = (await registry_fold(log, genesis)).registry
+    return settings, log, genesis, reg
+
+
+def _signers(settings: LedgerSettings) -> dict[str, Signer]:
+    return {name: Signer(spec(name).deployment, keystore.load(settings, name)) for name in SIGNERS}
+
+
+async def build(root: Path, events: int) -> tuple[Corpus, SqliteLog]:
+    """Keys and registry in a fresh ledger under ``root``, and ``events`` signed case events.
+
+    Returns the corpus and the ledger's (open) log, which holds only the registry so far.
+    """
+    settings, log, genesis, reg = await _open_ledger(root)
     c = Corpus(
-        settings, genesis, signers, reg.version, reg.hash_at(reg.version), plan_cases(events)
+        settings,
+        genesis,
+        _signers(settings),
+        reg.version,
+        reg.hash_at(reg.version),
+        plan_cases(events),
     )
     by_stream = {stream: sign_case(c, stream, steps) for stream, steps in c.cases.items()}
     c.signed = [by_stream[stream][k] for stream, k in interleave(c.cases)]
     return c, log
+
+
+# -- the corpus straight into a sealed ledger log, cached ----------------------------------------
+
+CACHE_DIR = BENCH_DIR / "cache"
+FORMAT = 1  # bump when the cached layout changes
+BATCH = 2000  # records per append (one transaction)
+CASES_PER_TASK = 200
+# What decides the corpus's bytes and whether the rule book accepts them: a change to any of
+# these makes a new cache entry.
+SOURCES = ("shared/events", "shared/crypto", "shared/rules", "shared/log", "shared/ledger")
+
+_worker: tuple[dict[str, Signer], int, str | None] | None = None
+
+
+def _init_signer(var_dir: str, regseq: int, reghash: str | None) -> None:
+    global _worker
+    settings = LedgerSettings(
+        var_dir=Path(var_dir), log_partitions=PARTITIONS, sqlite_log_path=None
+    )
+    _worker = (_signers(settings), regseq, reghash)
+
+
+def _sign_cases(cases: list[tuple[str, list[Step]]]) -> list[tuple[str, list[bytes]]]:
+    """In a pool worker: each case's stream and records, in its order."""
+    assert _worker is not None
+    signers, regseq, reghash = _worker
+    return [
+        (stream, [s.record for s in _sign_steps(signers, regseq, reghash, stream, steps)])
+        for stream, steps in cases
+    ]
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A verified and sealed ledger holding the corpus (a copy of the cache entry)."""
+
+    settings: LedgerSettings
+    genesis: PublicKey
+    meta: dict[str, Any]
+
+    async def open(self) -> SqliteLog:
+        return await SqliteLog.open(self.settings.sqlite_log_file, PARTITIONS)
+
+
+def cache_key(events: int) -> str:
+    h = hashlib.sha256(orjson.dumps({"events": events, "partitions": PARTITIONS, "v": FORMAT}))
+    files = sorted(
+        f for d in SOURCES for f in (REPO / d).rglob("*.py") if "__pycache__" not in f.parts
+    )
+    files.append(Path(__file__))
+    for f in files:
+        h.update(str(f.relative_to(REPO)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+async def sealed_ledger(
+    dest: Path, events: int, say: Callable[[str], Any] = print, workers: int | None = None
+) -> Sealed:
+    """The corpus of ``events`` events in a verified, sealed ledger copied to ``dest`` from the
+    cache (built there first if it holds none for these parameters and this code)."""
+    key = cache_key(events)
+    entry = CACHE_DIR / f"sealed-{events}-{key}"
+    if not (entry / "corpus.json").exists():
+        say(f"building the sealed corpus of {events:,} events (cached as {entry.name})")
+        tmp = CACHE_DIR / f".building-{os.getpid()}-{entry.name}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        try:
+            meta = await _build_sealed(tmp, events, say, workers or cores())
+            meta["key"] = key
+            (tmp / "corpus.json").write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+            for old in CACHE_DIR.glob(f"sealed-{events}-*"):  # one entry per size
+                shutil.rmtree(old, ignore_errors=True)
+            os.replace(tmp, entry)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        say(f"sealed corpus of {events:,} events from the cache ({entry.name})")
+    shutil.copytree(entry, dest)
+    settings = LedgerSettings(var_dir=dest, log_partitions=PARTITIONS, sqlite_log_path=None)
+    return Sealed(
+        settings,
+        keystore.genesis_public(settings),
+        orjson.loads((dest / "corpus.json").read_bytes()),
+    )
+
+
+async def _build_sealed(
+    root: Path, events: int, say: Callable[[str], Any], workers: int
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    settings, log, genesis, reg = await _open_ledger(root)
+    try:
+        cases = plan_cases(events)
+        order = interleave(cases)
+        regseq, reghash = reg.version, reg.hash_at(reg.version)
+        await _append_signed(log, cases, order, settings, regseq, reghash, workers)
+        built = time.perf_counter()
+        n_cases = len(cases)
+        say(
+            f"{len(order):,} events of {n_cases:,} cases signed and appended "
+            f"in {built - started:.0f} s; verifying and sealing"
+        )
+        del cases, order  # the verify's fold needs the room
+        report = await verify_log(log, genesis)
+        if not report.ok:
+            raise RuntimeError("verify failed on the bench corpus")
+        await record_seal(log, _signers(settings)["auditor"], genesis, report, root / "seals")
+        n = sum((await log.head()).values())
+    finally:
+        await log.close()
+    return {
+        "events": events,
+        "cases": n_cases,
+        "records": n,
+        "build_s": built - started,
+        "verify_seal_s": time.perf_counter() - built,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "appended_us": int(time.time() * 1_000_000),
+    }
+
+
+async def _append_signed(
+    log: SqliteLog,
+    cases: dict[str, list[Step]],
+    order: list[tuple[str, int]],
+    settings: LedgerSettings,
+    regseq: int,
+    reghash: str | None,
+    workers: int,
+) -> None:
+    """Sign the cases in a process pool, in case order, a bounded number of tasks ahead, and
+    append their records in ``order`` (a case's first event comes in case order, so only the
+    cases under way are held)."""
+    loop = asyncio.get_running_loop()
+    items = list(cases.items())
+    tasks = iter(range(0, len(items), CASES_PER_TASK))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, ctx, initializer=_init_signer, initargs=(str(settings.var_dir), regseq, reghash)
+    ) as pool:
+        ahead: deque[asyncio.Future[list[tuple[str, list[bytes]]]]] = deque()
+
+        def submit() -> None:
+            while len(ahead) < 4 * workers:
+                i = next(tasks, None)
+                if i is None:
+                    return
+                chunk = items[i : i + CASES_PER_TASK]
+                ahead.append(loop.run_in_executor(pool, _sign_cases, chunk))
+
+        ready: deque[tuple[str, list[bytes]]] = deque()  # signed, not yet begun in the log
+        live: dict[str, list[bytes]] = {}
+        batch: list[tuple[str, bytes]] = []
+        submit()
+        for stream, k in order:
+            if k == 0:
+                if not ready:
+                    ready.extend(await ahead.popleft())
+                    submit()
+                signed, live[stream] = ready.popleft()
+                if signed != stream:
+                    raise RuntimeError(f"{signed} signed where {stream} begins in the log")
+            records = live[stream]
+            batch.append((stream, records[k]))
+            if k == len(records) - 1:
+                del live[stream]
+            if len(batch) >= BATCH:
+                await log.append(batch)
+                batch = []
+        if batch:
+            await log.append(batch)
+        assert not live and not ready and not ahead
