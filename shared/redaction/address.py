@@ -233,6 +233,21 @@ def _unit_before(folded: str, start: int) -> int | None:
 _TOWARD_UNIT = re.compile(rf"(?<=[市区县旗])[向于](?={_PLACE_CHAR}{{1,6}}(?:街道|镇|乡))")
 
 
+# A whole unit whose name starts so (向阳区, 于洪区), right before the address so far, when it
+# follows a unit or the words that introduce an address (我家在向阳区西林街道…).
+_TOWARD_UNIT_BEFORE = re.compile(
+    r"(?:(?<=[市区县旗])|(?<=[家住]在)|(?<=家住)|(?<=[址所][:：]))"
+    rf"[向于]{_PLACE_CHAR}{{1,6}}(?:区|县|旗|街道|镇|乡){_W}"
+)
+
+
+def _toward_unit_before(folded: str, start: int) -> int | None:
+    for p in range(max(0, start - 10), start - 2):
+        if _TOWARD_UNIT_BEFORE.fullmatch(folded, p, start):
+            return p
+    return None
+
+
 def _extend_left(folded: str, start: int) -> int:
     if start and _TOWARD_UNIT.match(folded, start - 1):
         start -= 1
@@ -241,6 +256,8 @@ def _extend_left(folded: str, start: int) -> int:
         start = p
     while True:
         p = _unit_before(folded, start)
+        if p is None:
+            p = _toward_unit_before(folded, start)
         if p is None or p == start:
             return start
         start = p

@@ -162,7 +162,8 @@ _ROLE_WORD = re.compile(rf"(?:{_ROLE}|路政|运管|协管|物业|房东|网格)
 _ROLE_NAME = re.compile(
     # (A conjunction after a role joins another role: 城管和水务都说….)
     # (A given name never starts with a negation or an adverb: 科长都不在.)
-    rf"{_ROLE}(?P<name>(?![和与及同跟]){_KNOWN_SURNAME}"
+    # (A letter copied line by line may break the name after its surname: 医保局的汪\n建说.)
+    rf"{_ROLE}(?P<name>(?![和与及同跟]){_KNOWN_SURNAME}\n?"
     rf"(?![不没也都就还又])[\u4e00-\u9fff](?:(?![在的把被给让说就也还都不只又没对开叫问要])[\u4e00-\u9fff])?){_DEED}"
 )
 # What someone says or demands: after a role, a word the recogniser read as a common noun (蓝天,
@@ -353,6 +354,31 @@ def _titled_non_han(folded: str) -> list[tuple[int, int]]:
     ]
 
 
+# A name of two transliterated parts joined by a middle dot (买买提·艾力, 阿依古丽·吐尔逊: Uyghur,
+# Kazakh and foreign names), after a title, a role or a kinsman's word and before a deed or
+# punctuation; the first part begins where the nearest title ends (城管局的|约翰·史密斯, not
+# 城管|局的约翰). (Elsewhere a dot also joins places: 黑龙江·佳木斯, 凉山·西昌.)
+_DOT = "[·•・.]"
+_AFTER_DOT = re.compile(
+    rf"{_DOT}[\u4e00-\u9fff]{{1,6}}?(?:{_DEED}|(?=[，,。、；;：:（()）\s！!？?]|$))"
+)
+
+
+def _dotted_names(folded: str) -> list[tuple[int, int]]:
+    found = []
+    for m in _AFTER_DOT.finditer(folded):
+        dot = m.start()
+        if dot < 2 or not re.fullmatch(r"[\u4e00-\u9fff]{2}", folded[dot - 2 : dot]):
+            continue
+        for p in range(dot - 2, max(-1, dot - 7), -1):
+            if re.fullmatch(r"[\u4e00-\u9fff]+", folded[p:dot]) and (
+                _title_before(folded, p) or _KIN_ENDS_HERE.search(folded, max(0, p - 2), p)
+            ):
+                found.append((p, m.end()))
+                break
+    return found
+
+
 def _off_the_title(folded: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """A name that begins with a title's last character (主|任张华同志) begins after it, when
     what is left is a surname and a given name."""
@@ -425,6 +451,9 @@ _RUN_ON = frozenset("家在的说把被让称")
 _BODIES = ("委会", "工会", "协会", "商会", "学会", "联会")
 
 
+_NAME_CHARACTERS = re.compile(r"[\u4e00-\u9fff·•・.]+(?:\n[\u4e00-\u9fff·•・.]+)?")
+
+
 def _judge(folded: str, start: int, end: int) -> tuple[int, int] | None:
     """The name within a recognised span, or None if it is a reference or a brand."""
     word = folded[start:end]
@@ -436,7 +465,8 @@ def _judge(folded: str, start: int, end: int) -> tuple[int, int] | None:
     if len(word) == 4 and word[:2] not in COMPOUND_SURNAMES and word[-1] in _RUN_ON:
         end -= 1
         word = folded[start:end]
-    if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff·]+", word):
+    # (One line break may stand inside a name, 汪\n建, and any of the middle dots.)
+    if len(word) < 2 or not _NAME_CHARACTERS.fullmatch(word):
         return None
     if is_reference(word) or is_brand_use(folded, start, end) or _ROLE_WORD.fullmatch(word):
         return None
@@ -526,9 +556,18 @@ def _named_before_post(folded: str) -> list[tuple[int, int]]:
 
 # A record's label for a person's part in it, a word ending in 人 and a colon (接访人：何建。,
 # 经办人：, 记录人：, 收件人：), right before a name standing alone.
+# The same without 人 where the label says what the official did (接访：郑伟, 记录：, 受理：).
 _LABELLED = re.compile(
-    rf"[\u4e00-\u9fff]{{1,4}}人[:：][ \t]?(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})"
+    r"(?:[\u4e00-\u9fff]{1,4}人|接访|接待|接谈|记录|经办|承办|受理|值班|登记|主办|审核|复核|签收)"
+    rf"[:：][ \t]?(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})"
     r"(?=[，,。、；;（()）\s！!？?]|$)"
+)
+
+
+# A group chat's speaker tag naming a flat's building before the speaker (【5栋 谷春雨】).
+_CHAT_SPEAKER = re.compile(
+    r"【[^】\n]{0,8}?[0-9A-Za-z零〇一二三四五六七八九十]+(?:号楼|栋|幢|座|单元|室|号)[ \t\-]?"
+    rf"(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})】"
 )
 
 
@@ -590,6 +629,8 @@ def find_names(
     persons = _completed_after_title(folded, persons, words)
     proposed = _across_dots(folded, persons, words)
     proposed += _titled_non_han(folded)
+    proposed += _dotted_names(folded)
+    proposed += [m.span("name") for m in _CHAT_SPEAKER.finditer(folded)]
     proposed += [
         m.span("name")
         for m in _CUE.finditer(folded)

@@ -34,7 +34,8 @@ GIVEN_NAMES = tuple(sorted(set(MONGOLIAN + TIBETAN), key=lambda n: (-len(n), n))
 #   element: 阿不都 / 阿布都 / 阿卜杜 ('abd, servant of…), 买买提 (Muhammad), 努尔 (Nur,
 #   light), 吐尔 (Tur…) or 艾 (艾力 Ali, 艾则孜 Aziz), followed here by sound characters only
 #   (阿不都热合曼, 努尔兰, 吐尔逊);
-# - Yi given names are syllables written 阿 / 吉 / 沙 + two or three more (阿苏拉则, 吉克阿依);
+# - Yi given names are syllables written 阿 / 吉 / 沙 + two or three more (阿苏拉则, 吉克阿依,
+#   沙马拉哈);
 # - Tibetan given names of Amdo often end in 措 (mtsho, lake: 尖措, 周措, 拉毛措) after one or
 #   two sound characters.
 # The character sets below were put together by hand from such spellings; they are not copied
@@ -43,7 +44,7 @@ GIVEN_NAMES = tuple(sorted(set(MONGOLIAN + TIBETAN), key=lambda n: (-len(n), n))
 TURKIC_CHARS = (
     "阿艾买提吐尔逊努兰曼热合依古丽木拉江汗克孜别巴哈尼亚斯坦乌则苏凯玛麦夏甫吾力沙亥衣都不卜杜布里"
 )
-YI_CHARS = "苏拉则依古莫克日哈伍尔果洛布史约达惹尼子作呷铁木色格支曲比俄阿"
+YI_CHARS = "苏拉则依古莫克日哈伍尔果洛布史约达惹尼子作呷铁木色格支曲比俄阿马"
 TIBETAN_CHARS = "尖仁青周拉卓才让多杰完加桑旦吉本贡卡南德索却央宗扎西次毛昂华先"
 _TURKIC = f"(?:阿不都|阿布都|阿卜杜|买买提|吐尔|努尔|艾)[{TURKIC_CHARS}]{{1,4}}"
 _YI = f"[阿吉沙][{YI_CHARS}]{{2,3}}"

@@ -39,8 +39,10 @@ _AREA = (
 )
 _SUBSCRIBER = rf"[2-9](?:{S}\d){{6,7}}"
 _EXTENSION = rf"(?:{S}(?:转|分机|ext\.?|x|-){S}\d{{1,5}})?"
+# Between the area code and the number, a dash may have a space on either side (0775 — 2833 651).
+_AREA_GAP = rf"(?:{S}|[ \t][-–—][ \t])"
 _LANDLINE = re.compile(
-    rf"(?<![0-9A-Za-z]){_AREA}{S}{_SUBSCRIBER}{_EXTENSION}(?![0-9A-Za-z])", re.IGNORECASE
+    rf"(?<![0-9A-Za-z]){_AREA}{_AREA_GAP}{_SUBSCRIBER}{_EXTENSION}(?![0-9A-Za-z])", re.IGNORECASE
 )
 _SPOKEN_DIGIT = "[零〇一二三四五六七八九幺]"
 _SPOKEN_NUMERAL = "零〇一二三四五六七八九幺十百千万亿两"

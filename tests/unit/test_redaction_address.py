@@ -326,3 +326,32 @@ def test_an_address_ends_before_the_next_labelled_line(text: str, address: str) 
 
 def test_a_village_pointed_at_is_no_address() -> None:
     assert addresses("可我家在这个村住了三代。") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # A district whose name opens with 向/于, after the words that introduce an address.
+        (
+            "我家在向阳区西林街道长安东路188号金色家园7栋3单元502室，暖气不热",
+            "向阳区西林街道长安东路188号金色家园7栋3单元502室",
+        ),
+        ("住址：于洪区北陵街道黄河北大街五十号，诉求如下", "于洪区北陵街道黄河北大街五十号"),
+        # …or after its city.
+        ("佳木斯市向阳区西林街道长安东路188号", "佳木斯市向阳区西林街道长安东路188号"),
+    ],
+)
+def test_a_unit_opening_with_toward_after_an_address_word(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # 向 as 'to' before a district stays outside the address.
+        ("我们向阳区西林街道长安东路188号的物业反映", "西林街道长安东路188号"),
+        ("正在向阳区西林街道长安东路188号的物业反映", "西林街道长安东路188号"),
+    ],
+)
+def test_toward_as_a_preposition_stays_outside(text: str, address: str) -> None:
+    assert addresses(text) == [address]

@@ -315,3 +315,68 @@ def test_a_name_found_is_not_taken_from_a_longer_word() -> None:
 )
 def test_prepositions_posts_and_shapes_that_are_no_names(text: str) -> None:
     assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # Two transliterated parts joined by a middle dot, after an office's role.
+        ("市场监管局的买买提·艾力说我的许可证地址写错了。", "买买提·艾力"),
+        ("城管局的约翰·史密斯说不行。", "约翰·史密斯"),
+        ("主任努尔兰•别克不同意。", "努尔兰•别克"),
+        ("其子阿依江．吐尔逊，在外地打工。", "阿依江．吐尔逊"),
+        # A Yi name of clan and given name after a township's people.
+        ("乡里的沙马拉哈说是施工队的事。", "沙马拉哈"),
+    ],
+)
+def test_dotted_and_yi_names_after_a_role(text: str, name: str) -> None:
+    assert names(text) == [name]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A dot joining places or titles, with no role before it.
+        "12345热线（凉山·西昌）",
+        "12345热线通话记录（黑龙江·佳木斯）",
+        "我们看了《三国·蜀书》。",
+        # 沙 opening a word after a township's people.
+        "乡里的沙发厂说不收。",
+    ],
+)
+def test_dots_and_shapes_that_are_no_names(text: str) -> None:
+    assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # A record's label saying what the official did, without 人.
+        ("信访接待记录\n接访：郑伟\n来访人：", "郑伟"),
+        ("受理：邱海燕\n", "邱海燕"),
+        # A group chat's speaker after the building of their flat.
+        ("【5栋 谷春雨】我打了12345，说转给街道", "谷春雨"),
+        ("【12号楼 邱海燕】物业不管", "邱海燕"),
+        # A name broken by a line where a letter's line ended.
+        ("医保局的汪\n建说超过了时限", "汪\n建"),
+    ],
+)
+def test_labels_chat_speakers_and_broken_names(text: str, name: str) -> None:
+    assert names(text) == [name]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "接待：市信访局\n",
+        "记录：无\n",
+        # A speaker referred to, not named.
+        "【3栋 老钱】物业又把消防通道租给卖菜的了",
+        "【3栋 业主】每次都是反映给领导",
+        # A role before a line break and what follows it.
+        "医保局的\n说明材料",
+        "村委会说不管，社区医院门口，门卫说",
+    ],
+)
+def test_labels_chats_and_breaks_without_a_name(text: str) -> None:
+    assert names(text) == []

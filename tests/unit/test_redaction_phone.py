@@ -127,3 +127,25 @@ def test_mobile_read_out_in_chinese_numerals(written: str) -> None:
 )
 def test_chinese_numerals_that_are_no_mobile(text: str) -> None:
     assert mobiles(text) == []
+
+
+@pytest.mark.parametrize(
+    "written", ["0775 — 2833 651", "0775 - 28336510", "(0775) – 2833651", "010 — 8461 2253"]
+)
+def test_landline_with_a_dash_spaced_on_both_sides(written: str) -> None:
+    assert landlines(f"电话：{written}") == [written]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A dash with spaces between two numbers that are no area code and subscriber.
+        "第 12 — 2833 651 页",
+        "1998 — 2833651",
+        "0775 — 1833 651",
+        # Three or more characters between the digits of one group stay apart.
+        "0775 2  —  833 651",
+    ],
+)
+def test_spaced_dashes_that_join_no_landline(text: str) -> None:
+    assert landlines(text) == []
