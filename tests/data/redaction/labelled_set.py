@@ -6,14 +6,14 @@
 ``heldout6.jsonl`` (186 texts, the sixth) are for tests and tuning: each held-out set was
 measured once, then tuned on (heldout3 measured once, 14 leaks, then tuned on; heldout4
 measured once, 13 leaks, then tuned on; heldout5 measured once, 14 leaks, then tuned on;
-heldout6 measured once, 7 leaks, then tuned on). ``heldout7.jsonl`` (165 texts: letters,
-12345 hotline transcripts, forum and platform posts, e-mails, clerks' visit notes, written and
-committed before measuring) is the set the benchmark scores; a fresh set must be written and
-committed before the next tuning round scores on it. Each line: ``id``, ``text``,
-``known_names`` (what the form would tell), ``spans`` (``kind``, ``start``, ``end``, ``value``
-= ``text[start:end]``) and ``hard`` (the hard cases it holds: rare_surname, compound_surname,
-name_like, fullwidth, split_line, spaced (grouped by spaces or dashes), lowercase_x, plus86,
-extension, new_energy_plate).
+heldout6 measured once, 7 leaks, then tuned on). ``heldout7.jsonl`` (165 texts: letters, 12345
+hotline transcripts, forum and platform posts, e-mails, clerks' visit notes, written and
+committed before measuring; measured once: 9 leaks) is the set the benchmark scores; a fresh
+set must be written and committed before the next tuning round scores on it. Each line: ``id``,
+``text``, ``known_names`` (what the form would tell), ``spans`` (``kind``, ``start``, ``end``,
+``value`` = ``text[start:end]``) and ``hard`` (the hard cases it holds: rare_surname,
+compound_surname, name_like, fullwidth, split_line, spaced (grouped by spaces or dashes),
+lowercase_x, plus86, extension, new_energy_plate).
 """
 
 from __future__ import annotations
