@@ -93,8 +93,22 @@ async def deemed_case(log: EventLog, settings: WebSettings, unit: str) -> tuple[
     raise AssertionError("the deemed done is not in the log")
 
 
+WRITTEN_BY_APPEALS = ("ledger.appeal.", "ledger.penalty.revoked.")
+
+
 async def written(log: EventLog, case: str) -> int:
-    return sum([1 async for rec in read_all(log) if rec.stream == case])
+    """The appeal events and penalty revocations on the case: what an appeal request could
+    write (an upheld appeal against a penalty revokes it). Not every record:
+    the proposal worker and the scheduler, running with the app, may append to the case
+    meanwhile (the deemed done's penalty proposal), whenever their round comes."""
+    return sum(
+        [
+            1
+            async for rec in read_all(log)
+            if rec.stream == case
+            and orjson.loads(rec.record)["type"].startswith(WRITTEN_BY_APPEALS)
+        ]
+    )
 
 
 def publisher(settings: WebSettings) -> PeriodPublisher:

@@ -261,6 +261,7 @@ async def test_the_defaults_are_seeded_once_by_their_owners(
             "calendar",
             "escalation_thresholds",
             "penalty_schedule",
+            "assessment_weights",
         )
     )
     head = await log.head()
@@ -269,6 +270,7 @@ async def test_the_defaults_are_seeded_once_by_their_owners(
     events = [e for e in await registry_events(log) if e["type"].endswith("config_published.v1")]
     by_kind = {e["data"]["kind"]: e for e in events}
     assert by_kind["penalty_schedule"]["source"] == "/bodies/efficiency-office/oversight"
+    assert by_kind["assessment_weights"]["source"] == "/bodies/efficiency-office/oversight"
     assert by_kind["body_directory"]["source"] == "/bodies/efficiency-office/dispatch"
     assert by_kind["body_directory"]["data"]["content"] == default_contents()["body_directory"]
 
