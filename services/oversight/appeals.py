@@ -20,7 +20,15 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.responses import Response
 
-from services.oversight.api import unit_actor, unit_of
+from services.oversight.workbench import (
+    UnitCase,
+    case_of_unit,
+    on_case,
+    unit_command,
+    unit_form,
+    unit_page,
+    unit_reader,
+)
 from shared.events.catalog import AppealOutcome, AppealTarget
 from shared.ledger.signer import Draft
 from shared.readside.projection import Accepted, Write
@@ -36,7 +44,7 @@ from shared.web.idempotency import command
 from shared.web.identity import Operator
 from shared.web.page_commands import back_to, new_form_key, page_command
 from shared.web.pages import NavItem
-from shared.web.problems import NOT_FOUND, VALIDATION, ProblemError
+from shared.web.problems import VALIDATION, ProblemError
 from shared.web.read_your_writes import FreshRead
 from shared.web.service_read_model import CaseIdPath, read_store
 from shared.web.sessions import page
@@ -206,80 +214,50 @@ class AppealRegister:
 # -- the shell: the unit ---------------------------------------------------------------------
 
 
-unit_command = command(Role.UNIT_HANDLER)
-unit_form = page_command(Role.UNIT_HANDLER)
-unit_page = page(Role.UNIT_HANDLER)
-unit_reader = require_roles(Role.UNIT_HANDLER)
 supervisor_command = command(Role.SUPERVISOR)
 supervisor_form = page_command(Role.SUPERVISOR)
 supervisor_page = page(Role.SUPERVISOR)
 supervisor_reader = require_roles(Role.SUPERVISOR)
 
 
-async def _case(request: Request, case_id: str) -> CaseState | None:
-    service = get_context(request).writer
-    assert service is not None
-    writer = await service.writer()
-    case = (await writer.live.tracked(case_id, writer.snapshots)).state.domain
-    return case if isinstance(case, CaseState) else None
+def _may_appeal(case: CaseState, unit: str) -> bool:
+    """The unit is on the case, or something on it counts against the unit."""
+    return on_case(case, unit) or bool(appealable(case, unit))
 
 
-async def _units_case(request: Request, case_id: str, operator: Operator) -> CaseState:
-    """The case, if the unit is on it or something on it counts against the unit; else 404
-    (the same answer for another unit's case and for none)."""
-    unit = unit_of(operator)
-    case = await _case(request, case_id)
-    if case is None or case.status == "new":
-        raise ProblemError(NOT_FOUND, NOT_YOURS)
-    if case.clock(unit) is None and not appealable(case, unit):
-        raise ProblemError(NOT_FOUND, NOT_YOURS)
-    return case
-
-
-@dataclass(frozen=True)
-class UnitsCase:
-    """A case the signed-in unit may appeal on, as the command path holds it now."""
-
-    case_id: str
-    unit: str
-    actor: str
-    state: CaseState
-
-
-async def _own(request: Request, case_id: str, operator: Operator) -> UnitsCase:
-    state = await _units_case(request, case_id, operator)
-    return UnitsCase(case_id, unit_of(operator), unit_actor(operator), state)
+async def _own(request: Request, case_id: str, operator: Operator) -> UnitCase:
+    return await case_of_unit(request, case_id, operator, _may_appeal, NOT_YOURS)
 
 
 async def own_command(
     request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_command)
-) -> UnitsCase:
+) -> UnitCase:
     return await _own(request, case_id, operator)
 
 
 async def own_form(
     request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_form)
-) -> UnitsCase:
+) -> UnitCase:
     return await _own(request, case_id, operator)
 
 
 async def own_page(
     request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_page)
-) -> UnitsCase:
+) -> UnitCase:
     return await _own(request, case_id, operator)
 
 
 async def own_read(
     request: Request, case_id: CaseIdPath, operator: Operator = Depends(unit_reader)
-) -> UnitsCase:
+) -> UnitCase:
     return await _own(request, case_id, operator)
 
 
 # The case is checked before the body: another unit's case is 404 whatever was sent.
-OwnCommand = Annotated[UnitsCase, Depends(own_command)]
-OwnForm = Annotated[UnitsCase, Depends(own_form)]
-OwnPage = Annotated[UnitsCase, Depends(own_page)]
-OwnRead = Annotated[UnitsCase, Depends(own_read)]
+OwnCommand = Annotated[UnitCase, Depends(own_command)]
+OwnForm = Annotated[UnitCase, Depends(own_form)]
+OwnPage = Annotated[UnitCase, Depends(own_page)]
+OwnRead = Annotated[UnitCase, Depends(own_read)]
 
 
 class AppealableView(BaseModel):
@@ -308,7 +286,7 @@ def _view(a: Appealable) -> AppealableView:
     )
 
 
-async def _file(own: UnitsCase, body: FileAppeal, ledger: LedgerDep) -> CommandAnswer:
+async def _file(own: UnitCase, body: FileAppeal, ledger: LedgerDep) -> CommandAnswer:
     appeal_id = ledger.event_id(0)
     return await ledger.run(own.case_id, lambda st: file(st, own.unit, body, appeal_id, own.actor))
 

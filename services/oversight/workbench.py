@@ -100,12 +100,24 @@ async def _live(request: Request, case_id: str) -> StreamState:
     return (await writer.live.tracked(case_id, writer.snapshots)).state
 
 
-async def case_of_unit(request: Request, case_id: str, operator: Operator) -> UnitCase:
-    """The case as the signed-in unit may see it: 404 unless the unit is on it."""
+def on_case(case: CaseState, unit: str) -> bool:
+    """Whether ``unit`` is on the case (assigned, lead or co-unit)."""
+    return case.clock(unit) is not None
+
+
+async def case_of_unit(
+    request: Request,
+    case_id: str,
+    operator: Operator,
+    admits: Callable[[CaseState, str], bool] = on_case,
+    refusal: str = NOT_YOURS,
+) -> UnitCase:
+    """The case as the signed-in unit may see it: 404 unless ``admits`` lets the unit in (the
+    same answer for another unit's case and for none)."""
     unit = unit_of(operator)
     case = (await _live(request, case_id)).domain
-    if not isinstance(case, CaseState) or case.status == NEW or case.clock(unit) is None:
-        raise ProblemError(NOT_FOUND, NOT_YOURS)
+    if not isinstance(case, CaseState) or case.status == NEW or not admits(case, unit):
+        raise ProblemError(NOT_FOUND, refusal)
     return UnitCase(case_id, unit, unit_actor(operator), case)
 
 
