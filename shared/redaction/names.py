@@ -151,6 +151,8 @@ _ROLE = (
     # Someone of an office (审批科的…, 物业公司的…).
     r"[\u4e00-\u9fff]{1,6}(?:科|股|局|处|所|站|队|办|中心|窗口|公司|医院|学校|社区|物业)的)"
 )
+# The punctuation or space a name may stand right before (物业经理钱多多，).
+_PAUSE = r"[，,。、；;：:（()）\s！!？?]"
 _DEED = (
     r"(?=说|让|要求|拒绝|把|称|表示|态度|不|就|却|还|一直|竟|私下|根本|打|带|收|推"
     r"|电话|手机|的电话|和|与|、|及|等|的|在|暴力|多次|经常|私自|擅自|强行|强制|威胁|骂|扣"
@@ -333,9 +335,7 @@ def _completed_after_title(
 
 # A Mongolian or Tibetan given name right after a title or a role, before a deed or
 # punctuation (嘎查长宝音说了算, 村支书扎西不同意).
-_NON_HAN_NAME = re.compile(
-    rf"(?P<name>{NON_HAN_GIVEN_NAME})(?:{_DEED}|(?=[，,。、；;：:（()）\s！!？?]|$))"
-)
+_NON_HAN_NAME = re.compile(rf"(?P<name>{NON_HAN_GIVEN_NAME})(?:{_DEED}|(?={_PAUSE}|$))")
 
 
 _KIN_ENDS_HERE = re.compile(
@@ -359,9 +359,7 @@ def _titled_non_han(folded: str) -> list[tuple[int, int]]:
 # punctuation; the first part begins where the nearest title ends (城管局的|约翰·史密斯, not
 # 城管|局的约翰). (Elsewhere a dot also joins places: 黑龙江·佳木斯, 凉山·西昌.)
 _DOT = "[·•・.]"
-_AFTER_DOT = re.compile(
-    rf"{_DOT}[\u4e00-\u9fff]{{1,6}}?(?:{_DEED}|(?=[，,。、；;：:（()）\s！!？?]|$))"
-)
+_AFTER_DOT = re.compile(rf"{_DOT}[\u4e00-\u9fff]{{1,6}}?(?:{_DEED}|(?={_PAUSE}|$))")
 
 
 def _dotted_names(folded: str) -> list[tuple[int, int]]:
@@ -499,7 +497,7 @@ _GIVEN_CHARACTER = re.compile(_GIVEN)
 _TITLED = re.compile(rf"(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})(?={_TITLE_AFTER_NAME})")
 _CALLED = re.compile(
     rf"(?<![我他她不也都就还])叫(?:做)?(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})"
-    r"(?=[，,。、；;：:（()）\s！!？?]|$|的)"
+    rf"(?={_PAUSE}|$|的)"
 )
 _BESIDE_ME = re.compile(
     rf"(?:^|(?<=[。！？!?；;，,：:\n]))我(?:是|叫)?(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})"
@@ -534,7 +532,7 @@ def _read_as_other_word(start: int, end: int, words: list[tuple[int, int, str]])
 # A person's role right before their name and punctuation (物业经理钱多多，).
 _ROLE_THEN_NAME = re.compile(
     rf"(?:{_ROLE}|经理|老板|师傅|老师|老板娘|厂长|店长|班长|主管|负责人)"
-    rf"(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})(?=[，,。、；;：:（()）\s！!？?]|$)"
+    rf"(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{1,2}})(?={_PAUSE}|$)"
 )
 
 
