@@ -4,6 +4,7 @@ pages must work without). A test that finds no Chromium skips it locally and fai
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,7 +14,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from shared.ledger.bootstrap import init_ledger
+from shared.ledger.configuration import publish_defaults
+from shared.log.factory import open_log
+from shared.settings import LedgerSettings
 from tests.conftest import IN_CI
+from tests.integration.web_servers import ServiceProcess, start_service
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
@@ -86,3 +92,26 @@ def fonts_drawing(page: Page, selector: str = "h1") -> set[str]:
     node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
     fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
     return {f["familyName"] for f in fonts if f["glyphCount"] > 0}
+
+
+async def _seeded(var_dir: Path) -> None:
+    settings = LedgerSettings(var_dir=var_dir)
+    log = await open_log(settings)
+    try:
+        await init_ledger(log, settings)
+        await publish_defaults(log, settings)
+    finally:
+        await log.close()
+
+
+@contextmanager
+def seeded_service(service: str, var_dir: Path) -> Iterator[ServiceProcess]:
+    """A service's real server on a ledger initialised with the default configuration, for a
+    page test (skipped locally, failed in CI, where Chromium is missing)."""
+    require_chromium()
+    asyncio.run(_seeded(var_dir))
+    s = start_service(service, var_dir, FAST)
+    try:
+        yield s
+    finally:
+        s.stop()

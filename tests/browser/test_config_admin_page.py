@@ -5,41 +5,21 @@ the new version in force."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from shared.ledger.bootstrap import init_ledger
-from shared.ledger.configuration import publish_defaults
-from shared.log.factory import open_log
-from shared.settings import LedgerSettings
-from tests.browser.chromium import FAST, require_chromium, zh_context_without_javascript
-from tests.integration.web_servers import ServiceProcess, start_service
+from tests.browser.chromium import seeded_service, zh_context_without_javascript
+from tests.integration.web_servers import ServiceProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 
 
-async def _seeded(var_dir: Path) -> None:
-    settings = LedgerSettings(var_dir=var_dir)
-    log = await open_log(settings)
-    try:
-        await init_ledger(log, settings)
-        await publish_defaults(log, settings)
-    finally:
-        await log.close()
-
-
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[ServiceProcess]:
-    require_chromium()
-    asyncio.run(_seeded(tmp_path / "var"))
-    s = start_service("dispatch", tmp_path / "var", FAST)
-    try:
+    with seeded_service("dispatch", tmp_path / "var") as s:
         yield s
-    finally:
-        s.stop()
 
 
 def test_the_config_page_shows_the_version_in_force_its_history_and_a_preview_diff(
