@@ -93,6 +93,9 @@ class ScreeningSettings(BaseSettings):
     )
     poll_seconds: float = Field(0.5, gt=0, description="longest wait between looks at the log")
     round_size: int = Field(256, ge=1, description="causes decided per round (one append)")
+    round_pause_seconds: float = Field(
+        0.0, ge=0, description="rest after each round that wrote (leaves the log to filings)"
+    )
     defer_seconds: float = Field(
         60.0, ge=0, description="wait this long for another body to screen a match first"
     )
@@ -383,6 +386,8 @@ class Screening:
             while not stop.is_set():
                 if not await self.round(writer):
                     await idle(stop, self.config.poll_seconds)
+                elif self.config.round_pause_seconds:
+                    await idle(stop, self.config.round_pause_seconds)
         finally:
             await service.close()
             await log_.close()

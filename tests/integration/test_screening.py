@@ -162,6 +162,7 @@ def _standalone(city: City) -> subprocess.Popen[bytes]:
             "LEDGER_DEPLOYMENT": "intake-city",
             "LEDGER_SCREENING_POLL_SECONDS": "0.05",
             "LEDGER_SCREENING_ROUND_SIZE": "2",
+            "LEDGER_SCREENING_ROUND_PAUSE_SECONDS": "0.3",  # 27 rounds: ≥ 8 s, the kill lands
             "LEDGER_SCREENING_BODIES": json.dumps(["efficiency-office"]),
         }
     )
@@ -186,7 +187,7 @@ async def test_killed_mid_run_and_restarted_no_second_link_and_none_missed(city:
         first.kill()
         raise AssertionError(first.communicate()[1].decode()[-3000:]) from None
     finally:
-        os.kill(first.pid, signal.SIGKILL)  # mid-run: rounds of 2, dozens to go
+        os.kill(first.pid, signal.SIGKILL)  # mid-run: rounds of 2 with rests, dozens to go
         first.wait(30)
     partway = len(await accepted(city, SCREENED))
     assert partway < len(items), "the first run finished before the kill"
