@@ -40,6 +40,7 @@ TUNING: tuple[Half, ...] = (
     "heldout4",
     "heldout5",
     "heldout6",
+    "heldout7",
 )
 HELD_OUT: Half = "heldout7"
 
