@@ -40,11 +40,11 @@ _ADMIN = "省市区县"
 _NAME_CHAR = f"(?:[{_cjk_except(_STOP_CHARS + '们')}]|们(?<!{_PLURAL}))"
 # 市 inside a place's own name (沙市区, 米市巷, 竹笆市十七号): after a character of that name
 # and right before a unit's word, a road's word or the house number. Elsewhere it ends a city
-# (城市胜利路: the road begins after it).
+# (城市胜利路: the road begins after it; 凯里市三棵树镇: a place's name may open with a numeral).
 # (Each special character is matched first and its context checked after: fast to fail.)
 _INNER_SHI = (
     rf"市(?<=[{_CJK}]市)(?<![{_STOP_CHARS}{_ADMIN}]市)(?<!{_PLURAL}市)"
-    rf"(?=区|县|街道|镇|乡|[路街巷弄]|[ \t\n]?{_D})"
+    rf"(?=区|县|街道|镇|乡|[路街巷弄]|[ \t\n]?{_D}{{1,5}}(?:-\d{{1,4}})?(?:号|弄|巷|门))"
 )
 # 县 inside a sub-district's or township's own name (旧县街道, 新县镇): after a character of
 # that name, not after a word pointing at a county (本县, 全县), and right before 街道/镇/乡.
@@ -79,12 +79,15 @@ _ESTATE = (
 _BARE_ESTATE = "(?:大厦|大楼|广场|公寓|花园|小区|中心|厂房|库房|仓库|门面|商铺|底商)"
 _RESIDENTIAL = (
     rf"{_PLACE_CHAR}{{1,12}}?(?:小区|花园|公寓|新村|家园|花苑|山庄|苑|宿舍|社区|大厦|大楼|"
-    r"工业园区|工业园|工业区|产业园|科技园|开发区|厂区)"
+    # (Bonded zones and export processing zones let their works by number: 综合保税区七号厂房.)
+    r"工业园区|工业园|工业区|产业园|科技园|开发区|厂区|保税区|保税港区|加工区)"
 )
 # A village's group (村民小组) or a hamlet's (屯): a handful of households, precise enough
 # without a number.
-# In the south a village's group is its 社 (生产合作社: 凤和村十一社), numbered.
-_VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}[村屯]{_W}{_D}{{1,3}}[组社]"
+# In the south a village's group is its 社 (生产合作社: 凤和村十一社), numbered; written in
+# full it is 第三村民小组 or 三小组, and where the old production teams stay, 三队.
+_GROUP_NUMBER = rf"第?{_D}{{1,3}}(?:村民小组|小组|[组社队])"
+_VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}[村屯]{_W}{_GROUP_NUMBER}"
 # A village or hamlet named with its township (…镇东孙庄村, …乡靠山屯), or a village or
 # residents' community with its sub-district (…街道古岸头村, …街道冲赛康社区): how homes are
 # written, most without a number; its group (named or numbered, 下湾组, 十一社) and number are
@@ -93,15 +96,17 @@ _VILLAGE_GROUP = rf"{_PLACE_CHAR}{{1,8}}[村屯]{_W}{_D}{{1,3}}[组社]"
 _RURAL = (
     rf"{_PLACE_CHAR}{{2,8}}?(?:[镇乡]|街道){_W}(?:{_PLACE_CHAR}{{1,4}}?屯)?"
     rf"{_PLACE_CHAR}{{1,8}}?(?:[村屯]|社区)"
-    rf"(?:{_PLACE_CHAR}{{1,4}}?屯)?(?:{_W}(?:{_D}{{1,3}}[组社]|{_PLACE_CHAR}{{1,3}}?组))?"
+    rf"(?:{_PLACE_CHAR}{{1,4}}?屯)?(?:{_W}(?:{_GROUP_NUMBER}|{_PLACE_CHAR}{{1,3}}?组))?"
     rf"(?:{_W}{_D}{{1,4}}号)?"
 )
 # A natural village under its administrative village's committee (保港村委会港门村, 北门村委会
 # 官塘村): as precise as a village with its township; 村委会 alone is an office, and the village
-# after it is a name, not the villagers or the village's offices (村委会村民, 村委会村里).
+# after it is a name, not the villagers or the village's offices (村委会村民, 村委会村里); or
+# a production team of it, named by its village and numbered (曼达村委会曼达三队).
 _VILLAGE_OF_COMMITTEE = (
-    rf"{_PLACE_CHAR}{{1,8}}?村委会{_W}{_PLACE_CHAR}{{1,8}}?[村屯](?![民里委干口头])"
-    rf"(?:{_W}(?:{_D}{{1,3}}[组社]|{_PLACE_CHAR}{{1,3}}?组))?(?:{_W}{_D}{{1,4}}号)?"
+    rf"{_PLACE_CHAR}{{1,8}}?村委会{_W}{_PLACE_CHAR}{{1,8}}?"
+    rf"(?:[村屯](?![民里委干口头])|{_D}{{1,3}}队)"
+    rf"(?:{_W}(?:{_GROUP_NUMBER}|{_PLACE_CHAR}{{1,3}}?组))?(?:{_W}{_D}{{1,4}}号)?"
 )
 # A flat on its floor is also named by its side (4楼西户, 东边户).
 # A building's number may be a code of letters and digits (R3-B栋, A-2座, 5-C栋).
@@ -117,7 +122,7 @@ _ROOM = rf"{_ROOM_D}{{2,5}}(?:室|户|房)?(?![0-9年月日元块个次天%])"
 # Words of position inside an address (…百货旁鸿恩公寓, …大厦楼下, 二期, A区): part of it.
 _POSITION = (
     r"(?:楼下|楼上|旁边|旁|对面|后面的|后面|[东西南北]侧|[东西南北中][塔座]|"
-    rf"[A-Z东西南北]?{_D}{{0,2}}区|{_D}{{1,2}}期)"
+    rf"[A-Z东西南北]?{_D}{{0,2}}区|第?{_D}{{1,2}}期)"
 )
 # Any name right before a building number is the estate's or the building's (嘉和城温莎堡5栋,
 # 青秀万达东七栋), whatever word it ends in.
@@ -229,8 +234,12 @@ def _unit_before(folded: str, start: int) -> int | None:
 
 
 # A sub-district or township whose name starts with a character that otherwise stops a place
-# name (向阳街道, 于河街道: 向…反映, 位于), when it follows a city, district or county.
-_TOWARD_UNIT = re.compile(rf"(?<=[市区县旗])[向于](?={_PLACE_CHAR}{{1,6}}(?:街道|镇|乡))")
+# name (向阳街道, 于河街道: 向…反映, 位于), when it follows a city, district or county; or a
+# road whose name starts so, right after its sub-district or township (炉城镇向阳街七十二号).
+_TOWARD_UNIT = re.compile(
+    rf"(?<=[市区县旗])[向于](?={_PLACE_CHAR}{{1,6}}(?:街道|镇|乡))"
+    rf"|(?:(?<=[镇乡])|(?<=街道))[向于](?={_PLACE_CHAR}{{1,6}}(?:大道|大街|路|街|巷))"
+)
 
 
 # A whole unit whose name starts so (向阳区, 于洪区), right before the address so far, when it

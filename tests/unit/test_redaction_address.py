@@ -355,3 +355,47 @@ def test_a_unit_opening_with_toward_after_an_address_word(text: str, address: st
 )
 def test_toward_as_a_preposition_stays_outside(text: str, address: str) -> None:
     assert addresses(text) == [address]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # A village's group written in full, or numbered with 第.
+        (
+            "我们洋浦镇新英村委会那大村第五村民小组三十户没领到",
+            "洋浦镇新英村委会那大村第五村民小组",
+        ),
+        ("住在石门乡白岩村第二小组，", "石门乡白岩村第二小组"),
+        ("我家在大桥镇河湾村七小组，", "大桥镇河湾村七小组"),
+        # A production team numbered after its committee or its village.
+        ("住勐罕镇曼景村委会曼听二队，", "勐罕镇曼景村委会曼听二队"),
+        ("住清水镇红旗村四队，", "清水镇红旗村四队"),
+    ],
+)
+def test_village_groups_in_full_and_production_teams(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+def test_a_place_after_a_city_may_open_with_a_numeral() -> None:
+    # 市 before 三 ends the city: the township's name opens with a numeral.
+    text = "住云南省红河哈尼族彝族自治州蒙自市三道河乡红旗村二组，"
+    assert addresses(text) == ["云南省红河哈尼族彝族自治州蒙自市三道河乡红旗村二组"]
+    # …while 市 before a house number stays inside the place's name.
+    assert addresses("住南院门街道竹笆市十七号，") == ["南院门街道竹笆市十七号"]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("住址：巴塘县夏邛镇向阳路十五号\n", "巴塘县夏邛镇向阳路十五号"),
+        ("家住泸定县泸桥镇于家巷8号，", "泸定县泸桥镇于家巷8号"),
+    ],
+)
+def test_a_road_opening_with_toward_after_its_township(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+def test_a_works_numbered_in_a_bonded_zone() -> None:
+    text = "我厂位于苏州工业园区星华街北侧综合保税区第三期十二号厂房，"
+    assert addresses(text) == ["苏州工业园区星华街北侧综合保税区第三期十二号厂房"]
+    assert addresses("综合保税区的政策很好。") == []
