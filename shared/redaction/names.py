@@ -15,7 +15,10 @@ What it proposes is then judged here, deliberately:
 - the recogniser's cuts are mended: a two-character given name takes the surname in front of
   it (麻|桂芝), adjacent person tokens are one name (向|秀琴), and a name standing between
   punctuation right after 我叫/我是/投诉人/车主…, or between a role and a deed (交警闪国强说),
-  is a name;
+  is a name, and so is a full name in a person's context even where it reads as words: after
+  a role with the person's particulars in brackets (工作人员富强（满族）), after a kinsman or a
+  neighbour before what they did (邻居牛建设占了), after an office before what it said
+  (消防大队成立新一直说);
 - every further occurrence of a name found once is a name too, and a known name is a name
   wherever it appears (also with spaces or a line break between its characters), whatever the
   rules above say.
@@ -61,7 +64,7 @@ SURNAMES = frozenset(
     "居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空曾毋沙乜"
     "养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公仉督岳帅缑亢况郈有琴归海晋楚闫法汝鄢涂钦商牟佘"
     "佴伯赏墨哈谯笪年爱阳佟言福覃禤冼庹隰亓仝闪衣官栗谌尉麦邝区练植揭付肖粟苟母兰旷綦"
-    "占丛银邸鞠过闭甯敬郇檀漆兀冶门"
+    "占丛银邸鞠过闭甯敬郇檀漆兀冶门楼"
 )
 # The hundred commonest: a two-character person starting with one (李宁) is a whole name, not
 # a given name missing its surname.
@@ -241,7 +244,7 @@ _THREE_CHARACTER_GIVEN = GIVEN_NAME_CHARS | frozenset("卫东")
 # Less common surnames that are also everyday words' first characters: not taken by that rule.
 _WORDY_SURNAMES = frozenset(
     "时安常乐平明成能双通边都国文东利有法爱福言年过银占后相那空红游公益海商伯官衣区练付母家"
-    "全山车白宁关高水云花和于向同从与及将把被给对在的金石门"
+    "全山车白宁关高水云花和于向同从与及将把被给对在的金石门楼"
 )
 _NOT_PERSON_TAGS = frozenset({"LOC", "ORG", "TIME", "m", "w", "q", "f", "s", "nt", "ns"})
 
@@ -544,6 +547,56 @@ _POST = re.compile(
 )
 
 
+# A relative's or neighbour's full name right before what they did, a verb and its 了, 过 or 着
+# (邻居牛建设占了…, 妻子王秀英病了): three characters there are a name even when they read as
+# a surname-like character and a word (牛|建设), unless the recogniser read them as one word
+# (母亲高血压犯了) or the surname is also a word's first character (邻居家装修了).
+_KIN_DID = re.compile(
+    r"(?:婆婆|公公|爷爷|奶奶|外公|外婆|岳父|岳母|父亲|母亲|丈夫|妻子|爱人|老伴|"
+    r"儿子|女儿|哥哥|姐姐|弟弟|妹妹|邻居|同事|其子|其女|其夫|其妻)"
+    rf"(?P<name>{_KNOWN_SURNAME}{_GIVEN}{{2}})(?=[\u4e00-\u9fff][了过着])"
+)
+
+
+def _kin_did(folded: str, words: list[tuple[int, int, str]]) -> list[tuple[int, int]]:
+    return [
+        m.span("name")
+        for m in _KIN_DID.finditer(folded)
+        if not _wordy(m.group("name"))
+        and not _read_as_a_word(m.span("name"), words)
+        and not _inside_a_word(m.span("name"), words)
+    ]
+
+
+# A full name right after the office a person works in, before what they said or refused
+# (消防大队成立新一直说…, 土地所万有才拒绝…): three characters there are a name even when they
+# read as words (成立|新); not what someone has (派出所有人说).
+_OFFICE_SPEAKER = re.compile(
+    r"(?:大队|中队|支队|派出所|中心|窗口|[局所站办科股])"
+    rf"(?P<name>(?![有没]){_KNOWN_SURNAME}{_GIVEN}{{2}})"
+    r"(?=(?:一直|总是|多次|始终|竟然?|却|也|还)?(?:说|称|表示|答复|回复|拒绝|不让|让|要求))"
+)
+
+
+# A person after a title or a role, with their particulars in brackets right after the name
+# (工作人员富强（满族）, 村主任牛富贵（男，52岁）): the name, even one that reads as a word.
+_PARTICULARS = re.compile(r"[（(](?:男|女|[\u4e00-\u9fff]{1,3}族|\d{1,3}岁)")
+_SURNAME_AND_GIVEN = re.compile(rf"{_KNOWN_SURNAME}{_GIVEN}{{1,2}}")
+
+
+def _with_particulars(folded: str) -> list[tuple[int, int]]:
+    """The shortest name there that a title or a role ends right before (主任|文明, not the
+    title's 任 taken for a surname: 主|任文明)."""
+    found = []
+    for m in _PARTICULARS.finditer(folded):
+        end = m.start()
+        for start in range(end - 2, max(-1, end - 5), -1):
+            if _SURNAME_AND_GIVEN.fullmatch(folded, start, end) and _title_before(folded, start):
+                found.append((start, end))
+                break
+    return found
+
+
 def _named_before_post(folded: str) -> list[tuple[int, int]]:
     return [
         m.span("name")
@@ -635,6 +688,9 @@ def find_names(
         if not (_wordy(m.group("name")) and _read_as_a_word(m.span("name"), words))
     ]
     proposed += [m.span("name") for m in _KIN_CUE.finditer(folded)]
+    proposed += _kin_did(folded, words)
+    proposed += [m.span("name") for m in _OFFICE_SPEAKER.finditer(folded)]
+    proposed += _with_particulars(folded)
     proposed += [m.span("name") for m in _NAMING.finditer(folded)]
     proposed += [
         m.span("name")

@@ -380,3 +380,40 @@ def test_labels_chat_speakers_and_broken_names(text: str, name: str) -> None:
 )
 def test_labels_chats_and_breaks_without_a_name(text: str) -> None:
     assert names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # 楼 as a surname, after a post and before a deed (the recogniser tags 楼 alone).
+        ("举报税务所所长楼志新在检查中吃拿卡要。", "楼志新"),
+        # A relative's or neighbour's full name before a verb and its 了, read as words.
+        ("我家的菜地被邻居牛建设占了，", "牛建设"),
+        ("去年丈夫马国庆病了，", "马国庆"),
+        # A full name right after an office, before what was said or refused.
+        ("整改报告交了，消防大队成立新一直说排期。", "成立新"),
+        ("补偿款的事，土地所柏林森拒绝签字。", "柏林森"),
+        # A name after a role with the person's particulars in brackets.
+        ("举报区民政局工作人员富强（满族）办证时索要好处。", "富强"),
+        ("村主任文明（男，52岁）多次威胁我。", "文明"),
+    ],
+)
+def test_names_read_as_words_in_a_person_context(text: str, name: str) -> None:
+    assert names(text) == [name]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "派出所有人说过这事。",
+        "母亲高血压犯了，住院一周。",
+        "邻居家装修了三个月。",
+        "交警大队领导说再等等。",
+        "医保中心回复说不行。",
+        "楼道里堆满杂物，楼下电话打不通。",
+        "我们楼下的邻居楼上漏水。",
+        "工作人员（女）说材料不全。",
+    ],
+)
+def test_words_in_those_contexts_stay(text: str) -> None:
+    assert names(text) == []
