@@ -1,4 +1,4 @@
-"""Redaction on the held-out set of the labelled texts (``tests/data/redaction/heldout7.jsonl``,
+"""Redaction on the held-out set of the labelled texts (``tests/data/redaction/heldout8.jsonl``,
 written before tuning and never looked at while tuning; the earlier held-out sets,
 ``heldout.jsonl`` and ``heldout2.jsonl``, are tuning data since each was measured once).
 
