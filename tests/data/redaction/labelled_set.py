@@ -9,7 +9,8 @@ once, 14 leaks, then tuned on; heldout4 measured once, 13 leaks, then tuned on; 
 measured once, 14 leaks, then tuned on; heldout6 measured once, 7 leaks, then tuned on;
 heldout7 measured once, 9 leaks, then tuned on). ``heldout8.jsonl`` (164 texts: letters, 12345
 hotline transcripts, forum and platform posts, e-mails, clerks' visit and petition notes,
-written and committed before measuring) is the set the benchmark scores; a fresh set must be
+written and committed before measuring; measured once: 29 leaks of 633 spans, 19 names and 10
+addresses, over-redaction 0.51 %) is the set the benchmark scores; a fresh set must be
 written and committed before the next tuning round scores on it. Each line: ``id``,
 ``text``, ``known_names`` (what the form would tell), ``spans`` (``kind``, ``start``, ``end``,
 ``value`` = ``text[start:end]``) and ``hard`` (the hard cases it holds: rare_surname,
