@@ -102,6 +102,12 @@ class Profile:
     keywords: Mapping[str, int]  # character -> weight (per mille of the text's largest)
     bands: tuple[int, ...] = field(default=(), repr=False)
     channel: str = ""  # how it arrived (for the case page; not a signal)
+    # the keywords' Euclidean norm, computed once here rather than in every comparison
+    keywords_norm: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        norm = math.sqrt(sum(w * w for w in self.keywords.values()))
+        object.__setattr__(self, "keywords_norm", norm)
 
 
 def normalised(text: str) -> str:
@@ -249,17 +255,15 @@ class Directory:
         return self.levels.get(body)
 
 
-def _cosine(a: Mapping[str, int], b: Mapping[str, int]) -> float:
-    if not a or not b:
+def _cosine(a: Profile, b: Profile) -> float:
+    """The cosine of two profiles' keyword weights (each norm computed once, with its profile)."""
+    if not a.keywords_norm or not b.keywords_norm:
         return 0.0
-    if len(b) < len(a):
-        a, b = b, a
-    dot = sum(w * b.get(ch, 0) for ch, w in a.items())
-    if dot == 0:
-        return 0.0
-    na = math.sqrt(sum(w * w for w in a.values()))
-    nb = math.sqrt(sum(w * w for w in b.values()))
-    return dot / (na * nb)
+    ka, kb = a.keywords, b.keywords
+    if len(kb) < len(ka):
+        ka, kb = kb, ka
+    dot = sum(w * kb.get(ch, 0) for ch, w in ka.items())
+    return dot / (a.keywords_norm * b.keywords_norm)
 
 
 def basis(f: DuplicateFigures) -> str:
@@ -294,7 +298,7 @@ class Weighed:
 
 def weigh(new: Profile, old: Profile, directory: Directory, t: Thresholds) -> Weighed:
     """Weigh every signal between a new complaint and an earlier one."""
-    keywords = round(1000 * _cosine(new.keywords, old.keywords))
+    keywords = round(1000 * _cosine(new, old))
     fuzz = round(1000 * Indel.normalized_similarity(new.text, old.text))
     relation = directory.relation(new.unit, old.unit)
     days = abs(new.at - old.at) // 86_400_000_000

@@ -53,7 +53,14 @@ from services.intake.duplicates import (
 )
 from shared.events.catalog import BodyDirectory, UnitDirectory
 from tests.bench.common import Row, Stopwatch
-from tests.data.duplicates.labelled_set import Pairs, directories, load, pair, score
+from tests.data.duplicates.labelled_set import (
+    Pairs,
+    PairScore,
+    directories,
+    load,
+    pair,
+    score,
+)
 
 # -- quality ---------------------------------------------------------------------------------
 
@@ -125,6 +132,30 @@ def screen_in_order(
         pair(a.case, b.case) for g in groups.values() for a, b in itertools.combinations(g, 2)
     }
     return linked, flagged
+
+
+def _figures(s: PairScore) -> dict[str, Any]:
+    return {
+        "precision": s.precision,
+        "recall": s.recall,
+        "true_links": s.true_links,
+        "false_links": s.false_links,
+        "missed": s.missed,
+        "near_misses_merged": s.near_misses_merged,
+        "distractors_merged": s.distractors_merged,
+        "cross_level_precision": s.cross_level_precision,
+        "cross_level_recall": s.cross_level_recall,
+    }
+
+
+def tune_quality(root: Path, t: Thresholds | None = None) -> dict[str, Any]:
+    """The matcher's figures on the tune half alone (what tuning may read; the evaluation half
+    is not opened)."""
+    root.mkdir(parents=True, exist_ok=True)
+    tune, pt = labelled_profiles("tune"), Pairs(load("tune"))
+    t = t or Thresholds()
+    linked = screen_in_order(tune, labelled_directory(), t, root / "tune.sqlite3", None)
+    return {"half": "tune", "near_miss_pairs": len(pt.near_miss)} | _figures(score(pt, *linked))
 
 
 def quality(root: Path) -> dict[str, Any]:
@@ -462,11 +493,15 @@ async def rows_async(root: Path, size: int) -> list[Row]:
 
 
 def _rows(q: dict[str, Any], big: dict[str, Any], tp: dict[str, Any] | None) -> list[Row]:
+    return quality_rows(q) + index_rows(big, tp)
+
+
+def quality_rows(q: dict[str, Any]) -> list[Row]:
     cross = (
         f"near-misses merged {q['near_misses_merged']} of {q['near_miss_pairs']}; "
         f"cross-level P {q['cross_level_precision']:.2f} R {q['cross_level_recall']:.2f}"
     )
-    out = [
+    return [
         Row(
             "duplicates.precision",
             f"duplicate links, pair precision, eval half ({q['duplicate_pairs']} duplicate "
@@ -490,6 +525,11 @@ def _rows(q: dict[str, Any], big: dict[str, Any], tp: dict[str, Any] | None) -> 
             target_note=f"target ≥ 0.90; tune half P {q['tune_precision']:.2f} "
             f"R {q['tune_recall']:.2f}",
         ),
+    ]
+
+
+def index_rows(big: dict[str, Any], tp: dict[str, Any] | None) -> list[Row]:
+    out = [
         Row(
             "duplicates.lookup_p99",
             f"duplicate lookup p99, {big['size']:,} complaints indexed "
@@ -548,13 +588,36 @@ def _rows(q: dict[str, Any], big: dict[str, Any], tp: dict[str, Any] | None) -> 
     return out
 
 
-if __name__ == "__main__":
-    import sys
+def main() -> None:
+    import argparse
+    import json
 
     from rich.console import Console
 
     from tests.bench.common import BENCH_DIR
     from tests.bench.run import render
 
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    Console(width=200).print(render(rows(BENCH_DIR / "duplicates", size), "Duplicates"))
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.duplicates")
+    parser.add_argument("size", nargs="?", type=int, default=1_000_000, help="complaints indexed")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--quality", action="store_true", help="only the precision and recall rows (seconds)"
+    )
+    which.add_argument(
+        "--tune", action="store_true", help="only the tune half's figures, as JSON (for tuning)"
+    )
+    args = parser.parse_args()
+    root = BENCH_DIR / "duplicates"
+    if args.tune:
+        print(json.dumps(tune_quality(root), indent=1))
+        return
+    if args.quality:
+        root.mkdir(parents=True, exist_ok=True)
+        table = quality_rows(quality(root))
+    else:
+        table = rows(root, args.size)
+    Console(width=200).print(render(table, "Duplicates"))
+
+
+if __name__ == "__main__":
+    main()

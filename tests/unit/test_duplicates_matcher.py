@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import pytest
 
 from services.intake import commands
@@ -46,6 +49,16 @@ def complaint(case: str, text: str, at: int, unit: str = "unit:street", body: st
 
 def test_normalised_drops_placeholders_punctuation_and_width() -> None:
     assert normalised("【姓名1】反映：ＡＢ１２，路灯。") == "反映ab12路灯"
+
+
+def test_the_keyword_cosine_uses_each_profiles_norm_as_made() -> None:
+    a, b = complaint("0001", TEXT, 0), complaint("0002", OTHER, DAY)
+    assert a.keywords_norm == math.sqrt(sum(w * w for w in a.keywords.values()))
+    dot = sum(w * b.keywords.get(ch, 0) for ch, w in a.keywords.items())
+    expected = dot / (a.keywords_norm * b.keywords_norm)
+    assert confirm(b, a, DIRECTORY, T).keywords_permille == round(1000 * expected) > 0
+    empty = replace(a, case="case-empty", keywords={})
+    assert empty.keywords_norm == 0 and confirm(empty, a, DIRECTORY, T).keywords_permille == 0
 
 
 def test_a_copy_shares_every_band_and_scores_the_top() -> None:
