@@ -14,7 +14,14 @@ from collections import Counter
 import pytest
 
 from shared.redaction import Kind, redact
-from tests.data.redaction.labelled_set import HELD_OUT, Example, load, load_tuning, score
+from tests.data.redaction.labelled_set import (
+    HELD_OUT,
+    TUNING,
+    Example,
+    load,
+    load_tuning,
+    score,
+)
 
 HARD_CASES = (
     "rare_surname",
@@ -129,17 +136,7 @@ def test_spans_are_true(both: list[Example]) -> None:
 
 
 def test_halves_do_not_share_texts() -> None:
-    names = (
-        "tune",
-        "heldout",
-        "heldout2",
-        "heldout3",
-        "heldout4",
-        "heldout5",
-        "heldout6",
-        "heldout7",
-        "heldout8",
-    )
+    names = (*TUNING, HELD_OUT)
     halves = [{ex.text for ex in load(h)} for h in names]
     for a, b in itertools.combinations(halves, 2):
         assert not a & b
