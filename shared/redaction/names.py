@@ -663,10 +663,14 @@ def _compound_before(folded: str, found: list[tuple[int, int]]) -> list[tuple[in
 
 
 def find_names(
-    folded: str, known_names: Iterable[str], recogniser: NameRecogniser | None
+    folded: str,
+    known_names: Iterable[str],
+    recogniser: NameRecogniser | None,
+    words: list[tuple[int, int, str]] | None = None,
 ) -> list[Span]:
     """Known names wherever they occur, then the recogniser's names that pass judgement and
-    every other occurrence of those."""
+    every other occurrence of those (``words``: the recogniser's words for ``folded``, when
+    already read)."""
     spans: list[Span] = []
     known = sorted({person_key(n) for n in known_names if person_key(n)}, key=lambda n: -len(n))
     for name in known:
@@ -675,7 +679,8 @@ def find_names(
     if recogniser is None:
         return spans
     found = set()
-    words = recogniser.words(folded)
+    if words is None:
+        words = recogniser.words(folded)
     persons = _widen(folded, [(s, e) for s, e, tag in words if tag == PERSON])
     persons = _completed_after_title(folded, persons, words)
     proposed = _across_dots(folded, persons, words)

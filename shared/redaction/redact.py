@@ -9,6 +9,8 @@ half-visible), then replaced: ``【姓名1】`` … per person in order of first
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict
 
 from shared.redaction.address import find_addresses
@@ -19,6 +21,7 @@ from shared.redaction.names import NameRecogniser, default_recogniser, find_name
 from shared.redaction.phone import find_landlines, find_mobiles
 from shared.redaction.plate import find_plates
 from shared.redaction.span import PRIORITY, Kind, Span
+from shared.redaction.tagger import Tagger, default_tagger
 from shared.redaction.width import fold_width
 
 NO_KNOWN_DATA = KnownPersonalData()
@@ -104,17 +107,39 @@ def redact(
     recogniser: NameRecogniser | None = None,
     *,
     recognise_names: bool = True,
+    tagger: Tagger | None = None,
+    use_tagger: bool = True,
 ) -> Redacted:
     """``text`` with its personal data replaced by placeholders, and where each one was.
 
-    ``recogniser`` defaults to the offline LAC recogniser; ``recognise_names=False`` keeps
-    only the known names (no model is loaded then).
+    ``recogniser`` defaults to the offline LAC recogniser and ``tagger`` to the trained tagger
+    (``tagger.py``); ``use_tagger=False`` leaves the rules alone, ``recognise_names=False``
+    keeps only the known names (no model is loaded then).
     """
     folded = fold_width(text)
-    if recognise_names and recogniser is None:
-        recogniser = default_recogniser()
     found = find_patterns(folded) + find_known(folded, known)
-    found += find_names(folded, known.names, recogniser if recognise_names else None)
+    if not recognise_names:
+        return _replaced(text, found + find_names(folded, known.names, None))
+    recogniser = recogniser or default_recogniser()
+    words = recogniser.words(folded)
+    found += find_names(folded, known.names, recogniser, words)
+    if use_tagger:
+        found += _everywhere(folded, (tagger or default_tagger()).find(folded, words))
+    return _replaced(text, found)
+
+
+def _everywhere(folded: str, spans: list[Span]) -> list[Span]:
+    """The tagger's names wherever else they occur (one person, one placeholder)."""
+    out = list(spans)
+    for name in {s.person for s in spans if s.kind is Kind.NAME and s.person}:
+        out += [
+            Span(kind=Kind.NAME, start=m.start(), end=m.end(), person=name)
+            for m in re.finditer(re.escape(name), folded)
+        ]
+    return out
+
+
+def _replaced(text: str, found: list[Span]) -> Redacted:
     spans = _with_placeholders(resolve(found))
     parts, pos = [], 0
     for s in spans:
