@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench mutation infra-up infra-down clean
+.PHONY: run test lint bench mutation redaction-model infra-up infra-down clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -33,6 +33,11 @@ bench: $(STAMP)
 ## Mutation testing of the core (slow; not part of `make test`). Report: var/mutation/last.json.
 mutation: $(STAMP)
 	$(BIN)/python -m tests.mutation.run $(MUTATION_ARGS)
+
+## Retrain the redaction tagger on the tuning halves of the labelled set (about a minute);
+## CHECK=heldout8 instead trains without that tuning half and scores the tagger on it.
+redaction-model: $(STAMP)
+	$(BIN)/python -m tests.data.redaction.train_tagger $(if $(CHECK),--check $(CHECK))
 
 clean:
 	rm -rf $(VENV) var/test var/bench
