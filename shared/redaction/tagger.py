@@ -112,7 +112,23 @@ def spans_of(folded: str, labels: list[str]) -> list[Span]:
             current = None
         if label != OUTSIDE and current is None:
             current = (kind, i)
-    return [s for s in out if s.end - s.start >= 2]
+    return [
+        s
+        for s in out
+        if s.end - s.start >= 2 and (s.kind is not Kind.ADDRESS or _places(folded, s))
+    ]
+
+
+# A number's ordinal and counter (第12号) and the numerals: characters that never place anything
+# on their own.
+_NUMBERING = frozenset("第号之附零〇一二三四五六七八九十百千")
+
+
+def _places(folded: str, span: Span) -> bool:
+    """An address found by the tagger names at least two characters of a place (a road, an
+    estate, a village), not only a number (第1000号 is a list's entry)."""
+    text = folded[span.start : span.end]
+    return sum(1 for c in text if "\u4e00" <= c <= "\u9fff" and c not in _NUMBERING) >= 2
 
 
 def _span(folded: str, kind: str, start: int, end: int) -> Span:

@@ -35,6 +35,14 @@ def test_a_begin_label_starts_a_new_span_and_one_character_is_none() -> None:
     assert [(s.start, s.end) for s in spans_of(text, tags)] == [(0, 2), (2, 4)]
 
 
+def test_an_address_of_a_number_alone_is_no_address() -> None:
+    text = "第1000号。和平路"
+    tags = ["B-A", "I-A", "I-A", "I-A", "I-A", "I-A", "O", "B-A", "I-A", "I-A"]
+    assert [(s.start, s.end) for s in spans_of(text, tags)] == [(7, 10)]
+    assert redact("第1000号。").text == "第1000号。"
+    assert redact("第十二号窗口。").text == "第十二号窗口。"
+
+
 def test_trailing_space_is_left_out_and_a_name_is_its_characters() -> None:
     text = "张 三 \n走"
     tags = ["B-N", "I-N", "I-N", "I-N", "I-N", "O"]
