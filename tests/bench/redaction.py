@@ -1,6 +1,6 @@
-"""Redaction on the held-out set of the labelled texts (``tests/data/redaction/heldout9.jsonl``,
+"""Redaction on the held-out set of the labelled texts (``tests/data/redaction/heldout10.jsonl``,
 written before tuning and never looked at while tuning; the earlier held-out sets,
-``heldout.jsonl`` to ``heldout8.jsonl``, are tuning data since each was measured once).
+``heldout.jsonl`` to ``heldout9.jsonl``, are tuning data since each was measured once).
 
 Three rows:
 

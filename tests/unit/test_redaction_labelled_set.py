@@ -1,7 +1,7 @@
 """The labelled set: its make-up (all of it, and the held-out set on its own), and no
-labelled personal data surviving on the tuning data (``tune`` and the first eight held-out
-sets, ``heldout`` to ``heldout8``, each tuned on after it was measured once). The held-out
-set ``heldout9`` is
+labelled personal data surviving on the tuning data (``tune`` and the first nine held-out
+sets, ``heldout`` to ``heldout9``, each tuned on after it was measured once). The held-out
+set ``heldout10`` is
 scored only by the benchmark: this test counts what it holds and never runs a detector on
 it."""
 
