@@ -17,7 +17,7 @@ the benchmark's held-out set is never among them.
 
 from __future__ import annotations
 
-from functools import cache
+import threading
 from importlib.resources import files
 from pathlib import Path
 
@@ -150,6 +150,13 @@ class Tagger:
         return spans_of(folded, self._tagger.tag(features(folded, words)))
 
 
-@cache
+# One tagger per thread: a CRFsuite tagger holds the sequence it is tagging, and intake redacts
+# in worker threads (a model of a quarter of a megabyte, opened in a millisecond or two).
+_per_thread = threading.local()
+
+
 def default_tagger() -> Tagger:
-    return Tagger(Path(str(files("shared.redaction").joinpath(MODEL))))
+    tagger: Tagger | None = getattr(_per_thread, "tagger", None)
+    if tagger is None:
+        tagger = _per_thread.tagger = Tagger(Path(str(files("shared.redaction").joinpath(MODEL))))
+    return tagger

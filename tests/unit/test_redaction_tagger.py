@@ -4,6 +4,8 @@ the model it ships with learnt from the tuning halves of the labelled set and no
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from shared.redaction import Kind, redact
 from shared.redaction.tagger import MODEL, OUTSIDE, default_tagger, features, label_of, spans_of
@@ -93,3 +95,17 @@ def test_the_tagger_adds_a_name_the_rules_leave_and_redact_can_go_without_it() -
     assert "钱进" not in with_tagger.text, with_tagger.text
     assert "钱进" in redact(text, use_tagger=False).text
     assert default_tagger() is default_tagger()
+
+
+def test_each_thread_tags_with_its_own_tagger_and_gets_the_same_answer() -> None:
+    texts = [f"老板钱进把第{i}个月的工资拖了，住在和平路{i}号。" for i in range(40)]
+    alone = [redact(t).text for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(lambda t: redact(t).text, texts)) == alone
+        together = threading.Barrier(4)
+
+        def tagger_of_a_thread(_: int) -> int:
+            together.wait(timeout=10)  # four threads at once
+            return id(default_tagger())
+
+        assert len(set(pool.map(tagger_of_a_thread, range(4)))) == 4
