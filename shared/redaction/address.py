@@ -156,6 +156,13 @@ _TOWNSHIP_OF_COUNTY = (
     rf"(?<=[县旗])(?![里各每全本]|城镇|城乡)(?:(?![乡镇]){_PLACE_CHAR}){{2,6}}?[乡镇]"
     r"(?![乡镇村里上下政党府干长级区中内外])"
 )
+# Where two roads cross (珠江道与友谊路交口东侧, 三新南路与文昌一路交汇处): a place as precise as
+# a house number.
+_CROSSING_ROAD = rf"{_PLACE_CHAR}{{1,12}}?(?:大道|大街|路|街|巷|道)"
+_CROSSING = (
+    rf"{_CROSSING_ROAD}[与和]{_CROSSING_ROAD}(?:十字路口|交叉口|交叉路口|交汇处|交界处|交口|路口)"
+    r"(?:[东西南北]{1,2}(?:侧|角|面|方向))?"
+)
 _CORE = re.compile(
     rf"{_ROAD}{_W}{_SEGMENT}{_W}{_HOUSE}{_TAIL}"
     # A road, then a building without a house number (花家地西里三区4号楼, 开元东路华润置地
@@ -175,6 +182,7 @@ _CORE = re.compile(
     rf"|{_RURAL}{_TAIL}"
     rf"|{_STREET_OF_SUBDISTRICT}"
     rf"|{_TOWNSHIP_OF_COUNTY}"
+    rf"|{_CROSSING}"
 )
 
 _PROVINCE_NAMES = (

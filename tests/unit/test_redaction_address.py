@@ -399,3 +399,26 @@ def test_a_works_numbered_in_a_bonded_zone() -> None:
     text = "我厂位于苏州工业园区星华街北侧综合保税区第三期十二号厂房，"
     assert addresses(text) == ["苏州工业园区星华街北侧综合保税区第三期十二号厂房"]
     assert addresses("综合保税区的政策很好。") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        (
+            "事发在河西区友谊路街道珠江道与友谊路交口东侧，",
+            "河西区友谊路街道珠江道与友谊路交口东侧",
+        ),
+        ("在江北街道三新南路与文昌一路交汇处摆摊", "江北街道三新南路与文昌一路交汇处"),
+        ("人民路和解放大街十字路口的红绿灯坏了", "人民路和解放大街十字路口"),
+        ("正北下街与华阳大道交叉口西北角有人占道", "正北下街与华阳大道交叉口西北角"),
+    ],
+)
+def test_where_two_roads_cross(text: str, address: str) -> None:
+    assert addresses(text) == [address]
+
+
+@pytest.mark.parametrize(
+    "text", ["这条路和那条街的交叉口", "我和路人交口称赞", "他们在路口等我", "路与路的交汇处"]
+)
+def test_crossings_of_no_named_road_are_none(text: str) -> None:
+    assert addresses(text) == []
