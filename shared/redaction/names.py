@@ -667,10 +667,11 @@ def find_names(
     known_names: Iterable[str],
     recogniser: NameRecogniser | None,
     words: list[tuple[int, int, str]] | None = None,
+    also: Iterable[str] = (),
 ) -> list[Span]:
     """Known names wherever they occur, then the recogniser's names that pass judgement and
-    every other occurrence of those (``words``: the recogniser's words for ``folded``, when
-    already read)."""
+    every other occurrence of those and of ``also`` (names found by other means: the tagger's).
+    ``words``: the recogniser's words for ``folded``, when already read."""
     spans: list[Span] = []
     known = sorted({person_key(n) for n in known_names if person_key(n)}, key=lambda n: -len(n))
     for name in known:
@@ -714,6 +715,7 @@ def find_names(
         judged = _judge(folded, start, end)
         if judged is not None:
             found.add(folded[judged[0] : judged[1]])
+    found |= {n for n in also if n not in known}
     for name in sorted(found | set(known)):
         for m in _LISTED.finditer(folded):
             if folded[m.start() - len(name) : m.start()] == name:

@@ -9,8 +9,6 @@ half-visible), then replaced: ``【姓名1】`` … per person in order of first
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict
 
 from shared.redaction.address import find_addresses
@@ -122,21 +120,11 @@ def redact(
         return _replaced(text, found + find_names(folded, known.names, None))
     recogniser = recogniser or default_recogniser()
     words = recogniser.words(folded)
-    found += find_names(folded, known.names, recogniser, words)
-    if use_tagger:
-        found += _everywhere(folded, (tagger or default_tagger()).find(folded, words))
+    learnt = (tagger or default_tagger()).find(folded, words) if use_tagger else []
+    # (The tagger's names are then found wherever else they occur, as the rules' are.)
+    also = {s.person for s in learnt if s.kind is Kind.NAME and s.person}
+    found += learnt + find_names(folded, known.names, recogniser, words, also)
     return _replaced(text, found)
-
-
-def _everywhere(folded: str, spans: list[Span]) -> list[Span]:
-    """The tagger's names wherever else they occur (one person, one placeholder)."""
-    out = list(spans)
-    for name in {s.person for s in spans if s.kind is Kind.NAME and s.person}:
-        out += [
-            Span(kind=Kind.NAME, start=m.start(), end=m.end(), person=name)
-            for m in re.finditer(re.escape(name), folded)
-        ]
-    return out
 
 
 def _replaced(text: str, found: list[Span]) -> Redacted:
